@@ -1,0 +1,246 @@
+"""Configuration classes, read from the environment (API.md §6).
+
+`config_from_env()` picks the class by APP_ENV. Every value has a development default so the
+embedded mode needs no environment at all; `ProductionConfig.validate()` refuses what is only
+safe on a developer's machine.
+"""
+
+import json
+import os
+from pathlib import Path
+
+BASE_DIR = Path(__file__).resolve().parent
+DEV_JWT_SECRET = "dev-only-secret-change-me-in-production-0000"
+
+
+class ConfigError(RuntimeError):
+    """Raised when the environment describes a configuration seda refuses to run with."""
+
+
+def _bool(value, default=False):
+    if value is None or value == "":
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def _list(value, default=()):
+    if value is None:
+        return list(default)
+    return [item.strip() for item in value.split(",") if item.strip()]
+
+
+def _int(environ, name, default):
+    raw = environ.get(name)
+    if raw in (None, ""):
+        return default
+    try:
+        return int(raw)
+    except ValueError as exc:
+        raise ConfigError(f"{name} must be an integer, got {raw!r}") from exc
+
+
+def _json_object(environ, name):
+    raw = environ.get(name)
+    if not raw:
+        return {}
+    try:
+        value = json.loads(raw)
+    except ValueError as exc:
+        raise ConfigError(f"{name} must be a JSON object") from exc
+    if not isinstance(value, dict):
+        raise ConfigError(f"{name} must be a JSON object")
+    return value
+
+
+def _default_sqlite_url():
+    return f"sqlite:///{BASE_DIR / 'instance' / 'seda.db'}"
+
+
+class Config:
+    """Settings shared by every environment; one attribute per variable of API.md §6."""
+
+    TESTING = False
+    DEBUG = False
+    API_DOCS_DEFAULT = True
+    SOCKETIO_ASYNC_MODE = "gevent"
+
+    def __init__(self, environ=None):
+        env = os.environ if environ is None else environ
+        self.APP_ENV = env.get("APP_ENV", "development")
+        self.PORT = _int(env, "PORT", 3001)
+        self.API_PREFIX = "/" + env.get("API_PREFIX", "api/v1").strip("/")
+        self.LOG_LEVEL = env.get("LOG_LEVEL", "INFO").upper()
+        self.VERSION = env.get("SEDA_VERSION", "1.0.0")
+
+        self.SQLALCHEMY_DATABASE_URI = self._database_url(env)
+        self.SQLALCHEMY_ENGINE_OPTIONS = self._engine_options(self.SQLALCHEMY_DATABASE_URI)
+        self.REDIS_URL = env.get("REDIS_URL") or None
+        # Keeps parallel runs (tests, staging next to prod) apart in one Redis: pub/sub ignores
+        # the DB number, so the Socket.IO channel and every key prefix carry this namespace.
+        self.REDIS_NAMESPACE = env.get("REDIS_NAMESPACE", "seda")
+
+        self.JWT_SECRET = env.get("JWT_SECRET") or DEV_JWT_SECRET
+        self.JWT_SECRET_FROM_ENV = bool(env.get("JWT_SECRET"))
+        self.SUPABASE_URL = (env.get("SUPABASE_URL") or "").rstrip("/") or None
+        self.SUPABASE_JWT_SECRET = env.get("SUPABASE_JWT_SECRET") or None
+        self.SUPABASE_JWKS_URL = env.get("SUPABASE_JWKS_URL") or None
+
+        self.CORS_ORIGINS = _list(env.get("CORS_ORIGINS"), ["http://localhost:3000"])
+        self.ADMIN_API_KEY = env.get("ADMIN_API_KEY") or None
+        self.METRICS_TOKEN = env.get("METRICS_TOKEN") or None
+        self.API_DOCS_ENABLED = _bool(env.get("API_DOCS_ENABLED"), self.API_DOCS_DEFAULT)
+
+        self.CRAWLER_USER_AGENT = env.get(
+            "CRAWLER_USER_AGENT", "Mozilla/5.0 (compatible; SedaBot/1.0)"
+        )
+        self.CRAWLER_TIMEOUT_MS = _int(env, "CRAWLER_TIMEOUT_MS", 30000)
+        self.CRAWLER_MAX_RETRIES = _int(env, "CRAWLER_MAX_RETRIES", 3)
+        self.CRAWLER_ALLOWED_PRIVATE_NETWORKS = _list(env.get("CRAWLER_ALLOWED_PRIVATE_NETWORKS"))
+        self.CRAWLER_CA_BUNDLE = env.get("CRAWLER_CA_BUNDLE") or None
+        self.TRACKS_OEMBED_ENDPOINTS = _json_object(env, "TRACKS_OEMBED_ENDPOINTS")
+
+        self.VERIFICATION_CODE_LENGTH = _int(env, "VERIFICATION_CODE_LENGTH", 8)
+        self.VERIFICATION_CODE_EXPIRY_DAYS = _int(env, "VERIFICATION_CODE_EXPIRY_DAYS", 7)
+
+        self.RATE_LIMIT_DEFAULT = env.get("RATE_LIMIT_DEFAULT", "100/minute")
+        self.RATE_LIMIT_ANONYMOUS = env.get("RATE_LIMIT_ANONYMOUS", "100/minute")
+        self.RATE_LIMIT_SIGNUP = env.get("RATE_LIMIT_SIGNUP", "10/hour")
+        self.RATE_LIMIT_LOGIN_ACCOUNT = env.get("RATE_LIMIT_LOGIN_ACCOUNT", "5/minute")
+        self.RATE_LIMIT_LOGIN_IP = env.get("RATE_LIMIT_LOGIN_IP", "20/minute")
+        self.RATE_LIMIT_MESSAGES = env.get("RATE_LIMIT_MESSAGES", "10 per 10 seconds")
+        self.RATE_LIMIT_UNFURL = env.get("RATE_LIMIT_UNFURL", "30/minute")
+        self.RATE_LIMIT_VERIFICATION_PER_DAY = _int(env, "RATE_LIMIT_VERIFICATION_PER_DAY", 3)
+        self.RATE_LIMIT_WINDOW_MS = _int(env, "RATE_LIMIT_WINDOW_MS", 86_400_000)
+
+        self._derive_extension_settings()
+
+    # -- derived settings for the extensions -------------------------------------------------
+
+    def _derive_extension_settings(self):
+        self.MAX_CONTENT_LENGTH = 1024 * 1024
+        self.SQLALCHEMY_TRACK_MODIFICATIONS = False
+        self.JSON_SORT_KEYS = False
+
+        self.RATELIMIT_ENABLED = True
+        self.RATELIMIT_HEADERS_ENABLED = True
+        self.RATELIMIT_KEY_PREFIX = f"{self.REDIS_NAMESPACE}-limits"
+        self.RATELIMIT_STORAGE_URI = self.REDIS_URL or "memory://"
+        # A Redis outage must not take REST down: counters fall back to this process's memory.
+        self.RATELIMIT_IN_MEMORY_FALLBACK_ENABLED = True
+        self.RATELIMIT_STORAGE_OPTIONS = (
+            {"socket_timeout": 0.5, "socket_connect_timeout": 0.5} if self.REDIS_URL else {}
+        )
+
+        self.CACHE_TYPE = "RedisCache" if self.REDIS_URL else "SimpleCache"
+        self.CACHE_REDIS_URL = self.REDIS_URL
+        self.CACHE_KEY_PREFIX = f"{self.REDIS_NAMESPACE}-cache:"
+        self.CACHE_DEFAULT_TIMEOUT = 300
+        self.CACHE_OPTIONS = (
+            {"socket_timeout": 0.5, "socket_connect_timeout": 0.5} if self.REDIS_URL else {}
+        )
+
+        self.SOCKETIO_MESSAGE_QUEUE = self.REDIS_URL
+        self.SOCKETIO_CHANNEL = f"{self.REDIS_NAMESPACE}-socketio"
+
+        self.CELERY = {
+            "broker_url": self.REDIS_URL or "memory://",
+            "task_always_eager": not self.REDIS_URL,
+            "task_ignore_result": True,
+            "task_serializer": "json",
+            "accept_content": ["json"],
+            "task_acks_late": True,
+            "task_reject_on_worker_lost": True,
+            "worker_prefetch_multiplier": 1,
+            "worker_hijack_root_logger": False,
+            "broker_connection_retry_on_startup": True,
+            "task_default_queue": f"{self.REDIS_NAMESPACE}-tasks",
+            "broker_transport_options": {
+                "visibility_timeout": 900,
+                "global_keyprefix": f"{self.REDIS_NAMESPACE}-celery:",
+                "socket_timeout": 2,
+                "socket_connect_timeout": 2,
+            },
+            "broker_pool_limit": 10,
+            "timezone": "UTC",
+        }
+        # Embedded mode has no beat process: periodic jobs run on an in-process timer instead.
+        self.EMBEDDED_SCHEDULER = not self.REDIS_URL
+
+        self.OPENAPI_VERSION = "3.0.3"
+        self.OPENAPI_URL_PREFIX = "/api/docs"
+        self.OPENAPI_JSON_PATH = "openapi.json"
+        self.API_TITLE = "seda API"
+        self.API_VERSION = "v1"
+
+    @staticmethod
+    def _database_url(env):
+        url = env.get("DATABASE_URL") or _default_sqlite_url()
+        # Hosting platforms hand out postgres:// URLs; SQLAlchemy needs the psycopg 3 dialect.
+        for prefix in ("postgres://", "postgresql://"):
+            if url.startswith(prefix):
+                return "postgresql+psycopg://" + url[len(prefix):]
+        return url
+
+    @staticmethod
+    def _engine_options(url):
+        if url.startswith("sqlite"):
+            return {"connect_args": {"timeout": 15}}
+        return {
+            "pool_pre_ping": True,
+            "pool_size": 10,
+            "max_overflow": 20,
+            "pool_timeout": 5,
+            # A database outage must answer 503 quickly, never hang the request.
+            "connect_args": {"connect_timeout": 3},
+        }
+
+    @property
+    def is_embedded(self):
+        return not self.REDIS_URL
+
+    def validate(self):
+        """Refuse settings that are unsafe for this environment."""
+
+
+class DevelopmentConfig(Config):
+    DEBUG = False
+
+
+class TestingConfig(Config):
+    __test__ = False  # not a pytest test class, despite the name
+
+    TESTING = True
+    SOCKETIO_ASYNC_MODE = "threading"
+
+    def __init__(self, environ=None):
+        super().__init__(environ)
+        self.EMBEDDED_SCHEDULER = False
+
+
+class ProductionConfig(Config):
+    API_DOCS_DEFAULT = False
+
+    def validate(self):
+        secret = self.JWT_SECRET.encode()
+        if not self.JWT_SECRET_FROM_ENV or len(secret) < 32 or self.JWT_SECRET == DEV_JWT_SECRET:
+            raise ConfigError("JWT_SECRET must be set to at least 32 bytes in production")
+        if self.CRAWLER_ALLOWED_PRIVATE_NETWORKS:
+            raise ConfigError("CRAWLER_ALLOWED_PRIVATE_NETWORKS is for tests only")
+
+
+CONFIGS = {
+    "development": DevelopmentConfig,
+    "testing": TestingConfig,
+    "production": ProductionConfig,
+}
+
+
+def config_from_env(environ=None):
+    """Build the config object for APP_ENV and validate it."""
+    env = os.environ if environ is None else environ
+    name = env.get("APP_ENV", "development")
+    if name not in CONFIGS:
+        raise ConfigError(f"APP_ENV must be one of {', '.join(CONFIGS)}, got {name!r}")
+    config = CONFIGS[name](env)
+    config.validate()
+    return config

@@ -1,0 +1,20 @@
+"""gunicorn settings: one gevent worker per process (Socket.IO needs it); scale with processes."""
+
+import os
+
+bind = f"{os.environ.get('HOST', '0.0.0.0')}:{os.environ.get('PORT', '3001')}"
+worker_class = "gevent"
+workers = 1
+worker_connections = int(os.environ.get("WORKER_CONNECTIONS", "2000"))
+timeout = 30
+graceful_timeout = int(os.environ.get("GRACEFUL_TIMEOUT", "10"))
+keepalive = 5
+accesslog = None  # seda writes its own JSON access line per request
+control_socket_disable = True
+
+
+def post_worker_init(worker):
+    """Start the in-process periodic jobs when there is no beat (embedded default)."""
+    from seda.common.scheduler import start_embedded_scheduler
+
+    start_embedded_scheduler(worker.wsgi)

@@ -1,0 +1,76 @@
+"""The seda application factory."""
+
+from pathlib import Path
+
+from flask import Flask
+
+from config import config_from_env
+from seda.common.http import init_request_hooks
+from seda.common.logs import configure_logging
+from seda.common.scheduler import beat_schedule
+from seda.common.tasks import celery_init_app
+from seda.extensions import api, cache, cors, db, limiter, migrate, socketio
+
+ROOT = Path(__file__).resolve().parent.parent
+EXPOSED_HEADERS = [
+    "X-Request-ID",
+    "X-Next-Cursor",
+    "Link",
+    "Retry-After",
+    "X-RateLimit-Limit",
+    "X-RateLimit-Remaining",
+    "X-RateLimit-Reset",
+]
+
+
+def create_app(config=None):
+    """Build the app from `config` (by default the environment's, see config.py)."""
+    config = config if config is not None else config_from_env()
+    app = Flask(__name__, instance_path=str(ROOT / "instance"))
+    app.config.from_object(config)
+    Path(app.instance_path).mkdir(exist_ok=True)
+    configure_logging(app.config["LOG_LEVEL"])
+
+    # Request hooks first: the limiter's before_request must see the request id and caller.
+    init_request_hooks(app)
+    _init_extensions(app)
+    _register_blueprints(app)
+    return app
+
+
+def _init_extensions(app):
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(ROOT / "migrations"))
+    limiter.init_app(app)
+    cors.init_app(
+        app,
+        resources={r"/api/*": {"origins": app.config["CORS_ORIGINS"]}},
+        supports_credentials=True,
+        expose_headers=EXPOSED_HEADERS,
+    )
+    cache.init_app(app)
+    if not app.config["API_DOCS_ENABLED"]:
+        app.config["OPENAPI_URL_PREFIX"] = None
+    api.init_app(app, spec_kwargs={"info": {"description": "seda.fm backend: REST API v1"}})
+    socketio.init_app(
+        app,
+        async_mode=app.config["SOCKETIO_ASYNC_MODE"],
+        message_queue=app.config["SOCKETIO_MESSAGE_QUEUE"],
+        channel=app.config["SOCKETIO_CHANNEL"],
+        cors_allowed_origins=app.config["CORS_ORIGINS"],
+        max_http_buffer_size=64 * 1024,
+    )
+    celery_init_app(app, beat_schedule())
+
+
+def _register_blueprints(app):
+    from seda.health.routes import bp as health_bp
+    from seda.health.routes import ops_bp
+
+    prefix = app.config["API_PREFIX"]
+    api.register_blueprint(health_bp, url_prefix=prefix)
+    app.register_blueprint(ops_bp)
+    if app.config["API_DOCS_ENABLED"]:
+        from seda.docs.routes import bp as docs_bp
+
+        app.register_blueprint(docs_bp)

@@ -1,0 +1,141 @@
+"""flask-smorest's Api, made to speak the error envelope of API.md §1 for every error."""
+
+import logging
+
+import marshmallow as ma
+from flask import g, request
+from flask_smorest import Api
+from flask_smorest import Blueprint as SmorestBlueprint
+from flask_smorest.arguments import FlaskParser
+from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
+from werkzeug.exceptions import HTTPException, InternalServerError
+
+from seda.common.errors import DomainError, envelope, flatten_validation_messages
+
+log = logging.getLogger(__name__)
+
+REQUEST_LOCATIONS = {"json", "query", "querystring", "path", "view_args", "headers", "form"}
+
+
+class StrictParser(FlaskParser):
+    """Validation failures are 400 and unknown query parameters are refused, as API.md says."""
+
+    DEFAULT_VALIDATION_STATUS = 400
+    DEFAULT_UNKNOWN_BY_LOCATION = {
+        **FlaskParser.DEFAULT_UNKNOWN_BY_LOCATION,
+        "query": ma.RAISE,
+        "querystring": ma.RAISE,
+    }
+
+    def _handle_invalid_json_error(self, error, req, *args, **kwargs):
+        from webargs.flaskparser import abort
+
+        abort(400, exc=error, messages={"_schema": ["Malformed JSON body"]})
+
+
+class Blueprint(SmorestBlueprint):
+    """The blueprint every feature uses: its arguments are parsed by StrictParser."""
+
+    ARGUMENTS_PARSER = StrictParser()
+
+
+class ErrorEnvelopeSchema(ma.Schema):
+    statusCode = ma.fields.Integer(required=True)
+    error = ma.fields.String(required=True)
+    message = ma.fields.List(ma.fields.String(), required=True)
+    timestamp = ma.fields.String(required=True)
+    path = ma.fields.String(allow_none=True)
+    method = ma.fields.String(allow_none=True)
+    requestId = ma.fields.String(allow_none=True)
+
+
+class EnvelopeApi(Api):
+    """Api whose every error, raised by werkzeug, webargs, services or the database, is an envelope."""
+
+    ERROR_SCHEMA = ErrorEnvelopeSchema
+
+    def _register_error_handlers(self):
+        app = self._app
+        app.register_error_handler(HTTPException, self.handle_http_exception)
+        app.register_error_handler(DomainError, handle_domain_error)
+        app.register_error_handler(IntegrityError, handle_integrity_error)
+        app.register_error_handler(OperationalError, handle_database_unavailable)
+        app.register_error_handler(DBAPIError, handle_database_error)
+        app.register_error_handler(Exception, handle_unexpected_error)
+
+    def handle_http_exception(self, error):
+        if isinstance(error, InternalServerError) and error.original_exception is not None:
+            return handle_unexpected_error(error.original_exception)
+        messages = _http_error_messages(error)
+        headers = {k: v for k, v in error.get_headers() if k.lower() != "content-type"}
+        data = getattr(error, "data", None) or {}
+        headers.update(data.get("headers") or {})
+        return error_response(error.code, messages, headers)
+
+
+def error_response(status, messages, headers=None):
+    body = envelope(status, messages, request.path, request.method)
+    return body, status, headers or {}
+
+
+def _http_error_messages(error):
+    data = getattr(error, "data", None) or {}
+    if "messages" in data:
+        messages = data["messages"]
+        if isinstance(messages, dict) and set(messages) <= REQUEST_LOCATIONS | {"_schema"}:
+            lines = []
+            for location_errors in messages.values():
+                lines.extend(flatten_validation_messages(location_errors))
+            return lines
+        return flatten_validation_messages(messages)
+    if "message" in data:
+        return [data["message"]]
+    if error.code == 429:
+        return [f"Too many requests: limit of {error.description} exceeded"]
+    if error.code == 413:
+        return ["Request body is larger than 1 MiB"]
+    if error.code == 404:
+        return ["Not found"]
+    if error.code == 405:
+        return [f"Method {request.method} not allowed"]
+    return [error.description or error.name]
+
+
+def handle_domain_error(error):
+    # Flask-Limiter's after_request writes its own X-RateLimit-*/Retry-After on every response;
+    # the request hooks put the domain limit's values back last (see seda.common.http).
+    g.override_headers = error.headers
+    return error_response(error.status, error.messages, error.headers)
+
+
+def _rollback():
+    from seda.extensions import db
+
+    try:
+        db.session.rollback()
+    except Exception:  # the connection may be gone; the session is discarded at teardown
+        log.debug("rollback after database error failed", exc_info=True)
+
+
+def handle_integrity_error(error):
+    _rollback()
+    log.info("integrity error answered 409: %s", error.orig)
+    return error_response(409, ["Conflict: the resource already exists or is still referenced"])
+
+
+def handle_database_unavailable(error):
+    _rollback()
+    log.error("database unavailable: %s", error.orig)
+    return error_response(503, ["Database unavailable"], {"Retry-After": "5"})
+
+
+def handle_database_error(error):
+    if error.connection_invalidated:
+        return handle_database_unavailable(error)
+    return handle_unexpected_error(error)
+
+
+def handle_unexpected_error(error):
+    _rollback()
+    log.exception("unhandled error on %s %s", request.method, request.path)
+    return error_response(500, ["Internal server error"])

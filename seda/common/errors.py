@@ -1,0 +1,120 @@
+"""Domain errors and the one error envelope of API.md §1, for REST and Socket.IO alike.
+
+Services raise the classes below and know nothing of HTTP; `envelope()` turns any error
+into the JSON body clients read, and `seda.common.api` registers it for every Flask error.
+"""
+
+from datetime import datetime, timezone
+from http import HTTPStatus
+
+from seda.common.request_id import current_request_id
+
+
+class DomainError(Exception):
+    """A rule of the product said no; `status` is the HTTP status that means the same."""
+
+    status = 400
+    default_message = "Bad request"
+
+    def __init__(self, *messages, headers=None):
+        super().__init__(*(messages or (self.default_message,)))
+        self.messages = list(messages or (self.default_message,))
+        self.headers = dict(headers or {})
+
+
+class ValidationFailed(DomainError):
+    status = 400
+    default_message = "Invalid request"
+
+
+class Unauthorized(DomainError):
+    status = 401
+    default_message = "Invalid authentication token"
+
+
+class Forbidden(DomainError):
+    status = 403
+    default_message = "Forbidden"
+
+
+class NotFound(DomainError):
+    status = 404
+    default_message = "Not found"
+
+
+class Conflict(DomainError):
+    status = 409
+    default_message = "Conflict"
+
+
+class Gone(DomainError):
+    status = 410
+    default_message = "Gone"
+
+
+class Unprocessable(DomainError):
+    status = 422
+    default_message = "Unprocessable entity"
+
+
+class RateLimited(DomainError):
+    status = 429
+    default_message = "Too many requests"
+
+    def __init__(self, *messages, retry_after=1, limit=None):
+        retry_after = max(1, int(retry_after + 0.999))
+        headers = {"Retry-After": str(retry_after)}
+        if limit is not None:
+            headers.update(
+                {
+                    "X-RateLimit-Limit": str(limit),
+                    "X-RateLimit-Remaining": "0",
+                    "X-RateLimit-Reset": str(int(datetime.now(timezone.utc).timestamp()) + retry_after),
+                }
+            )
+        super().__init__(*messages, headers=headers)
+        self.retry_after = retry_after
+
+
+class ServiceUnavailable(DomainError):
+    status = 503
+    default_message = "Service unavailable"
+
+
+def iso_now():
+    return datetime.now(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def envelope(status, messages, path=None, method=None):
+    """Build the error body of API.md §1."""
+    if isinstance(messages, str):
+        messages = [messages]
+    return {
+        "statusCode": status,
+        "error": HTTPStatus(status).phrase,
+        "message": list(messages),
+        "timestamp": iso_now(),
+        "path": path,
+        "method": method,
+        "requestId": current_request_id(),
+    }
+
+
+def flatten_validation_messages(errors, prefix=""):
+    """Turn marshmallow's nested error dict into `field.path: message` strings."""
+    if isinstance(errors, str):
+        return [f"{prefix}: {_reword(errors)}" if prefix else _reword(errors)]
+    if isinstance(errors, list):
+        return [line for item in errors for line in flatten_validation_messages(item, prefix)]
+    lines = []
+    for key, value in errors.items():
+        if key == "_schema":
+            lines.extend(flatten_validation_messages(value, prefix))
+            continue
+        path = f"{prefix}.{key}" if prefix else str(key)
+        lines.extend(flatten_validation_messages(value, path))
+    return lines
+
+
+def _reword(message):
+    return "property should not exist" if message == "Unknown field." else message

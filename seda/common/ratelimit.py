@@ -1,0 +1,42 @@
+"""Rate limits: Flask-Limiter's key and default, and the counters services check themselves.
+
+Per-route limits use Flask-Limiter decorators. Limits that span REST and Socket.IO (messages)
+or that count domain events (verification requests) call `enforce()` with the same storage, so
+with Redis every process shares every counter.
+"""
+
+import time
+
+from flask import current_app, g
+from flask_limiter.util import get_remote_address
+from limits import parse
+
+from seda.common.errors import RateLimited
+
+
+def caller_key():
+    """The identity a limit counts for: the authenticated user, else the client address."""
+    user_id = g.get("caller_id")
+    return f"user:{user_id}" if user_id else f"ip:{get_remote_address()}"
+
+
+def rate_limit_key():
+    return caller_key()
+
+
+def default_limit():
+    """100/min per user, per IP when anonymous (both configurable)."""
+    name = "RATE_LIMIT_DEFAULT" if g.get("caller_id") else "RATE_LIMIT_ANONYMOUS"
+    return current_app.config[name]
+
+
+def enforce(limit_string, scope, identity, message="Too many requests"):
+    """Count one hit of `identity` against `limit_string`; raise RateLimited when over it."""
+    from seda.extensions import limiter
+
+    limit = parse(limit_string)
+    strategy = limiter.limiter
+    if strategy.hit(limit, scope, identity):
+        return
+    reset_at, _remaining = strategy.get_window_stats(limit, scope, identity)
+    raise RateLimited(message, retry_after=max(1, reset_at - time.time()), limit=limit.amount)

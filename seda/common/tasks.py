@@ -1,0 +1,75 @@
+"""Celery bound to the Flask app, and the one way code queues background work.
+
+Production sends tasks to the Redis broker. The embedded default has no broker: `enqueue()`
+runs the task in a background greenlet (a thread outside gevent) so the request that queued
+it answers at once, as it would with a worker.
+"""
+
+import logging
+import threading
+
+from celery import Celery, Task
+from kombu.exceptions import OperationalError as BrokerUnavailable
+
+log = logging.getLogger(__name__)
+
+_in_process_lock = threading.Lock()
+_in_process_runs: set[threading.Thread] = set()
+
+
+def celery_init_app(app, beat_schedule):
+    """Create the app's Celery, running every task inside an app context.
+
+    One Celery per Flask app (Flask's documented pattern): a Celery app caches its broker
+    connections, so sharing one between apps of different configs would mix their brokers.
+    Tasks are `@shared_task`s and bind to the newest app, which `set_default()` makes this one.
+    """
+
+    class FlaskTask(Task):
+        def __call__(self, *args, **kwargs):
+            with app.app_context():
+                return self.run(*args, **kwargs)
+
+    celery = Celery(app.import_name, task_cls=FlaskTask)
+    celery.config_from_object(app.config["CELERY"])
+    celery.conf.beat_schedule = beat_schedule
+    celery.set_default()
+    app.extensions["celery"] = celery
+    return celery
+
+
+def enqueue(task, *args):
+    """Queue `task(*args)`; call it only after the data the task reads is committed."""
+    if task.app.conf.task_always_eager:
+        _run_in_process(task, args)
+        return
+    try:
+        task.apply_async(args)
+    except BrokerUnavailable:
+        # The database holds the work; the periodic sweep queues it again once Redis is back.
+        log.error("broker unavailable, %s%r left for the sweep", task.name, args)
+
+
+def _run_in_process(task, args):
+    def run():
+        try:
+            task.apply(args, throw=False)
+        finally:
+            with _in_process_lock:
+                _in_process_runs.discard(threading.current_thread())
+
+    worker = threading.Thread(target=run, name=f"task-{task.name}", daemon=True)
+    with _in_process_lock:
+        _in_process_runs.add(worker)
+    worker.start()
+
+
+def wait_for_in_process_tasks(timeout=10.0):
+    """Block until every in-process task has finished (tests and graceful shutdown)."""
+    while True:
+        with _in_process_lock:
+            pending = list(_in_process_runs)
+        if not pending:
+            return
+        for worker in pending:
+            worker.join(timeout)

@@ -1,0 +1,133 @@
+"""Request ids, access logs, metrics, docs, CORS and the global rate limit."""
+
+import json
+import logging
+
+import pytest
+
+from seda.common.logs import configure_logging
+
+from tests.helpers.servers import gunicorn_server
+from tests.helpers.tiers import services_only
+
+# Any route that is not exempt counts; the spec is one that exists before any feature.
+LIMITED_ROUTE = "/api/docs/openapi.json"
+
+
+def test_a_well_formed_request_id_is_echoed(client):
+    response = client.get("/api/v1/health/live", headers={"X-Request-ID": "abc.DEF_123-x"})
+    assert response.headers["X-Request-ID"] == "abc.DEF_123-x"
+
+
+@pytest.mark.parametrize("bad", ["", "has space", "x" * 129, "semi;colon", "ünï"])
+def test_a_malformed_request_id_is_replaced(client, bad):
+    response = client.get("/api/v1/health/live", headers={"X-Request-ID": bad})
+    generated = response.headers["X-Request-ID"]
+    assert generated != bad and 1 <= len(generated) <= 128
+
+
+def test_error_envelope_and_log_line_carry_the_request_id(client, caplog):
+    with caplog.at_level(logging.INFO, logger="seda.access"):
+        response = client.get("/api/v1/missing", headers={"X-Request-ID": "trace-42", "User-Agent": "probe/1"})
+    assert response.get_json()["requestId"] == "trace-42"
+    record = next(r for r in caplog.records if r.name == "seda.access")
+    assert record.request_id == "trace-42"
+    assert (record.method, record.path, record.status) == ("GET", "/api/v1/missing", 404)
+    assert record.user_agent == "probe/1" and record.ip == "127.0.0.1"
+    assert record.duration_ms >= 0 and hasattr(record, "user_id")
+
+
+def test_access_log_lines_are_json_with_the_request_fields(app, capsys):
+    configure_logging("INFO")  # again, so the handler writes to the captured stdout
+    app.test_client().get("/api/v1/health/live", headers={"X-Request-ID": "json-line"})
+    lines = [json.loads(line) for line in capsys.readouterr().out.splitlines() if line.startswith("{")]
+    access = next(line for line in lines if line["logger"] == "seda.access")
+    assert access["request_id"] == "json-line" and access["level"] == "INFO"
+    assert {"method", "path", "status", "duration_ms", "user_agent", "ip", "user_id"} <= set(access)
+
+
+def test_api_responses_are_not_cacheable(client):
+    response = client.get("/api/v1/health/live")
+    assert response.headers["Cache-Control"] == "no-store"
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
+
+
+def test_metrics_count_requests_by_route_template(client):
+    client.get("/api/v1/health/live")
+    client.get("/api/v1/nothing-here")
+    text = client.get("/metrics").get_data(as_text=True)
+    assert 'seda_http_requests_total{method="GET",route="/api/v1/health/live",status="200"}' in text
+    assert 'route="<unmatched>",status="404"' in text
+    assert "seda_http_request_duration_seconds_bucket" in text
+
+
+def test_metrics_require_the_token_when_one_is_set(app_factory):
+    client = app_factory(METRICS_TOKEN="scrape-me").test_client()
+    assert client.get("/metrics").status_code == 401
+    assert client.get("/metrics", headers={"Authorization": "Bearer wrong"}).status_code == 401
+    ok = client.get("/metrics", headers={"Authorization": "Bearer scrape-me"})
+    assert ok.status_code == 200 and ok.mimetype == "text/plain"
+
+
+def test_openapi_document_and_offline_swagger_ui(client):
+    spec = client.get("/api/docs/openapi.json")
+    assert spec.status_code == 200
+    document = spec.get_json()
+    assert document["openapi"].startswith("3.")
+    assert "/api/v1/health" in document["paths"]
+    page = client.get("/api/docs")
+    assert page.status_code == 200 and b"swagger-ui-bundle.js" in page.data
+    assert b"cdn" not in page.data.lower() and b"https://" not in page.data
+    for asset in ("swagger-ui-bundle.js", "swagger-ui.css", "swagger-ui-standalone-preset.js"):
+        assert client.get(f"/api/docs/assets/{asset}").status_code == 200, asset
+
+
+def test_docs_are_off_in_production_unless_enabled(app_factory):
+    client = app_factory(APP_ENV="production", API_DOCS_ENABLED="false").test_client()
+    assert client.get("/api/docs").status_code == 404
+    assert client.get("/api/docs/openapi.json").status_code == 404
+
+
+def test_cors_allows_configured_origins_with_credentials(app_factory):
+    client = app_factory(CORS_ORIGINS="https://seda.fm,http://localhost:3000").test_client()
+    allowed = client.options(
+        "/api/v1/health", headers={"Origin": "https://seda.fm", "Access-Control-Request-Method": "GET"}
+    )
+    assert allowed.headers["Access-Control-Allow-Origin"] == "https://seda.fm"
+    assert allowed.headers["Access-Control-Allow-Credentials"] == "true"
+    evil = client.get("/api/v1/health/live", headers={"Origin": "https://evil.example"})
+    assert "Access-Control-Allow-Origin" not in evil.headers
+
+
+def test_anonymous_callers_are_limited_per_ip(app_factory):
+    client = app_factory(RATE_LIMIT_ANONYMOUS="3/minute").test_client()
+    statuses = [client.get(LIMITED_ROUTE).status_code for _ in range(4)]
+    assert statuses == [200, 200, 200, 429]
+    response = client.get(LIMITED_ROUTE)
+    body = response.get_json()
+    assert body["statusCode"] == 429 and body["message"][0].startswith("Too many requests")
+    assert int(response.headers["Retry-After"]) > 0
+    assert response.headers["X-RateLimit-Limit"] == "3"
+    assert response.headers["X-RateLimit-Remaining"] == "0"
+    other = client.get(LIMITED_ROUTE, environ_base={"REMOTE_ADDR": "10.1.2.3"})
+    assert other.status_code == 200
+
+
+@services_only
+def test_the_rate_limit_is_shared_by_two_processes_through_redis(app, postgres_url, redis_namespace):
+    import requests
+
+    env = {
+        "APP_ENV": "testing",
+        "DATABASE_URL": postgres_url,
+        "REDIS_URL": "redis://127.0.0.1:6379/0",
+        "REDIS_NAMESPACE": f"{redis_namespace}-shared-limit",
+        "RATE_LIMIT_ANONYMOUS": "6/minute",
+        "LOG_LEVEL": "WARNING",
+    }
+    with gunicorn_server(env) as first, gunicorn_server(env) as second:
+        statuses = [
+            requests.get(f"{base}{LIMITED_ROUTE}", timeout=5).status_code
+            for base in (first, second) * 4
+        ]
+    assert statuses == [200] * 6 + [429, 429]

@@ -1,0 +1,203 @@
+"""Test tiers.
+
+Fast tier: SQLite, no Redis, tasks in process; runs anywhere. Service tier (`services` mark):
+PostgreSQL at 127.0.0.1:5432 and Redis at 127.0.0.1:6379, a fresh database and key namespace
+per run. With SEDA_REQUIRE_SERVICES=1 (CI) a missing service fails the run; without it the
+service tier is skipped with one line saying so.
+"""
+
+import os
+import shutil
+import uuid
+
+import pytest
+import redis
+import sqlalchemy as sa
+
+from config import TestingConfig
+from seda import create_app
+from seda.common.tasks import wait_for_in_process_tasks
+from seda.extensions import db
+
+PG_ADMIN_URL = os.environ.get(
+    "SEDA_TEST_PG_ADMIN_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+)
+REDIS_TEST_URL = os.environ.get("SEDA_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
+RUN_ID = uuid.uuid4().hex[:10]
+REQUIRE_SERVICES = os.environ.get("SEDA_REQUIRE_SERVICES") == "1"
+
+pytest_plugins = ["tests.helpers.fixtures"]
+
+
+def _postgres_problem():
+    try:
+        engine = sa.create_engine(PG_ADMIN_URL, connect_args={"connect_timeout": 2})
+        with engine.connect() as conn:
+            conn.execute(sa.text("SELECT 1"))
+        engine.dispose()
+        return None
+    except Exception as exc:  # unreachable, auth, driver: all mean "not available"
+        return f"PostgreSQL ({PG_ADMIN_URL}): {exc.__class__.__name__}"
+
+
+def _redis_problem():
+    try:
+        redis.Redis.from_url(REDIS_TEST_URL, socket_connect_timeout=2).ping()
+        return None
+    except Exception as exc:
+        return f"Redis ({REDIS_TEST_URL}): {exc.__class__.__name__}"
+
+
+def pytest_configure(config):
+    config.addinivalue_line("markers", "services: needs PostgreSQL and Redis (service tier)")
+    problems = [p for p in (_postgres_problem(), _redis_problem()) if p]
+    config.seda_service_problems = problems
+    if problems and REQUIRE_SERVICES:
+        raise pytest.UsageError(
+            "SEDA_REQUIRE_SERVICES=1 but the service tier cannot run: " + "; ".join(problems)
+        )
+
+
+def pytest_collection_modifyitems(config, items):
+    problems = config.seda_service_problems
+    if not problems:
+        return
+    skip = pytest.mark.skip(reason="service tier not run: " + "; ".join(problems))
+    for item in items:
+        if "services" in item.keywords:
+            item.add_marker(skip)
+
+
+def pytest_report_header(config):
+    problems = config.seda_service_problems
+    if problems:
+        return "seda: SERVICE TIER NOT RUN (" + "; ".join(problems) + "); fast tier only"
+    return f"seda: both tiers (PostgreSQL and Redis reachable), run id {RUN_ID}"
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus, config):
+    if config.seda_service_problems:
+        terminalreporter.write_line(
+            "seda: service tier NOT run: " + "; ".join(config.seda_service_problems),
+            yellow=True,
+        )
+
+
+# -- databases ----------------------------------------------------------------------------
+
+
+def _migrate(app):
+    from flask_migrate import upgrade
+
+    with app.app_context():
+        upgrade()
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory):
+    """One migrated SQLite file per run; each test gets a copy."""
+    path = tmp_path_factory.mktemp("sqlite") / "template.db"
+    _migrate(create_app(make_config(database_url=f"sqlite:///{path}")))
+    return path
+
+
+@pytest.fixture(scope="session")
+def postgres_url():
+    """A database of its own for this run, migrated once, dropped at the end."""
+    name = f"seda_test_{RUN_ID}"
+    admin = sa.create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    url = sa.make_url(PG_ADMIN_URL).set(database=name).render_as_string(hide_password=False)
+    _migrate(create_app(make_config(database_url=url)))
+    yield url
+    with admin.connect() as conn:
+        conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def redis_namespace():
+    namespace = f"seda-test-{RUN_ID}"
+    yield namespace
+    client = redis.Redis.from_url(REDIS_TEST_URL)
+    keys = list(client.scan_iter(match=f"{namespace}*", count=1000))
+    if keys:
+        client.delete(*keys)
+
+
+def make_config(database_url, redis_url=None, namespace="seda-test", **overrides):
+    env = {
+        "APP_ENV": "testing",
+        "DATABASE_URL": database_url,
+        "REDIS_NAMESPACE": namespace,
+        "JWT_SECRET": "test-secret-" + "x" * 40,
+        "LOG_LEVEL": "WARNING",
+    }
+    if redis_url:
+        env["REDIS_URL"] = redis_url
+    env.update({k: str(v) for k, v in overrides.items() if k.isupper()})
+    return TestingConfig(env)
+
+
+def _truncate_all(engine):
+    tables = [t.name for t in db.metadata.sorted_tables]
+    if not tables:
+        return
+    with engine.begin() as conn:
+        conn.execute(sa.text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.services)])
+def tier(request):
+    """The storage tier; `tests.helpers.tiers.services_only` narrows a test to PostgreSQL."""
+    return request.param
+
+
+@pytest.fixture
+def app_factory(tier, request, tmp_path):
+    """Build apps on the current tier; `app_factory(**ENV_OVERRIDES)` gives a configured app."""
+    built = []
+    test_namespace = None
+
+    def build(redis=None, **overrides):
+        nonlocal test_namespace
+        if tier == "sqlite":
+            path = tmp_path / "seda.db"
+            if not path.exists():
+                shutil.copy(request.getfixturevalue("sqlite_template"), path)
+            config = make_config(f"sqlite:///{path}", **overrides)
+        else:
+            url = request.getfixturevalue("postgres_url")
+            if test_namespace is None:
+                test_namespace = f"{request.getfixturevalue('redis_namespace')}-{uuid.uuid4().hex[:8]}"
+            use_redis = True if redis is None else redis
+            config = make_config(
+                url, REDIS_TEST_URL if use_redis else None, test_namespace, **overrides
+            )
+            # In-process tests drive sockets with the test client (no queue allowed) and run
+            # tasks in process; tests of the worker and of several processes opt in.
+            config.SOCKETIO_MESSAGE_QUEUE = None
+            config.CELERY = {**config.CELERY, "task_always_eager": True}
+        app = create_app(config)
+        built.append(app)
+        return app
+
+    yield build
+    wait_for_in_process_tasks()
+    for app in built:
+        with app.app_context():
+            if tier == "postgres":
+                _truncate_all(db.engine)
+            db.session.remove()
+            db.engine.dispose()
+
+
+@pytest.fixture
+def app(app_factory):
+    return app_factory()
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()

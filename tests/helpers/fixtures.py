@@ -1,0 +1,1 @@
+"""Shared helpers for tests that speak the API."""

@@ -1,0 +1,93 @@
+import pytest
+
+from config import ConfigError, ProductionConfig, TestingConfig, config_from_env
+from seda import create_app
+
+
+def test_no_environment_gives_the_embedded_default():
+    config = config_from_env({})
+    assert config.APP_ENV == "development"
+    assert config.SQLALCHEMY_DATABASE_URI.startswith("sqlite:///")
+    assert config.SQLALCHEMY_DATABASE_URI.endswith("instance/seda.db")
+    assert config.REDIS_URL is None
+    assert config.RATELIMIT_STORAGE_URI == "memory://"
+    assert config.CELERY["task_always_eager"] is True
+    assert config.EMBEDDED_SCHEDULER is True
+    assert config.PORT == 3001
+    assert config.API_PREFIX == "/api/v1"
+    assert config.CORS_ORIGINS == ["http://localhost:3000"]
+    assert config.CRAWLER_USER_AGENT == "Mozilla/5.0 (compatible; SedaBot/1.0)"
+    assert (config.CRAWLER_TIMEOUT_MS, config.CRAWLER_MAX_RETRIES) == (30000, 3)
+    assert (config.VERIFICATION_CODE_LENGTH, config.VERIFICATION_CODE_EXPIRY_DAYS) == (8, 7)
+    assert config.RATE_LIMIT_VERIFICATION_PER_DAY == 3
+    assert config.RATE_LIMIT_WINDOW_MS == 86_400_000
+
+
+def test_production_mode_uses_postgres_and_redis_from_the_environment():
+    config = config_from_env(
+        {
+            "APP_ENV": "production",
+            "JWT_SECRET": "s" * 32,
+            "DATABASE_URL": "postgres://u:p@db:5432/seda",
+            "REDIS_URL": "redis://cache:6379/0",
+        }
+    )
+    assert config.SQLALCHEMY_DATABASE_URI == "postgresql+psycopg://u:p@db:5432/seda"
+    assert config.SQLALCHEMY_ENGINE_OPTIONS["pool_pre_ping"] is True
+    assert config.RATELIMIT_STORAGE_URI == "redis://cache:6379/0"
+    assert config.SOCKETIO_MESSAGE_QUEUE == "redis://cache:6379/0"
+    assert config.CACHE_TYPE == "RedisCache"
+    assert config.CELERY["broker_url"] == "redis://cache:6379/0"
+    assert config.CELERY["task_always_eager"] is False
+    assert config.CELERY["accept_content"] == ["json"]
+    assert config.CELERY["task_acks_late"] is True
+    assert config.CELERY["worker_prefetch_multiplier"] == 1
+    assert config.EMBEDDED_SCHEDULER is False
+    assert config.API_DOCS_ENABLED is False
+
+
+@pytest.mark.parametrize(
+    "secret", [None, "", "short", "x" * 31, "dev-only-secret-change-me-in-production-0000"]
+)
+def test_production_refuses_a_weak_jwt_secret(secret):
+    env = {"APP_ENV": "production"}
+    if secret is not None:
+        env["JWT_SECRET"] = secret
+    with pytest.raises(ConfigError, match="JWT_SECRET"):
+        config_from_env(env)
+
+
+def test_production_refuses_test_only_crawler_networks():
+    env = {"APP_ENV": "production", "JWT_SECRET": "s" * 40,
+           "CRAWLER_ALLOWED_PRIVATE_NETWORKS": "127.0.0.0/8"}
+    with pytest.raises(ConfigError, match="CRAWLER_ALLOWED_PRIVATE_NETWORKS"):
+        config_from_env(env)
+
+
+def test_unknown_app_env_and_bad_numbers_are_refused():
+    with pytest.raises(ConfigError, match="APP_ENV"):
+        config_from_env({"APP_ENV": "staging"})
+    with pytest.raises(ConfigError, match="PORT"):
+        config_from_env({"PORT": "eighty"})
+    with pytest.raises(ConfigError, match="TRACKS_OEMBED_ENDPOINTS"):
+        config_from_env({"TRACKS_OEMBED_ENDPOINTS": "[1]"})
+
+
+def test_production_process_exits_non_zero_with_a_weak_secret(tmp_path):
+    import subprocess
+    import sys
+
+    proc = subprocess.run(
+        [sys.executable, "-c", "import wsgi"],
+        env={"APP_ENV": "production", "JWT_SECRET": "short", "PATH": "/usr/bin:/bin"},
+        capture_output=True,
+        cwd=str(__import__("pathlib").Path(__file__).resolve().parents[1]),
+    )
+    assert proc.returncode != 0
+    assert b"JWT_SECRET" in proc.stderr
+
+
+def test_create_app_binds_every_extension(tmp_path):
+    app = create_app(TestingConfig({"DATABASE_URL": f"sqlite:///{tmp_path}/x.db"}))
+    for name in ("sqlalchemy", "migrate", "limiter", "cache", "socketio", "celery"):
+        assert name in app.extensions, name
