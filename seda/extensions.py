@@ -26,10 +26,25 @@ class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
 
 
+class SedaLimiter(Limiter):
+    """Flask-Limiter that takes each app's settings afresh.
+
+    Flask-Limiter 4.1 keeps the first app's key prefix and storage options and a "storage dead"
+    flag across `init_app` calls; an app built after another (tests, a CLI inside a worker) must
+    start from its own configuration instead.
+    """
+
+    def init_app(self, app):
+        self._key_prefix = ""
+        self._storage_options = {}
+        self._storage_dead = False
+        super().init_app(app)
+
+
 db = SQLAlchemy(model_class=Base)
 migrate = Migrate(render_as_batch=True)
 socketio = SocketIO()
-limiter = Limiter(key_func=rate_limit_key, default_limits=[default_limit])
+limiter = SedaLimiter(key_func=rate_limit_key, default_limits=[default_limit])
 cors = CORS()
 cache = Cache()
 api = EnvelopeApi()
