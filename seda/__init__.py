@@ -5,6 +5,7 @@ from pathlib import Path
 from flask import Flask
 
 from config import config_from_env
+from seda.common.auth import init_auth
 from seda.common.http import init_request_hooks
 from seda.common.logs import configure_logging
 from seda.common.scheduler import beat_schedule
@@ -33,8 +34,10 @@ def create_app(config=None):
 
     # Request hooks first: the limiter's before_request must see the request id and caller.
     init_request_hooks(app)
+    init_auth(app)
     _init_extensions(app)
     _register_blueprints(app)
+    _register_cli(app)
     return app
 
 
@@ -52,6 +55,9 @@ def _init_extensions(app):
     if not app.config["API_DOCS_ENABLED"]:
         app.config["OPENAPI_URL_PREFIX"] = None
     api.init_app(app, spec_kwargs={"info": {"description": "seda.fm backend: REST API v1"}})
+    api.spec.components.security_scheme(
+        "bearerAuth", {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}
+    )
     socketio.init_app(
         app,
         async_mode=app.config["SOCKETIO_ASYNC_MODE"],
@@ -64,13 +70,22 @@ def _init_extensions(app):
 
 
 def _register_blueprints(app):
+    from seda.auth.routes import bp as auth_bp
     from seda.health.routes import bp as health_bp
     from seda.health.routes import ops_bp
+    from seda.users.routes import bp as users_bp
 
     prefix = app.config["API_PREFIX"]
-    api.register_blueprint(health_bp, url_prefix=prefix)
+    for blueprint in (health_bp, auth_bp, users_bp):
+        api.register_blueprint(blueprint, url_prefix=prefix + (blueprint.url_prefix or ""))
     app.register_blueprint(ops_bp)
     if app.config["API_DOCS_ENABLED"]:
         from seda.docs.routes import bp as docs_bp
 
         app.register_blueprint(docs_bp)
+
+
+def _register_cli(app):
+    from seda.cli import seda_cli
+
+    app.cli.add_command(seda_cli)

@@ -117,6 +117,13 @@ def postgres_url():
 
 
 @pytest.fixture(scope="session")
+def postgres_engine(postgres_url):
+    engine = sa.create_engine(postgres_url)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture(scope="session")
 def redis_namespace():
     namespace = f"seda-test-{RUN_ID}"
     yield namespace
@@ -187,10 +194,10 @@ def app_factory(tier, request, tmp_path):
     wait_for_in_process_tasks()
     for app in built:
         with app.app_context():
-            if tier == "postgres":
-                _truncate_all(db.engine)
             db.session.remove()
             db.engine.dispose()
+    if tier == "postgres":
+        _truncate_all(request.getfixturevalue("postgres_engine"))
 
 
 @pytest.fixture

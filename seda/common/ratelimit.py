@@ -14,19 +14,15 @@ from limits import parse
 from seda.common.errors import RateLimited
 
 
-def caller_key():
-    """The identity a limit counts for: the authenticated user, else the client address."""
-    user_id = g.get("caller_id")
-    return f"user:{user_id}" if user_id else f"ip:{get_remote_address()}"
-
-
 def rate_limit_key():
-    return caller_key()
+    """The identity a limit counts for: the authenticated user, else the client address."""
+    identity = g.get("rate_limit_identity")
+    return f"user:{identity}" if identity else f"ip:{get_remote_address()}"
 
 
 def default_limit():
     """100/min per user, per IP when anonymous (both configurable)."""
-    name = "RATE_LIMIT_DEFAULT" if g.get("caller_id") else "RATE_LIMIT_ANONYMOUS"
+    name = "RATE_LIMIT_DEFAULT" if g.get("rate_limit_identity") else "RATE_LIMIT_ANONYMOUS"
     return current_app.config[name]
 
 

@@ -1,0 +1,179 @@
+"""Bearer tokens: seda's own HS256 JWTs, and Supabase access tokens (HS256 secret or JWKS).
+
+The verifier is chosen by the token's issuer and its keys and algorithms come from
+configuration only: HS256 with seda's secret for seda, HS256 with the Supabase JWT secret or
+ES256/RS256 keys from the configured JWKS for Supabase. Nothing in a token's header can add a
+key or an algorithm.
+"""
+
+import threading
+import time
+import uuid
+from dataclasses import dataclass
+from datetime import timedelta
+
+import jwt
+
+from seda.common.db import utcnow
+from seda.common.errors import Unauthorized
+
+SEDA_ISSUER = "seda"
+SEDA_AUDIENCE = "seda"
+SUPABASE_AUDIENCE = "authenticated"
+ACCESS_TTL = timedelta(minutes=15)
+REFRESH_TTL = timedelta(days=30)
+LEEWAY_SECONDS = 30
+ASYMMETRIC_ALGORITHMS = ("ES256", "RS256")
+FORBIDDEN_HEADERS = ("jku", "x5u", "jwk", "x5c")
+
+
+@dataclass(frozen=True)
+class Identity:
+    """Who a verified token speaks for."""
+
+    issuer: str  # "seda" or "supabase"
+    subject: str
+    email: str | None = None
+
+    @property
+    def rate_limit_key(self):
+        return f"{self.issuer}:{self.subject}"
+
+
+def issue_access_token(secret, user_id):
+    return _encode(secret, user_id, "access", ACCESS_TTL, uuid.uuid4())
+
+
+def issue_refresh_token(secret, user_id, jti):
+    return _encode(secret, user_id, "refresh", REFRESH_TTL, jti)
+
+
+def _encode(secret, user_id, token_type, ttl, jti):
+    now = utcnow()
+    claims = {
+        "iss": SEDA_ISSUER,
+        "aud": SEDA_AUDIENCE,
+        "sub": str(user_id),
+        "typ": token_type,
+        "iat": now,
+        "nbf": now,
+        "exp": now + ttl,
+        "jti": str(jti),
+    }
+    return jwt.encode(claims, secret, algorithm="HS256")
+
+
+def decode_seda_token(secret, token, expected_type):
+    """Verify a seda token of `expected_type` and return its claims, else raise Unauthorized."""
+    header = _header(token)
+    if header.get("alg") != "HS256":
+        raise Unauthorized()
+    claims = _decode(token, secret, ["HS256"], SEDA_AUDIENCE, SEDA_ISSUER)
+    if claims.get("typ") != expected_type:
+        raise Unauthorized()
+    return claims
+
+
+class TokenVerifier:
+    """Verifies access tokens of every configured issuer."""
+
+    def __init__(self, jwt_secret, supabase_url=None, supabase_jwt_secret=None, jwks=None):
+        self._jwt_secret = jwt_secret
+        self._supabase_issuer = f"{supabase_url}/auth/v1" if supabase_url else None
+        self._supabase_secret = supabase_jwt_secret
+        self._jwks = jwks
+
+    def verify_access(self, token):
+        issuer = _unverified_issuer(token)
+        if issuer == SEDA_ISSUER:
+            claims = decode_seda_token(self._jwt_secret, token, "access")
+            return Identity("seda", claims["sub"])
+        if self._supabase_issuer and issuer == self._supabase_issuer:
+            claims = self._verify_supabase(token)
+            return Identity("supabase", claims["sub"], claims.get("email"))
+        raise Unauthorized()
+
+    def _verify_supabase(self, token):
+        alg = _header(token).get("alg")
+        if alg == "HS256" and self._supabase_secret:
+            key, algorithms = self._supabase_secret, ["HS256"]
+        elif alg in ASYMMETRIC_ALGORITHMS and self._jwks is not None:
+            signing_key = self._jwks.key_for(_header(token).get("kid"))
+            if signing_key is None or signing_key.algorithm_name != alg:
+                raise Unauthorized()
+            key, algorithms = signing_key.key, [signing_key.algorithm_name]
+        else:
+            raise Unauthorized()
+        claims = _decode(token, key, algorithms, SUPABASE_AUDIENCE, self._supabase_issuer)
+        if not claims.get("sub"):
+            raise Unauthorized()
+        return claims
+
+
+class JwksKeys:
+    """Signing keys from a JWKS URL: cached, refetched on an unknown `kid` at most once a period."""
+
+    def __init__(self, url, refetch_interval=300, timeout=5, clock=time.monotonic):
+        self._client = jwt.PyJWKClient(url, cache_keys=False, cache_jwk_set=False, timeout=timeout)
+        self._refetch_interval = refetch_interval
+        self._clock = clock
+        self._keys = {}
+        self._fetched_at = None
+        self._lock = threading.Lock()
+
+    def key_for(self, kid):
+        if not kid:
+            return None
+        with self._lock:
+            if kid not in self._keys and self._may_fetch():
+                self._fetch()
+            return self._keys.get(kid)
+
+    def _may_fetch(self):
+        return self._fetched_at is None or self._clock() - self._fetched_at >= self._refetch_interval
+
+    def _fetch(self):
+        self._fetched_at = self._clock()
+        try:
+            jwk_set = self._client.get_jwk_set(refresh=True)
+        except jwt.PyJWKClientError:
+            return
+        self._keys = {
+            key.key_id: key
+            for key in jwk_set.keys
+            if key.key_id and key.algorithm_name in ASYMMETRIC_ALGORITHMS
+        }
+
+
+def _header(token):
+    try:
+        header = jwt.get_unverified_header(token)
+    except jwt.PyJWTError as exc:
+        raise Unauthorized() from exc
+    if any(name in header for name in FORBIDDEN_HEADERS):
+        raise Unauthorized()
+    return header
+
+
+def _unverified_issuer(token):
+    _header(token)
+    try:
+        claims = jwt.decode(token, options={"verify_signature": False})
+    except jwt.PyJWTError as exc:
+        raise Unauthorized() from exc
+    return claims.get("iss")
+
+
+def _decode(token, key, algorithms, audience, issuer):
+    try:
+        return jwt.decode(
+            token,
+            key,
+            algorithms=algorithms,
+            audience=audience,
+            issuer=issuer,
+            leeway=LEEWAY_SECONDS,
+            options={"require": ["exp", "sub", "iss", "aud"]},
+        )
+    except jwt.PyJWTError as exc:
+        raise Unauthorized() from exc

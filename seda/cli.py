@@ -1,0 +1,26 @@
+"""`flask --app wsgi seda …`: operator commands."""
+
+import click
+from flask.cli import AppGroup
+
+from seda.auth.passwords import hash_password
+from seda.common.schemas import Email
+from seda.users.services import create_or_promote_admin
+
+seda_cli = AppGroup("seda", help="seda operator commands.")
+
+
+@seda_cli.command("create-admin")
+@click.option("--email", required=True, help="The admin's email; an existing account is promoted.")
+@click.option("--password", required=True, help="The admin's password (8-128 characters).")
+@click.option("--super", "super_admin", is_flag=True, help="Make a SUPER_ADMIN instead of an ADMIN.")
+def create_admin(email, password, super_admin):
+    """Create an admin account, or promote and reset the account with that email."""
+    try:
+        email = Email().deserialize(email)
+    except Exception as exc:
+        raise click.BadParameter(f"not a valid email address: {email}") from exc
+    if not 8 <= len(password) <= 128:
+        raise click.BadParameter("the password must be 8 to 128 characters long")
+    user = create_or_promote_admin(email, hash_password(password), super_admin)
+    click.echo(f"{user.role.value} {user.email} ({user.id})")

@@ -1,0 +1,111 @@
+"""Authentication for REST (a decorator) and Socket.IO (a function), one rule set for both.
+
+A before_request hook verifies the bearer token early, so the rate limiter can count per user;
+the decorators then load the user from the database (roles and bans are never read from a
+token) and refuse what the route does not allow.
+"""
+
+from copy import deepcopy
+from functools import wraps
+
+from flask import current_app, g, request
+
+from seda.auth.tokens import JwksKeys, TokenVerifier
+from seda.common.errors import Forbidden, Unauthorized
+from seda.users.services import user_for_identity
+
+MISSING_TOKEN = "Missing authentication token"
+INVALID_TOKEN = "Invalid authentication token"
+BEARER_SECURITY = [{"bearerAuth": []}]
+
+
+def init_auth(app):
+    """Build this app's token verifier and verify bearer tokens before anything else runs."""
+    config = app.config
+    jwks = JwksKeys(config["SUPABASE_JWKS_URL"]) if config["SUPABASE_JWKS_URL"] else None
+    app.extensions["seda_token_verifier"] = TokenVerifier(
+        config["JWT_SECRET"], config["SUPABASE_URL"], config["SUPABASE_JWT_SECRET"], jwks
+    )
+    app.before_request(_identify_caller)
+
+
+def _identify_caller():
+    g.identity, g.auth_error = None, None
+    header = request.headers.get("Authorization")
+    if header is None:
+        g.auth_error = MISSING_TOKEN
+        return
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        g.auth_error = INVALID_TOKEN
+        return
+    try:
+        g.identity = current_app.extensions["seda_token_verifier"].verify_access(token.strip())
+    except Unauthorized:
+        g.auth_error = INVALID_TOKEN
+        return
+    g.rate_limit_identity = g.identity.rate_limit_key
+
+
+def authenticate_token(token):
+    """The user a raw bearer token speaks for (Socket.IO connect); raises Unauthorized/Forbidden."""
+    if not token or not isinstance(token, str):
+        raise Unauthorized(MISSING_TOKEN)
+    try:
+        identity = current_app.extensions["seda_token_verifier"].verify_access(token)
+    except Unauthorized:
+        raise Unauthorized(INVALID_TOKEN) from None
+    return user_for_identity(identity)
+
+
+def current_user():
+    return g.current_user
+
+
+def _authenticate_request():
+    if g.get("identity") is None:
+        raise Unauthorized(g.get("auth_error") or MISSING_TOKEN)
+    user = user_for_identity(g.identity)
+    g.current_user = user
+    g.caller_id = str(user.id)
+    return user
+
+
+def _documented(wrapper, view, responses):
+    wrapper._apidoc = deepcopy(getattr(view, "_apidoc", {}))
+    manual = wrapper._apidoc.setdefault("manual_doc", {})
+    manual["security"] = BEARER_SECURITY
+    for status, description in responses.items():
+        manual.setdefault("responses", {}).setdefault(status, {"description": description})
+    return wrapper
+
+
+def login_required(view):
+    """Let the view run only for an authenticated, not banned user (`current_user()`)."""
+
+    @wraps(view)
+    def wrapper(*args, **kwargs):
+        _authenticate_request()
+        return view(*args, **kwargs)
+
+    return _documented(
+        wrapper, view, {401: "Missing or invalid token", 403: "Account suspended"}
+    )
+
+
+def roles_required(*roles):
+    """Let the view run only for users whose database role is one of `roles`."""
+
+    def decorator(view):
+        @wraps(view)
+        def wrapper(*args, **kwargs):
+            user = _authenticate_request()
+            if user.role not in roles:
+                raise Forbidden("Insufficient role")
+            return view(*args, **kwargs)
+
+        return _documented(
+            wrapper, view, {401: "Missing or invalid token", 403: "Role not allowed or account suspended"}
+        )
+
+    return decorator

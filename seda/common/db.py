@@ -1,0 +1,44 @@
+"""Column types and helpers shared by every model."""
+
+import uuid
+from datetime import datetime, timezone
+
+import sqlalchemy as sa
+from sqlalchemy.types import TypeDecorator
+
+
+def utcnow():
+    return datetime.now(timezone.utc)
+
+
+def new_id():
+    return uuid.uuid4()
+
+
+class UTCDateTime(TypeDecorator):
+    """A timezone-aware UTC datetime on PostgreSQL and SQLite alike (SQLite drops the zone)."""
+
+    impl = sa.DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value, dialect):
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to a UTC column")
+        return value.astimezone(timezone.utc)
+
+    def process_result_value(self, value, dialect):
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=timezone.utc)
+        return value.astimezone(timezone.utc)
+
+
+def parse_uuid(value):
+    """Return a UUID for a valid id string, else None (an unknown id is a 404, not a 400)."""
+    try:
+        return uuid.UUID(str(value))
+    except (TypeError, ValueError):
+        return None

@@ -1,0 +1,45 @@
+"""Schema pieces every feature uses: timestamps in the contract's format, trimmed strings."""
+
+from datetime import timezone
+
+import marshmallow as ma
+
+
+class Timestamp(ma.fields.DateTime):
+    """ISO 8601 UTC with milliseconds and Z, as API.md §1 asks."""
+
+    def _serialize(self, value, attr, obj, **kwargs):
+        if value is None:
+            return None
+        value = value.astimezone(timezone.utc)
+        return value.isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+class Trimmed(ma.fields.String):
+    """A string with surrounding whitespace removed before validation."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        return super()._deserialize(value, attr, data, **kwargs).strip()
+
+
+class HttpsUrl(Trimmed):
+    """An https URL of at most 2048 characters."""
+
+    def __init__(self, **kwargs):
+        super().__init__(
+            validate=[
+                ma.validate.Length(max=2048),
+                ma.validate.URL(schemes={"https"}, error="Must be an https URL."),
+            ],
+            **kwargs,
+        )
+
+
+class Email(Trimmed):
+    """An email address, trimmed and lower-cased."""
+
+    def __init__(self, **kwargs):
+        super().__init__(validate=[ma.validate.Length(max=254), ma.validate.Email()], **kwargs)
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        return super()._deserialize(value, attr, data, **kwargs).lower()

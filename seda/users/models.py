@@ -1,0 +1,65 @@
+import enum
+import uuid
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from seda.common.db import UTCDateTime, new_id, utcnow
+from seda.extensions import db
+
+
+class Role(str, enum.Enum):
+    USER = "USER"
+    ARTIST = "ARTIST"
+    ADMIN = "ADMIN"
+    SUPER_ADMIN = "SUPER_ADMIN"
+
+    @property
+    def is_admin(self):
+        return self in (Role.ADMIN, Role.SUPER_ADMIN)
+
+
+class User(db.Model):
+    __tablename__ = "users"
+
+    id: Mapped[uuid.UUID] = mapped_column(sa.Uuid, primary_key=True, default=new_id)
+    email: Mapped[str | None] = mapped_column(sa.String(254), unique=True)
+    password_hash: Mapped[str | None] = mapped_column(sa.String(255))
+    supabase_id: Mapped[str | None] = mapped_column(sa.String(255), unique=True)
+    role: Mapped[Role] = mapped_column(
+        sa.Enum(Role, name="user_role", native_enum=False, length=20), default=Role.USER
+    )
+    display_name: Mapped[str] = mapped_column(sa.String(50))
+    avatar_url: Mapped[str | None] = mapped_column(sa.String(2048))
+    bio: Mapped[str | None] = mapped_column(sa.String(500))
+    banned: Mapped[bool] = mapped_column(default=False)
+    banned_reason: Mapped[str | None] = mapped_column(sa.String(500))
+    banned_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+    artist_profile: Mapped["ArtistProfile | None"] = relationship(
+        back_populates="user", uselist=False, lazy="joined"
+    )
+
+
+class ArtistProfile(db.Model):
+    __tablename__ = "artist_profiles"
+
+    id: Mapped[uuid.UUID] = mapped_column(sa.Uuid, primary_key=True, default=new_id)
+    user_id: Mapped[uuid.UUID] = mapped_column(
+        sa.ForeignKey("users.id", ondelete="CASCADE"), unique=True
+    )
+    artist_name: Mapped[str] = mapped_column(sa.String(50))
+    bio: Mapped[str | None] = mapped_column(sa.String(500))
+    verified: Mapped[bool] = mapped_column(default=False)
+    verified_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    website_url: Mapped[str | None] = mapped_column(sa.String(2048))
+    spotify_url: Mapped[str | None] = mapped_column(sa.String(2048))
+    bandcamp_url: Mapped[str | None] = mapped_column(sa.String(2048))
+    soundcloud_url: Mapped[str | None] = mapped_column(sa.String(2048))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+    user: Mapped[User] = relationship(back_populates="artist_profile")

@@ -1,0 +1,63 @@
+import marshmallow as ma
+
+from seda.users.models import Role
+
+from seda.common.schemas import HttpsUrl, Timestamp, Trimmed
+
+Length = ma.validate.Length
+
+
+class ArtistRefSchema(ma.Schema):
+    artistName = ma.fields.String(attribute="artist_name")
+    verified = ma.fields.Boolean()
+
+
+class ArtistProfileSchema(ArtistRefSchema):
+    bio = ma.fields.String(allow_none=True)
+    verifiedAt = Timestamp(attribute="verified_at", allow_none=True)
+    websiteUrl = ma.fields.String(attribute="website_url", allow_none=True)
+    spotifyUrl = ma.fields.String(attribute="spotify_url", allow_none=True)
+    bandcampUrl = ma.fields.String(attribute="bandcamp_url", allow_none=True)
+    soundcloudUrl = ma.fields.String(attribute="soundcloud_url", allow_none=True)
+
+
+class UserRefSchema(ma.Schema):
+    """A user as others see them: never the email."""
+
+    id = ma.fields.UUID()
+    displayName = ma.fields.String(attribute="display_name")
+    avatarUrl = ma.fields.String(attribute="avatar_url", allow_none=True)
+    role = ma.fields.Enum(Role)
+    artistProfile = ma.fields.Nested(ArtistRefSchema, attribute="artist_profile", allow_none=True)
+
+
+class PublicUserSchema(UserRefSchema):
+    bio = ma.fields.String(allow_none=True)
+    createdAt = Timestamp(attribute="created_at")
+
+
+class UserSchema(PublicUserSchema):
+    """A user as they and admins see them."""
+
+    email = ma.fields.String(allow_none=True)
+    banned = ma.fields.Boolean()
+    artistProfile = ma.fields.Nested(ArtistProfileSchema, attribute="artist_profile", allow_none=True)
+
+
+class UpdateMeSchema(ma.Schema):
+    displayName = Trimmed(validate=Length(1, 50))
+    avatarUrl = HttpsUrl(allow_none=True)
+    bio = Trimmed(validate=Length(max=500), allow_none=True)
+
+
+class ArtistProfileInputSchema(ma.Schema):
+    artistName = Trimmed(required=True, validate=Length(1, 50))
+    bio = Trimmed(validate=Length(max=500), allow_none=True)
+    websiteUrl = HttpsUrl(allow_none=True)
+    spotifyUrl = HttpsUrl(allow_none=True)
+    bandcampUrl = HttpsUrl(allow_none=True)
+    soundcloudUrl = HttpsUrl(allow_none=True)
+
+
+class UserIdPathSchema(ma.Schema):
+    userId = ma.fields.String(required=True)

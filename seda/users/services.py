@@ -1,0 +1,109 @@
+"""Users and artist profiles: the rules, with no Flask request in sight."""
+
+import sqlalchemy as sa
+
+from seda.common.db import parse_uuid, utcnow
+from seda.common.errors import Conflict, Forbidden, NotFound, Unauthorized
+from seda.extensions import db
+from seda.users.models import ArtistProfile, Role, User
+
+PROFILE_FIELDS = {"displayName": "display_name", "avatarUrl": "avatar_url", "bio": "bio"}
+ARTIST_FIELDS = {
+    "artistName": "artist_name",
+    "bio": "bio",
+    "websiteUrl": "website_url",
+    "spotifyUrl": "spotify_url",
+    "bandcampUrl": "bandcamp_url",
+    "soundcloudUrl": "soundcloud_url",
+}
+
+
+def get_user(user_id):
+    user = db.session.get(User, parse_uuid(user_id)) if parse_uuid(user_id) else None
+    if user is None:
+        raise NotFound("User not found")
+    return user
+
+
+def find_by_email(email):
+    return db.session.scalar(sa.select(User).where(User.email == email.strip().lower()))
+
+
+def default_display_name(email):
+    return (email.split("@", 1)[0] or "listener")[:50]
+
+
+def user_for_identity(identity):
+    """The active user a verified token speaks for; Supabase users are created on first sight."""
+    if identity.issuer == "seda":
+        user = db.session.get(User, parse_uuid(identity.subject)) if parse_uuid(identity.subject) else None
+    else:
+        user = _supabase_user(identity)
+    if user is None:
+        raise Unauthorized()
+    if user.banned:
+        raise Forbidden("Account suspended")
+    return user
+
+
+def _supabase_user(identity):
+    user = db.session.scalar(sa.select(User).where(User.supabase_id == identity.subject))
+    if user is not None:
+        return user
+    email = identity.email.strip().lower() if identity.email else None
+    existing = find_by_email(email) if email else None
+    if existing is not None and existing.supabase_id is None:
+        # The same person signed up with seda first: link the accounts instead of failing.
+        existing.supabase_id = identity.subject
+        db.session.commit()
+        return existing
+    user = User(
+        supabase_id=identity.subject,
+        email=email if existing is None else None,
+        display_name=default_display_name(email or "listener"),
+    )
+    db.session.add(user)
+    try:
+        db.session.commit()
+    except sa.exc.IntegrityError:
+        # Two first requests raced; the other one created the row.
+        db.session.rollback()
+        user = db.session.scalar(sa.select(User).where(User.supabase_id == identity.subject))
+    return user
+
+
+def update_profile(user, changes):
+    for key, column in PROFILE_FIELDS.items():
+        if key in changes:
+            setattr(user, column, changes[key])
+    db.session.commit()
+    return user
+
+
+def put_artist_profile(user, fields):
+    profile = user.artist_profile
+    if profile is None:
+        profile = ArtistProfile(user_id=user.id, artist_name=fields["artistName"])
+        db.session.add(profile)
+        user.artist_profile = profile
+    elif profile.verified and fields["artistName"] != profile.artist_name:
+        raise Conflict("A verified artist name cannot be changed")
+    for key, column in ARTIST_FIELDS.items():
+        # PUT replaces the profile: a field left out is cleared, the name is always given.
+        setattr(profile, column, fields.get(key))
+    profile.updated_at = utcnow()
+    db.session.commit()
+    return user
+
+
+def create_or_promote_admin(email, password_hash, super_admin):
+    """Create an admin account, or promote the account that has this email."""
+    role = Role.SUPER_ADMIN if super_admin else Role.ADMIN
+    user = find_by_email(email)
+    if user is None:
+        user = User(email=email.strip().lower(), display_name=default_display_name(email))
+        db.session.add(user)
+    user.password_hash = password_hash
+    user.role = role
+    db.session.commit()
+    return user
