@@ -1,0 +1,129 @@
+import uuid
+
+import pytest
+
+from seda.extensions import db
+from seda.users.models import ArtistProfile, User
+
+PUBLIC_KEYS = {"id", "displayName", "avatarUrl", "role", "artistProfile", "bio", "createdAt"}
+
+
+def test_me_shows_the_full_account(client, users):
+    user = users.make(artist_name="Night Drive")
+    body = client.get("/api/v1/users/me", headers=user.headers).get_json()
+    assert body["email"] == user.email and body["banned"] is False
+    assert set(body["artistProfile"]) == {
+        "artistName", "bio", "verified", "verifiedAt", "websiteUrl", "spotifyUrl", "bandcampUrl", "soundcloudUrl"
+    }
+
+
+def test_patch_me_changes_the_profile(client, users):
+    user = users.make()
+    response = client.patch(
+        "/api/v1/users/me",
+        json={"displayName": "  New Name ", "avatarUrl": "https://cdn.example/a.png", "bio": "hi"},
+        headers=user.headers,
+    )
+    assert response.status_code == 200
+    body = response.get_json()
+    assert (body["displayName"], body["avatarUrl"], body["bio"]) == ("New Name", "https://cdn.example/a.png", "hi")
+    assert client.get("/api/v1/users/me", headers=user.headers).get_json()["displayName"] == "New Name"
+
+
+@pytest.mark.parametrize(
+    "changes,message",
+    [
+        ({"role": "ADMIN"}, "role: property should not exist"),
+        ({"email": "x@example.com"}, "email: property should not exist"),
+        ({"banned": False}, "banned: property should not exist"),
+        ({"id": str(uuid.uuid4())}, "id: property should not exist"),
+        ({"avatarUrl": "http://insecure.example/a.png"}, "avatarUrl: Must be an https URL."),
+        ({"avatarUrl": "javascript:alert(1)"}, "avatarUrl: Must be an https URL."),
+        ({"bio": "x" * 501}, "bio: Longer than maximum length 500."),
+        ({"displayName": "   "}, "displayName: Length must be between 1 and 50."),
+    ],
+)
+def test_patch_me_refuses_what_it_does_not_accept(client, users, changes, message):
+    user = users.make()
+    response = client.patch("/api/v1/users/me", json=changes, headers=user.headers)
+    assert response.status_code == 400
+    assert message in response.get_json()["message"]
+    assert client.get("/api/v1/users/me", headers=user.headers).get_json()["role"] == "USER"
+
+
+def test_put_artist_profile_creates_then_replaces(client, users):
+    user = users.make()
+    created = client.put(
+        "/api/v1/users/me/artist-profile",
+        json={"artistName": "Glass Coast", "spotifyUrl": "https://open.spotify.com/artist/1", "bio": "dream pop"},
+        headers=user.headers,
+    )
+    assert created.status_code == 200
+    profile = created.get_json()["artistProfile"]
+    assert profile["artistName"] == "Glass Coast" and profile["verified"] is False
+    replaced = client.put("/api/v1/users/me/artist-profile", json={"artistName": "Glass Coast II"}, headers=user.headers)
+    profile = replaced.get_json()["artistProfile"]
+    assert profile["artistName"] == "Glass Coast II" and profile["spotifyUrl"] is None
+
+
+def test_artist_profile_validation(client, users):
+    user = users.make()
+    response = client.put(
+        "/api/v1/users/me/artist-profile",
+        json={"bandcampUrl": "ftp://x.example", "verified": True},
+        headers=user.headers,
+    )
+    assert response.status_code == 400
+    assert sorted(response.get_json()["message"]) == [
+        "artistName: Missing data for required field.",
+        "bandcampUrl: Must be an https URL.",
+        "verified: property should not exist",
+    ]
+
+
+def test_a_verified_artist_name_cannot_change(app, client, users):
+    user = users.make(artist_name="Verified Act")
+    with app.app_context():
+        db.session.get(User, uuid.UUID(user.id)).artist_profile.verified = True
+        db.session.commit()
+    renamed = client.put("/api/v1/users/me/artist-profile", json={"artistName": "Other"}, headers=user.headers)
+    assert renamed.status_code == 409
+    same = client.put(
+        "/api/v1/users/me/artist-profile",
+        json={"artistName": "Verified Act", "bio": "still us"},
+        headers=user.headers,
+    )
+    assert same.status_code == 200 and same.get_json()["artistProfile"]["verified"] is True
+
+
+def test_another_users_profile_is_public_without_email(client, users):
+    me, other = users.make(), users.make(artist_name="Someone")
+    response = client.get(f"/api/v1/users/{other.id}", headers=me.headers)
+    assert response.status_code == 200
+    body = response.get_json()
+    assert set(body) == PUBLIC_KEYS
+    assert body["artistProfile"] == {"artistName": "Someone", "verified": False}
+
+
+@pytest.mark.parametrize("user_id", [str(uuid.uuid4()), "not-a-uuid", "1"])
+def test_unknown_users_are_404(client, users, user_id):
+    me = users.make()
+    response = client.get(f"/api/v1/users/{user_id}", headers=me.headers)
+    assert response.status_code == 404 and response.get_json()["message"] == ["User not found"]
+
+
+def test_create_admin_command_creates_then_promotes(app, users):
+    runner = app.test_cli_runner()
+    result = runner.invoke(args=["seda", "create-admin", "--email", "Boss@Example.com", "--password", "long enough"])
+    assert result.exit_code == 0 and result.output.startswith("ADMIN boss@example.com")
+    existing = users.make()
+    result = runner.invoke(args=["seda", "create-admin", "--email", existing.email, "--password", "new password", "--super"])
+    assert result.exit_code == 0 and result.output.startswith(f"SUPER_ADMIN {existing.email} ({existing.id})")
+    login = app.test_client().post("/api/v1/auth/login", json={"email": "boss@example.com", "password": "long enough"})
+    assert login.status_code == 200 and login.get_json()["user"]["role"] == "ADMIN"
+
+
+def test_create_admin_refuses_bad_input(app):
+    runner = app.test_cli_runner()
+    assert runner.invoke(args=["seda", "create-admin", "--email", "nope", "--password", "long enough"]).exit_code != 0
+    assert runner.invoke(args=["seda", "create-admin", "--email", "a@b.co", "--password", "short"]).exit_code != 0
