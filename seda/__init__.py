@@ -5,6 +5,8 @@ from pathlib import Path
 from flask import Flask
 
 from config import config_from_env
+from seda.chat.events import init_chat_socket
+from seda.chat.presence import init_presence
 from seda.common.auth import init_auth
 from seda.common.http import init_request_hooks
 from seda.common.logs import configure_logging
@@ -67,16 +69,19 @@ def _init_extensions(app):
         max_http_buffer_size=64 * 1024,
     )
     celery_init_app(app, beat_schedule())
+    init_presence(app)
+    init_chat_socket(app)
 
 
 def _register_blueprints(app):
     from seda.auth.routes import bp as auth_bp
+    from seda.chat.routes import bp as chat_bp
     from seda.health.routes import bp as health_bp
     from seda.health.routes import ops_bp
     from seda.users.routes import bp as users_bp
 
     prefix = app.config["API_PREFIX"]
-    for blueprint in (health_bp, auth_bp, users_bp):
+    for blueprint in (health_bp, auth_bp, users_bp, chat_bp):
         api.register_blueprint(blueprint, url_prefix=prefix + (blueprint.url_prefix or ""))
     app.register_blueprint(ops_bp)
     if app.config["API_DOCS_ENABLED"]:

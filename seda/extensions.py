@@ -41,7 +41,9 @@ class SedaLimiter(Limiter):
         super().init_app(app)
 
 
-db = SQLAlchemy(model_class=Base)
+# Objects stay readable after commit: services commit, then serialise what they stored
+# without a second round trip per object.
+db = SQLAlchemy(model_class=Base, session_options={"expire_on_commit": False})
 migrate = Migrate(render_as_batch=True)
 socketio = SocketIO()
 limiter = SedaLimiter(key_func=rate_limit_key, default_limits=[default_limit])

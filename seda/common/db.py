@@ -42,3 +42,12 @@ def parse_uuid(value):
         return uuid.UUID(str(value))
     except (TypeError, ValueError):
         return None
+
+
+@sa.event.listens_for(sa.engine.Engine, "connect")
+def _sqlite_foreign_keys(dbapi_connection, _record):
+    """SQLite ignores ON DELETE CASCADE unless foreign keys are switched on per connection."""
+    if dbapi_connection.__class__.__module__.startswith("sqlite3"):
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.close()

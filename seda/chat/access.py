@@ -1,0 +1,65 @@
+"""Who may see and do what in a room: the checks every chat service starts with."""
+
+import sqlalchemy as sa
+
+from seda.chat.models import MemberRole, Message, Room, RoomMembership, RoomType
+from seda.common.db import parse_uuid
+from seda.common.errors import Forbidden, NotFound
+from seda.extensions import db
+
+MODERATOR_ROLES = (MemberRole.OWNER, MemberRole.MODERATOR)
+
+
+def find_room(room_id):
+    room = db.session.get(Room, parse_uuid(room_id)) if parse_uuid(room_id) else None
+    if room is None:
+        raise NotFound("Room not found")
+    return room
+
+
+def find_membership(room_id, user_id):
+    return db.session.scalar(
+        sa.select(RoomMembership).where(
+            RoomMembership.room_id == room_id, RoomMembership.user_id == user_id
+        )
+    )
+
+
+def visible_room(user, room_id):
+    """The room and the caller's membership; a private room hides from non-members (404)."""
+    room = find_room(room_id)
+    membership = find_membership(room.id, user.id)
+    if membership is None and room.type != RoomType.PUBLIC and not user.role.is_admin:
+        raise NotFound("Room not found")
+    return room, membership
+
+
+def member_room(user, room_id):
+    """The room and the caller's membership, which must exist (admins may read any room)."""
+    room, membership = visible_room(user, room_id)
+    if membership is None and not user.role.is_admin:
+        raise Forbidden("Join the room first")
+    return room, membership
+
+
+def is_moderator(user, membership):
+    return user.role.is_admin or (membership is not None and membership.role in MODERATOR_ROLES)
+
+
+def moderated_room(user, room_id):
+    room, membership = visible_room(user, room_id)
+    if not is_moderator(user, membership):
+        raise Forbidden("Only the room's owner or moderators may do this")
+    return room, membership
+
+
+def find_message(user, message_id):
+    """A message the caller may see (deleted ones are gone), with its room and membership."""
+    message = db.session.get(Message, parse_uuid(message_id)) if parse_uuid(message_id) else None
+    if message is None or message.deleted_at is not None:
+        raise NotFound("Message not found")
+    try:
+        room, membership = member_room(user, message.room_id)
+    except (NotFound, Forbidden):
+        raise NotFound("Message not found") from None
+    return message, room, membership

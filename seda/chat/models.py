@@ -1,0 +1,178 @@
+import enum
+import uuid
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from seda.common.db import UTCDateTime, new_id, utcnow
+from seda.extensions import db
+from seda.users.models import User
+
+
+class RoomType(str, enum.Enum):
+    PUBLIC = "PUBLIC"
+    PRIVATE = "PRIVATE"
+    DIRECT = "DIRECT"
+
+
+class MemberRole(str, enum.Enum):
+    OWNER = "OWNER"
+    MODERATOR = "MODERATOR"
+    MEMBER = "MEMBER"
+
+
+class MessageType(str, enum.Enum):
+    TEXT = "TEXT"
+    TRACK_CARD = "TRACK_CARD"
+    SYSTEM = "SYSTEM"
+    REPLY = "REPLY"
+
+
+class ReportStatus(str, enum.Enum):
+    OPEN = "OPEN"
+    RESOLVED = "RESOLVED"
+
+
+def _enum(cls, name):
+    return sa.Enum(cls, name=name, native_enum=False, length=20)
+
+
+class Room(db.Model):
+    __tablename__ = "rooms"
+
+    id: Mapped[uuid.UUID] = mapped_column(sa.Uuid, primary_key=True, default=new_id)
+    name: Mapped[str] = mapped_column(sa.String(100))
+    description: Mapped[str | None] = mapped_column(sa.String(500))
+    type: Mapped[RoomType] = mapped_column(_enum(RoomType, "room_type"), default=RoomType.PUBLIC)
+    created_by: Mapped[uuid.UUID | None] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))
+    slow_mode_seconds: Mapped[int] = mapped_column(default=0)
+    # The counter behind Message.seq: incremented under the row lock of the sending transaction.
+    last_seq: Mapped[int] = mapped_column(sa.BigInteger, default=0)
+    member_count: Mapped[int] = mapped_column(default=0)
+    last_message_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # "<smaller user id>:<larger user id>" for DIRECT rooms, so get-or-create is race-free.
+    direct_key: Mapped[str | None] = mapped_column(sa.String(80), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+    __table_args__ = (
+        sa.Index("ix_rooms_type_member_count", "type", "member_count"),
+    )
+
+    @property
+    def is_private(self):
+        return self.type != RoomType.PUBLIC
+
+
+class RoomMembership(db.Model):
+    __tablename__ = "room_memberships"
+
+    id: Mapped[uuid.UUID] = mapped_column(sa.Uuid, primary_key=True, default=new_id)
+    room_id: Mapped[uuid.UUID] = mapped_column(sa.ForeignKey("rooms.id", ondelete="CASCADE"))
+    user_id: Mapped[uuid.UUID] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    role: Mapped[MemberRole] = mapped_column(_enum(MemberRole, "member_role"), default=MemberRole.MEMBER)
+    last_read_seq: Mapped[int] = mapped_column(sa.BigInteger, default=0)
+    joined_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    user: Mapped[User] = relationship(lazy="joined")
+
+    __table_args__ = (sa.UniqueConstraint("room_id", "user_id"),)
+
+
+class RoomBan(db.Model):
+    __tablename__ = "room_bans"
+
+    id: Mapped[uuid.UUID] = mapped_column(sa.Uuid, primary_key=True, default=new_id)
+    room_id: Mapped[uuid.UUID] = mapped_column(sa.ForeignKey("rooms.id", ondelete="CASCADE"))
+    user_id: Mapped[uuid.UUID] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"))
+    banned_by: Mapped[uuid.UUID | None] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))
+    reason: Mapped[str | None] = mapped_column(sa.String(500))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    __table_args__ = (sa.UniqueConstraint("room_id", "user_id"),)
+
+
+class RoomMute(db.Model):
+    __tablename__ = "room_mutes"
+
+    id: Mapped[uuid.UUID] = mapped_column(sa.Uuid, primary_key=True, default=new_id)
+    room_id: Mapped[uuid.UUID] = mapped_column(sa.ForeignKey("rooms.id", ondelete="CASCADE"))
+    user_id: Mapped[uuid.UUID] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"))
+    muted_by: Mapped[uuid.UUID | None] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))
+    muted_until: Mapped[datetime] = mapped_column(UTCDateTime)
+    reason: Mapped[str | None] = mapped_column(sa.String(500))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    __table_args__ = (sa.UniqueConstraint("room_id", "user_id"),)
+
+
+class Message(db.Model):
+    __tablename__ = "messages"
+
+    id: Mapped[uuid.UUID] = mapped_column(sa.Uuid, primary_key=True, default=new_id)
+    room_id: Mapped[uuid.UUID] = mapped_column(sa.ForeignKey("rooms.id", ondelete="CASCADE"))
+    user_id: Mapped[uuid.UUID] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"))
+    seq: Mapped[int] = mapped_column(sa.BigInteger)
+    type: Mapped[MessageType] = mapped_column(_enum(MessageType, "message_type"), default=MessageType.TEXT)
+    text: Mapped[str] = mapped_column(sa.Text, default="")
+    track_ref: Mapped[dict | None] = mapped_column(sa.JSON)
+    parent_id: Mapped[uuid.UUID | None] = mapped_column(sa.ForeignKey("messages.id", ondelete="CASCADE"))
+    client_message_id: Mapped[str | None] = mapped_column(sa.String(64))
+    reply_count: Mapped[int] = mapped_column(default=0)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+    edited_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    user: Mapped[User] = relationship(lazy="joined", innerjoin=True)
+    # One extra query per page of messages, however many messages and reactions it holds.
+    reactions: Mapped[list["Reaction"]] = relationship(
+        lazy="selectin", order_by="Reaction.created_at", passive_deletes=True
+    )
+
+    __table_args__ = (
+        # History newest first and catch-up oldest first are both range scans of this index.
+        sa.UniqueConstraint("room_id", "seq"),
+        sa.Index("ix_messages_parent_id_seq", "parent_id", "seq"),
+        # clientMessageId dedupe: one message per user and client id.
+        sa.UniqueConstraint("user_id", "client_message_id"),
+    )
+
+
+class Reaction(db.Model):
+    __tablename__ = "reactions"
+
+    id: Mapped[uuid.UUID] = mapped_column(sa.Uuid, primary_key=True, default=new_id)
+    message_id: Mapped[uuid.UUID] = mapped_column(sa.ForeignKey("messages.id", ondelete="CASCADE"))
+    user_id: Mapped[uuid.UUID] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"))
+    emoji: Mapped[str] = mapped_column(sa.String(32))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    __table_args__ = (sa.UniqueConstraint("message_id", "user_id", "emoji"),)
+
+
+class MessageReport(db.Model):
+    __tablename__ = "message_reports"
+
+    id: Mapped[uuid.UUID] = mapped_column(sa.Uuid, primary_key=True, default=new_id)
+    message_id: Mapped[uuid.UUID] = mapped_column(sa.ForeignKey("messages.id", ondelete="CASCADE"))
+    reporter_id: Mapped[uuid.UUID] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"))
+    reason: Mapped[str] = mapped_column(sa.String(500))
+    status: Mapped[ReportStatus] = mapped_column(_enum(ReportStatus, "report_status"), default=ReportStatus.OPEN)
+    resolution: Mapped[str | None] = mapped_column(sa.String(40))
+    resolved_by: Mapped[uuid.UUID | None] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    __table_args__ = (
+        sa.Index(
+            "uq_message_reports_open_per_reporter",
+            "message_id",
+            "reporter_id",
+            unique=True,
+            postgresql_where=sa.text("status = 'OPEN'"),
+            sqlite_where=sa.text("status = 'OPEN'"),
+        ),
+        sa.Index("ix_message_reports_status_created_at", "status", "created_at"),
+    )

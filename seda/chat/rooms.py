@@ -1,0 +1,375 @@
+"""Rooms, membership and room moderation: the rules, free of HTTP and Socket.IO."""
+
+from dataclasses import dataclass
+from datetime import timedelta
+
+import sqlalchemy as sa
+
+from seda.chat import notify
+from seda.chat.access import find_membership, member_room, moderated_room, visible_room
+from seda.chat.models import MemberRole, Message, Room, RoomBan, RoomMembership, RoomMute, RoomType
+from seda.chat.presence import presence_store
+from seda.common.db import parse_uuid, utcnow
+from seda.common.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from seda.extensions import db
+from seda.users.models import User
+from seda.users.services import get_user
+
+
+@dataclass
+class RoomView:
+    """A room as one caller sees it (their role and unread count)."""
+
+    room: Room
+    membership: RoomMembership | None
+
+    def __getattr__(self, name):
+        return getattr(self.room, name)
+
+    @property
+    def my_role(self):
+        return self.membership.role if self.membership else None
+
+    @property
+    def unread_count(self):
+        if self.membership is None:
+            return 0
+        return max(0, self.room.last_seq - self.membership.last_read_seq)
+
+
+@dataclass
+class Member:
+    user: User
+    role: MemberRole
+    joined_at: object
+    online: bool
+
+
+def create_room(user, name, description=None, is_private=False, slow_mode_seconds=0):
+    room = Room(
+        name=name,
+        description=description,
+        type=RoomType.PRIVATE if is_private else RoomType.PUBLIC,
+        created_by=user.id,
+        slow_mode_seconds=slow_mode_seconds,
+        member_count=1,
+    )
+    db.session.add(room)
+    db.session.flush()
+    membership = RoomMembership(room_id=room.id, user_id=user.id, role=MemberRole.OWNER)
+    db.session.add(membership)
+    db.session.commit()
+    return RoomView(room, membership)
+
+
+def get_room(user, room_id):
+    return RoomView(*visible_room(user, room_id))
+
+
+def update_room(user, room_id, changes):
+    room, membership = moderated_room(user, room_id)
+    if room.type == RoomType.DIRECT:
+        raise Forbidden("Direct conversations cannot be changed")
+    for key, column in (("name", "name"), ("description", "description"), ("slowModeSeconds", "slow_mode_seconds")):
+        if key in changes:
+            setattr(room, column, changes[key])
+    db.session.commit()
+    return RoomView(room, membership)
+
+
+def delete_room(user, room_id):
+    room, membership = visible_room(user, room_id)
+    if not user.role.is_admin and (membership is None or membership.role != MemberRole.OWNER):
+        raise Forbidden("Only the room's owner may delete it")
+    db.session.delete(room)
+    db.session.commit()
+
+
+def list_rooms(user, scope, limit, cursor=None, q=None):
+    """Joined rooms by latest activity, or public rooms by member count; keyset pages by id."""
+    if scope == "joined":
+        activity = sa.func.coalesce(Room.last_message_at, Room.created_at)
+        query = (
+            sa.select(Room, RoomMembership)
+            .join(RoomMembership, sa.and_(RoomMembership.room_id == Room.id, RoomMembership.user_id == user.id))
+        )
+        order = (activity.desc(), Room.id.desc())
+        key = (activity, Room.id)
+    else:
+        query = sa.select(Room, RoomMembership).outerjoin(
+            RoomMembership, sa.and_(RoomMembership.room_id == Room.id, RoomMembership.user_id == user.id)
+        ).where(Room.type == RoomType.PUBLIC)
+        order = (Room.member_count.desc(), Room.id.desc())
+        key = (Room.member_count, Room.id)
+    if q:
+        query = query.where(Room.name.ilike(f"%{_escape_like(q)}%", escape="\\"))
+    if cursor:
+        anchor = db.session.execute(sa.select(*key).where(Room.id == _cursor_id(cursor))).first()
+        if anchor is None:
+            raise ValidationFailed("cursor: unknown room")
+        query = query.where(sa.tuple_(*key) < sa.tuple_(*anchor))
+    rows = db.session.execute(query.order_by(*order).limit(limit + 1)).all()
+    views = [RoomView(room, membership) for room, membership in rows]
+    return views[:limit], (str(views[limit - 1].id) if len(views) > limit else None)
+
+
+def _escape_like(text):
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def _cursor_id(cursor):
+    value = parse_uuid(cursor)
+    if value is None:
+        raise ValidationFailed("cursor: Not a valid UUID.")
+    return value
+
+
+def join_room(user, room_id):
+    """Join a public room (idempotent). Private rooms are joined by being added."""
+    room, membership = visible_room(user, room_id)
+    if membership is not None:
+        return RoomView(room, membership), False
+    if room.type != RoomType.PUBLIC:
+        raise NotFound("Room not found")
+    _refuse_banned(room.id, user.id)
+    membership = _add_membership(room, user.id, MemberRole.MEMBER)
+    db.session.commit()
+    notify.user_joined(room.id, user.id)
+    return RoomView(room, membership), True
+
+
+def leave_room(user, room_id):
+    room, membership = visible_room(user, room_id)
+    if membership is None:
+        return
+    if membership.role == MemberRole.OWNER:
+        _hand_over_ownership(room, user.id)
+    _remove_membership(room, membership)
+    db.session.commit()
+    notify.remove_user_from_room(room.id, user.id)
+    notify.user_left(room.id, user.id)
+
+
+def _hand_over_ownership(room, owner_id):
+    successor = db.session.scalar(
+        sa.select(RoomMembership)
+        .where(RoomMembership.room_id == room.id, RoomMembership.user_id != owner_id)
+        .order_by(
+            sa.case((RoomMembership.role == MemberRole.MODERATOR, 0), else_=1),
+            RoomMembership.joined_at,
+            RoomMembership.id,
+        )
+        .limit(1)
+    )
+    if successor is not None:
+        successor.role = MemberRole.OWNER
+
+
+def list_members(user, room_id, limit, cursor=None):
+    room, _ = member_room(user, room_id)
+    query = sa.select(RoomMembership).where(RoomMembership.room_id == room.id)
+    key = (RoomMembership.joined_at, RoomMembership.user_id)
+    if cursor:
+        anchor = db.session.execute(
+            sa.select(*key).where(RoomMembership.room_id == room.id, RoomMembership.user_id == _cursor_id(cursor))
+        ).first()
+        if anchor is None:
+            raise ValidationFailed("cursor: unknown member")
+        query = query.where(sa.tuple_(*key) > sa.tuple_(*anchor))
+    rows = db.session.scalars(query.order_by(*key).limit(limit + 1)).all()
+    page = rows[:limit]
+    online = presence_store().online([m.user_id for m in page])
+    members = [Member(m.user, m.role, m.joined_at, str(m.user_id) in online) for m in page]
+    return members, (str(rows[limit - 1].user_id) if len(rows) > limit else None)
+
+
+def add_member(actor, room_id, user_id):
+    room, _ = moderated_room(actor, room_id)
+    if room.type == RoomType.DIRECT:
+        raise Forbidden("Direct conversations have exactly two members")
+    target = get_user(user_id)
+    existing = find_membership(room.id, target.id)
+    if existing is not None:
+        return existing
+    _refuse_banned(room.id, target.id, "This user is banned from the room")
+    membership = _add_membership(room, target.id, MemberRole.MEMBER)
+    db.session.commit()
+    notify.user_joined(room.id, target.id)
+    return membership
+
+
+def set_member_role(actor, room_id, user_id, role):
+    room, membership = visible_room(actor, room_id)
+    if not actor.role.is_admin and (membership is None or membership.role != MemberRole.OWNER):
+        raise Forbidden("Only the room's owner may change roles")
+    target = _target_membership(room, user_id)
+    if target.role == MemberRole.OWNER:
+        raise Forbidden("The owner's role cannot be changed")
+    target.role = MemberRole(role)
+    db.session.commit()
+    return target
+
+
+def kick_member(actor, room_id, user_id):
+    room, membership = moderated_room(actor, room_id)
+    target = _target_membership(room, user_id)
+    _refuse_unless_outranks(actor, membership, target)
+    _remove_membership(room, target)
+    db.session.commit()
+    notify.remove_user_from_room(room.id, target.user_id)
+    notify.user_left(room.id, target.user_id)
+
+
+def mute_member(actor, room_id, user_id, duration_seconds, reason=None):
+    room, membership = moderated_room(actor, room_id)
+    target = _target_membership(room, user_id)
+    _refuse_unless_outranks(actor, membership, target)
+    muted_until = utcnow() + timedelta(seconds=duration_seconds)
+    mute = db.session.scalar(sa.select(RoomMute).where(RoomMute.room_id == room.id, RoomMute.user_id == target.user_id))
+    if mute is None:
+        mute = RoomMute(room_id=room.id, user_id=target.user_id)
+        db.session.add(mute)
+    mute.muted_until, mute.reason, mute.muted_by = muted_until, reason, actor.id
+    db.session.commit()
+    notify.user_muted(room.id, target.user_id, _iso(muted_until))
+    return mute
+
+
+def unmute_member(actor, room_id, user_id):
+    room, _ = moderated_room(actor, room_id)
+    db.session.execute(sa.delete(RoomMute).where(RoomMute.room_id == room.id, RoomMute.user_id == _user_uuid(user_id)))
+    db.session.commit()
+
+
+def active_mute(room_id, user_id):
+    return db.session.scalar(
+        sa.select(RoomMute).where(
+            RoomMute.room_id == room_id, RoomMute.user_id == user_id, RoomMute.muted_until > utcnow()
+        )
+    )
+
+
+def ban_member(actor, room_id, user_id, reason=None):
+    room, membership = moderated_room(actor, room_id)
+    target_user = get_user(user_id)
+    target = find_membership(room.id, target_user.id)
+    if target is not None:
+        _refuse_unless_outranks(actor, membership, target)
+        _remove_membership(room, target)
+    elif target_user.id == actor.id:
+        raise Forbidden("You cannot ban yourself")
+    ban = db.session.scalar(sa.select(RoomBan).where(RoomBan.room_id == room.id, RoomBan.user_id == target_user.id))
+    if ban is None:
+        ban = RoomBan(room_id=room.id, user_id=target_user.id)
+        db.session.add(ban)
+    ban.reason, ban.banned_by = reason, actor.id
+    db.session.commit()
+    notify.remove_user_from_room(room.id, target_user.id)
+    notify.user_banned(room.id, target_user.id)
+    return ban
+
+
+def unban_member(actor, room_id, user_id):
+    room, _ = moderated_room(actor, room_id)
+    db.session.execute(sa.delete(RoomBan).where(RoomBan.room_id == room.id, RoomBan.user_id == _user_uuid(user_id)))
+    db.session.commit()
+
+
+def direct_room(user, other_user_id):
+    """Get or create the DIRECT room of the caller and another user; True when created."""
+    other = get_user(other_user_id)
+    if other.id == user.id:
+        raise ValidationFailed("userId: You cannot start a conversation with yourself.")
+    key = ":".join(sorted((str(user.id), str(other.id))))
+    room = db.session.scalar(sa.select(Room).where(Room.direct_key == key))
+    created = False
+    if room is None:
+        room = Room(name=f"{user.display_name} & {other.display_name}"[:100], type=RoomType.DIRECT,
+                    created_by=user.id, direct_key=key, member_count=2)
+        db.session.add(room)
+        try:
+            db.session.flush()
+            db.session.add_all([
+                RoomMembership(room_id=room.id, user_id=user.id, role=MemberRole.MEMBER),
+                RoomMembership(room_id=room.id, user_id=other.id, role=MemberRole.MEMBER),
+            ])
+            db.session.commit()
+            created = True
+        except sa.exc.IntegrityError:
+            # The other user opened the same conversation at the same moment.
+            db.session.rollback()
+            room = db.session.scalar(sa.select(Room).where(Room.direct_key == key))
+    return RoomView(room, find_membership(room.id, user.id)), created
+
+
+def mark_read(user, room_id, message_id):
+    """Move the caller's read marker forward to `message_id` (never back)."""
+    room, membership = member_room(user, room_id)
+    if membership is None:
+        raise Forbidden("Join the room first")
+    seq = db.session.scalar(
+        sa.select(Message.seq).where(Message.id == _user_uuid(message_id), Message.room_id == room.id)
+    )
+    if seq is None:
+        raise NotFound("Message not found")
+    db.session.execute(
+        sa.update(RoomMembership)
+        .where(RoomMembership.id == membership.id, RoomMembership.last_read_seq < seq)
+        .values(last_read_seq=seq)
+    )
+    db.session.commit()
+
+
+# -- helpers ----------------------------------------------------------------------------------
+
+
+def _add_membership(room, user_id, role):
+    membership = RoomMembership(room_id=room.id, user_id=user_id, role=role, last_read_seq=room.last_seq)
+    db.session.add(membership)
+    db.session.execute(sa.update(Room).where(Room.id == room.id).values(member_count=Room.member_count + 1))
+    return membership
+
+
+def _remove_membership(room, membership):
+    db.session.delete(membership)
+    db.session.execute(sa.update(Room).where(Room.id == room.id).values(member_count=Room.member_count - 1))
+
+
+def _refuse_banned(room_id, user_id, message="You are banned from this room"):
+    banned = db.session.scalar(
+        sa.select(sa.literal(True)).where(RoomBan.room_id == room_id, RoomBan.user_id == user_id)
+    )
+    if banned:
+        raise Forbidden(message)
+
+
+def _target_membership(room, user_id):
+    target = find_membership(room.id, _user_uuid(user_id))
+    if target is None:
+        raise NotFound("Member not found")
+    return target
+
+
+def _refuse_unless_outranks(actor, actor_membership, target):
+    """Owners act on anyone but themselves, moderators on members, admins on everyone."""
+    if target.user_id == actor.id:
+        raise Forbidden("You cannot do this to yourself")
+    if target.role == MemberRole.OWNER and not actor.role.is_admin:
+        raise Forbidden("The room's owner cannot be moderated")
+    if actor.role.is_admin or (actor_membership and actor_membership.role == MemberRole.OWNER):
+        return
+    if target.role != MemberRole.MEMBER:
+        raise Forbidden("Moderators may only moderate members")
+
+
+def _user_uuid(user_id):
+    value = parse_uuid(user_id)
+    if value is None:
+        raise NotFound("User not found")
+    return value
+
+
+def _iso(moment):
+    return moment.isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+

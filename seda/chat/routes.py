@@ -1,0 +1,278 @@
+"""REST routes of chat: thin wrappers over seda.chat.rooms and seda.chat.messages."""
+
+from seda.chat import messages, rooms
+from seda.chat.schemas import (
+    BanResultSchema,
+    BanSchema,
+    CreateRoomSchema,
+    EditMessageSchema,
+    EmojiSchema,
+    HistoryQuerySchema,
+    MemberRoleSchema,
+    MemberSchema,
+    MembershipSchema,
+    MessageIdSchema,
+    MessageSchema,
+    MuteResultSchema,
+    MuteSchema,
+    PageQuerySchema,
+    ReactionSchema,
+    ReportCreatedSchema,
+    ReportSchema,
+    ResultMessageSchema,
+    RoomListQuerySchema,
+    RoomSchema,
+    SendMessageSchema,
+    UpdateRoomSchema,
+    UserIdSchema,
+)
+from seda.common.api import Blueprint
+from seda.common.auth import current_user, login_required
+from seda.common.pagination import PAGE_HEADERS_DOC, page_headers
+
+bp = Blueprint("chat", __name__, url_prefix="/chat", description="Rooms, messages, reactions, moderation")
+
+
+# -- rooms ------------------------------------------------------------------------------------
+
+
+@bp.route("/rooms", methods=["POST"])
+@login_required
+@bp.arguments(CreateRoomSchema)
+@bp.response(201, RoomSchema)
+def create_room(body):
+    """Create a room; the creator is its OWNER."""
+    return rooms.create_room(
+        current_user(), body["name"], body.get("description"), body["isPrivate"], body["slowModeSeconds"]
+    )
+
+
+@bp.route("/rooms")
+@login_required
+@bp.arguments(RoomListQuerySchema, location="query")
+@bp.response(200, RoomSchema(many=True), headers=PAGE_HEADERS_DOC)
+def list_rooms(query):
+    """Rooms I belong to (latest activity first) or public rooms to discover (most members first)."""
+    page, next_cursor = rooms.list_rooms(
+        current_user(), query["scope"], query["limit"], query.get("cursor"), query.get("q")
+    )
+    return page, 200, page_headers(next_cursor, query["limit"])
+
+
+@bp.route("/rooms/<room_id>")
+@login_required
+@bp.response(200, RoomSchema)
+@bp.alt_response(404, description="No such room, or a private room the caller is not in")
+def get_room(room_id):
+    """One room."""
+    return rooms.get_room(current_user(), room_id)
+
+
+@bp.route("/rooms/<room_id>", methods=["PATCH"])
+@login_required
+@bp.arguments(UpdateRoomSchema)
+@bp.response(200, RoomSchema)
+def update_room(changes, room_id):
+    """Rename, describe or set slow mode (owner, moderator or admin)."""
+    return rooms.update_room(current_user(), room_id, changes)
+
+
+@bp.route("/rooms/<room_id>", methods=["DELETE"])
+@login_required
+@bp.response(204)
+def delete_room(room_id):
+    """Delete a room and everything in it (owner or admin)."""
+    rooms.delete_room(current_user(), room_id)
+
+
+@bp.route("/rooms/<room_id>/join", methods=["POST"])
+@login_required
+@bp.response(200, ResultMessageSchema)
+def join_room(room_id):
+    """Join a public room (idempotent)."""
+    rooms.join_room(current_user(), room_id)
+    return {"message": "Successfully joined room"}
+
+
+@bp.route("/rooms/<room_id>/leave", methods=["POST"])
+@login_required
+@bp.response(200, ResultMessageSchema)
+def leave_room(room_id):
+    """Leave a room; an owner hands ownership to the longest-standing moderator, else member."""
+    rooms.leave_room(current_user(), room_id)
+    return {"message": "Successfully left room"}
+
+
+@bp.route("/rooms/<room_id>/members")
+@login_required
+@bp.arguments(PageQuerySchema, location="query")
+@bp.response(200, MemberSchema(many=True), headers=PAGE_HEADERS_DOC)
+def list_members(query, room_id):
+    """Members, longest-standing first; the cursor is a member's user id."""
+    page, next_cursor = rooms.list_members(current_user(), room_id, query["limit"], query.get("cursor"))
+    return page, 200, page_headers(next_cursor, query["limit"])
+
+
+@bp.route("/rooms/<room_id>/members", methods=["POST"])
+@login_required
+@bp.arguments(UserIdSchema)
+@bp.response(201, MembershipSchema)
+def add_member(body, room_id):
+    """Add a user to the room (owner or moderator; how private rooms get members)."""
+    return rooms.add_member(current_user(), room_id, body["userId"])
+
+
+@bp.route("/rooms/<room_id>/members/<user_id>", methods=["PATCH"])
+@login_required
+@bp.arguments(MemberRoleSchema)
+@bp.response(200, MembershipSchema)
+def set_member_role(body, room_id, user_id):
+    """Make a member a moderator or back (owner only)."""
+    return rooms.set_member_role(current_user(), room_id, user_id, body["role"])
+
+
+@bp.route("/rooms/<room_id>/members/<user_id>", methods=["DELETE"])
+@login_required
+@bp.response(204)
+def kick_member(room_id, user_id):
+    """Remove a member (owner or moderator; never the owner)."""
+    rooms.kick_member(current_user(), room_id, user_id)
+
+
+@bp.route("/direct", methods=["POST"])
+@login_required
+@bp.arguments(UserIdSchema)
+@bp.response(201, RoomSchema)
+@bp.alt_response(200, schema=RoomSchema, description="The conversation already existed")
+def direct(body):
+    """Get or create the direct conversation with another user."""
+    view, created = rooms.direct_room(current_user(), body["userId"])
+    return view, (201 if created else 200)
+
+
+@bp.route("/rooms/<room_id>/read", methods=["PUT"])
+@login_required
+@bp.arguments(MessageIdSchema)
+@bp.response(204)
+def mark_read(body, room_id):
+    """Move my read marker forward to a message (never back)."""
+    rooms.mark_read(current_user(), room_id, body["messageId"])
+
+
+# -- moderation -------------------------------------------------------------------------------
+
+
+@bp.route("/rooms/<room_id>/mutes", methods=["POST"])
+@login_required
+@bp.arguments(MuteSchema)
+@bp.response(201, MuteResultSchema)
+def mute(body, room_id):
+    """Mute a member for a while (owner, moderator or admin)."""
+    return rooms.mute_member(current_user(), room_id, body["userId"], body["durationSeconds"], body.get("reason"))
+
+
+@bp.route("/rooms/<room_id>/mutes/<user_id>", methods=["DELETE"])
+@login_required
+@bp.response(204)
+def unmute(room_id, user_id):
+    """Lift a mute (idempotent)."""
+    rooms.unmute_member(current_user(), room_id, user_id)
+
+
+@bp.route("/rooms/<room_id>/bans", methods=["POST"])
+@login_required
+@bp.arguments(BanSchema)
+@bp.response(201, BanResultSchema)
+def ban(body, room_id):
+    """Ban a user from the room: removes them, blocks rejoining, drops their sockets."""
+    return rooms.ban_member(current_user(), room_id, body["userId"], body.get("reason"))
+
+
+@bp.route("/rooms/<room_id>/bans/<user_id>", methods=["DELETE"])
+@login_required
+@bp.response(204)
+def unban(room_id, user_id):
+    """Lift a room ban (idempotent)."""
+    rooms.unban_member(current_user(), room_id, user_id)
+
+
+# -- messages ---------------------------------------------------------------------------------
+
+
+@bp.route("/rooms/<room_id>/messages", methods=["POST"])
+@login_required
+@bp.arguments(SendMessageSchema)
+@bp.response(201, MessageSchema)
+@bp.alt_response(200, schema=MessageSchema, description="Same clientMessageId within 24 h: the stored message")
+@bp.alt_response(429, description="Slow mode or more than 10 messages in 10 s")
+def send_message(body, room_id):
+    """Send a message (members only)."""
+    message, created = messages.send_message(
+        current_user(), room_id, body["text"], body.get("parentId"), body.get("trackRef"), body.get("clientMessageId")
+    )
+    return message, (201 if created else 200)
+
+
+@bp.route("/rooms/<room_id>/messages")
+@login_required
+@bp.arguments(HistoryQuerySchema, location="query")
+@bp.response(200, MessageSchema(many=True), headers=PAGE_HEADERS_DOC)
+def list_messages(query, room_id):
+    """History: newest first; `cursor` pages back, `after` catches up oldest first."""
+    page, next_cursor = messages.list_messages(
+        current_user(), room_id, query["limit"], query.get("cursor"), query.get("after"), query.get("parentId")
+    )
+    return page, 200, page_headers(next_cursor, query["limit"])
+
+
+@bp.route("/messages/<message_id>")
+@login_required
+@bp.response(200, MessageSchema)
+def get_message(message_id):
+    """One message."""
+    return messages.get_message(current_user(), message_id)
+
+
+@bp.route("/messages/<message_id>", methods=["PATCH"])
+@login_required
+@bp.arguments(EditMessageSchema)
+@bp.response(200, MessageSchema)
+def edit_message(body, message_id):
+    """Edit my message's text."""
+    return messages.edit_message(current_user(), message_id, body["text"])
+
+
+@bp.route("/messages/<message_id>", methods=["DELETE"])
+@login_required
+@bp.response(204)
+def delete_message(message_id):
+    """Soft-delete a message (author, room owner or moderator, or admin)."""
+    messages.delete_message(current_user(), message_id)
+
+
+@bp.route("/messages/<message_id>/reactions", methods=["POST"])
+@login_required
+@bp.arguments(EmojiSchema)
+@bp.response(201, ReactionSchema)
+@bp.alt_response(200, schema=ReactionSchema, description="I had already reacted so")
+def add_reaction(body, message_id):
+    """React with an emoji (at most 20 different emoji per message)."""
+    reaction, created = messages.add_reaction(current_user(), message_id, body["emoji"])
+    return reaction, (201 if created else 200)
+
+
+@bp.route("/messages/<message_id>/reactions/<emoji>", methods=["DELETE"])
+@login_required
+@bp.response(204)
+def remove_reaction(message_id, emoji):
+    """Take my reaction back."""
+    messages.remove_reaction(current_user(), message_id, emoji)
+
+
+@bp.route("/messages/<message_id>/report", methods=["POST"])
+@login_required
+@bp.arguments(ReportSchema)
+@bp.response(201, ReportCreatedSchema)
+def report(body, message_id):
+    """Report a message to the admins (one open report per message and user)."""
+    return messages.report_message(current_user(), message_id, body["reason"])

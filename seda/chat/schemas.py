@@ -1,0 +1,226 @@
+import marshmallow as ma
+
+from seda.chat.models import MemberRole, MessageType, RoomType
+from seda.common.schemas import HttpsUrl, Timestamp, Trimmed
+from seda.users.schemas import UserRefSchema
+
+Length, Range, OneOf = ma.validate.Length, ma.validate.Range, ma.validate.OneOf
+PROVIDERS = ["spotify", "apple_music", "youtube", "soundcloud", "bandcamp", "tidal", "deezer"]
+MAX_TEXT = 4000
+
+
+class PageQuerySchema(ma.Schema):
+    limit = ma.fields.Integer(load_default=20, validate=Range(1, 100))
+    cursor = ma.fields.String(validate=Length(1, 64))
+
+
+# -- rooms ------------------------------------------------------------------------------------
+
+
+class RoomSchema(ma.Schema):
+    id = ma.fields.UUID()
+    name = ma.fields.String()
+    description = ma.fields.String(allow_none=True)
+    type = ma.fields.Enum(RoomType)
+    isPrivate = ma.fields.Boolean(attribute="is_private")
+    createdBy = ma.fields.UUID(attribute="created_by", allow_none=True)
+    createdAt = Timestamp(attribute="created_at")
+    updatedAt = Timestamp(attribute="updated_at")
+    memberCount = ma.fields.Integer(attribute="member_count")
+    myRole = ma.fields.Enum(MemberRole, attribute="my_role", allow_none=True)
+    slowModeSeconds = ma.fields.Integer(attribute="slow_mode_seconds")
+    lastMessageAt = Timestamp(attribute="last_message_at", allow_none=True)
+    unreadCount = ma.fields.Integer(attribute="unread_count")
+
+
+class CreateRoomSchema(ma.Schema):
+    name = Trimmed(required=True, validate=Length(1, 100))
+    description = Trimmed(validate=Length(max=500), allow_none=True)
+    isPrivate = ma.fields.Boolean(load_default=False)
+    slowModeSeconds = ma.fields.Integer(load_default=0, validate=Range(0, 21600))
+
+
+class UpdateRoomSchema(ma.Schema):
+    name = Trimmed(validate=Length(1, 100))
+    description = Trimmed(validate=Length(max=500), allow_none=True)
+    slowModeSeconds = ma.fields.Integer(validate=Range(0, 21600))
+
+
+class RoomListQuerySchema(PageQuerySchema):
+    scope = ma.fields.String(load_default="joined", validate=OneOf(["joined", "discover"]))
+    q = Trimmed(validate=Length(1, 100))
+
+
+class MemberSchema(ma.Schema):
+    user = ma.fields.Nested(UserRefSchema)
+    role = ma.fields.Enum(MemberRole)
+    joinedAt = Timestamp(attribute="joined_at")
+    online = ma.fields.Boolean()
+
+
+class UserIdSchema(ma.Schema):
+    userId = ma.fields.UUID(required=True)
+
+
+class MemberRoleSchema(ma.Schema):
+    role = ma.fields.String(required=True, validate=OneOf(["MODERATOR", "MEMBER"]))
+
+
+class MessageIdSchema(ma.Schema):
+    messageId = ma.fields.UUID(required=True)
+
+
+class MuteSchema(ma.Schema):
+    userId = ma.fields.UUID(required=True)
+    durationSeconds = ma.fields.Integer(required=True, validate=Range(60, 2592000))
+    reason = Trimmed(validate=Length(max=500), allow_none=True)
+
+
+class MuteResultSchema(ma.Schema):
+    userId = ma.fields.UUID(attribute="user_id")
+    mutedUntil = Timestamp(attribute="muted_until")
+
+
+class BanSchema(ma.Schema):
+    userId = ma.fields.UUID(required=True)
+    reason = Trimmed(validate=Length(max=500), allow_none=True)
+
+
+class BanResultSchema(ma.Schema):
+    userId = ma.fields.UUID(attribute="user_id")
+    roomId = ma.fields.UUID(attribute="room_id")
+    reason = ma.fields.String(allow_none=True)
+    createdAt = Timestamp(attribute="created_at")
+
+
+class MembershipSchema(ma.Schema):
+    roomId = ma.fields.UUID(attribute="room_id")
+    user = ma.fields.Nested(UserRefSchema)
+    role = ma.fields.Enum(MemberRole)
+    joinedAt = Timestamp(attribute="joined_at")
+
+
+class ResultMessageSchema(ma.Schema):
+    message = ma.fields.String()
+
+
+# -- messages ---------------------------------------------------------------------------------
+
+
+class TrackRefSchema(ma.Schema):
+    provider = ma.fields.String(required=True, validate=OneOf(PROVIDERS))
+    providerId = Trimmed(required=True, validate=Length(1, 200))
+    url = HttpsUrl(required=True)
+    title = Trimmed(validate=Length(max=300), allow_none=True, load_default=None)
+    artist = Trimmed(validate=Length(max=300), allow_none=True, load_default=None)
+    artwork = HttpsUrl(allow_none=True, load_default=None)
+    duration = ma.fields.Integer(validate=Range(0, 86400), allow_none=True, load_default=None)
+
+
+class ReactionSchema(ma.Schema):
+    id = ma.fields.UUID()
+    messageId = ma.fields.UUID(attribute="message_id")
+    userId = ma.fields.UUID(attribute="user_id")
+    emoji = ma.fields.String()
+    createdAt = Timestamp(attribute="created_at")
+
+
+class MessageReactionSchema(ma.Schema):
+    id = ma.fields.UUID()
+    emoji = ma.fields.String()
+    userId = ma.fields.UUID(attribute="user_id")
+    createdAt = Timestamp(attribute="created_at")
+
+
+class MessageSchema(ma.Schema):
+    id = ma.fields.UUID()
+    roomId = ma.fields.UUID(attribute="room_id")
+    userId = ma.fields.UUID(attribute="user_id")
+    type = ma.fields.Enum(MessageType)
+    text = ma.fields.String()
+    trackRef = ma.fields.Dict(attribute="track_ref", allow_none=True)
+    parentId = ma.fields.UUID(attribute="parent_id", allow_none=True)
+    clientMessageId = ma.fields.String(attribute="client_message_id", allow_none=True)
+    seq = ma.fields.Integer()
+    replyCount = ma.fields.Integer(attribute="reply_count")
+    createdAt = Timestamp(attribute="created_at")
+    updatedAt = Timestamp(attribute="updated_at")
+    editedAt = Timestamp(attribute="edited_at", allow_none=True)
+    user = ma.fields.Nested(UserRefSchema)
+    reactions = ma.fields.List(ma.fields.Nested(MessageReactionSchema))
+
+
+class SendMessageSchema(ma.Schema):
+    text = ma.fields.String(load_default="", validate=Length(max=MAX_TEXT + 1000))
+    type = ma.fields.String(validate=OneOf(["TEXT", "TRACK_CARD", "REPLY"]))
+    parentId = ma.fields.UUID(allow_none=True)
+    trackRef = ma.fields.Nested(TrackRefSchema, allow_none=True)
+    clientMessageId = Trimmed(validate=Length(1, 64), allow_none=True)
+
+    @ma.post_load
+    def check_text(self, data, **kwargs):
+        data["text"] = data.get("text", "").strip()
+        if not data["text"] and not data.get("trackRef"):
+            raise ma.ValidationError("Text must not be empty.", "text")
+        if len(data["text"]) > MAX_TEXT:
+            raise ma.ValidationError(f"Longer than maximum length {MAX_TEXT}.", "text")
+        return data
+
+
+class SocketSendMessageSchema(SendMessageSchema):
+    roomId = ma.fields.UUID(required=True)
+
+
+class EditMessageSchema(ma.Schema):
+    text = ma.fields.String(required=True, validate=Length(max=MAX_TEXT + 1000))
+
+    @ma.post_load
+    def trim(self, data, **kwargs):
+        data["text"] = data["text"].strip()
+        if len(data["text"]) > MAX_TEXT:
+            raise ma.ValidationError(f"Longer than maximum length {MAX_TEXT}.", "text")
+        return data
+
+
+class SocketEditMessageSchema(EditMessageSchema):
+    messageId = ma.fields.UUID(required=True)
+
+
+class SocketMessageRefSchema(ma.Schema):
+    messageId = ma.fields.UUID(required=True)
+
+
+class HistoryQuerySchema(ma.Schema):
+    limit = ma.fields.Integer(load_default=50, validate=Range(1, 100))
+    cursor = ma.fields.UUID()
+    after = ma.fields.UUID()
+    parentId = ma.fields.UUID()
+
+    @ma.validates_schema
+    def one_direction(self, data, **kwargs):
+        if "cursor" in data and "after" in data:
+            raise ma.ValidationError("Use either cursor or after, not both.", "after")
+
+
+class EmojiSchema(ma.Schema):
+    emoji = ma.fields.String(
+        required=True,
+        validate=[Length(1, 32), ma.validate.Regexp(r"^\S+$", error="Must not contain spaces.")],
+    )
+
+
+class SocketReactionSchema(EmojiSchema):
+    messageId = ma.fields.UUID(required=True)
+
+
+class ReportSchema(ma.Schema):
+    reason = Trimmed(required=True, validate=Length(1, 500))
+
+
+class ReportCreatedSchema(ma.Schema):
+    id = ma.fields.UUID()
+    status = ma.fields.String()
+
+
+class SocketMarkReadSchema(MessageIdSchema):
+    roomId = ma.fields.UUID(required=True)
