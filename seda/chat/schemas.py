@@ -1,6 +1,6 @@
 import marshmallow as ma
 
-from seda.chat.models import MemberRole, MessageType, RoomType
+from seda.chat.models import MemberRole, MessageType, ReportStatus, RoomType
 from seda.common.schemas import HttpsUrl, Timestamp, Trimmed
 from seda.users.schemas import UserRefSchema
 
@@ -219,7 +219,7 @@ class ReportSchema(ma.Schema):
 
 class ReportCreatedSchema(ma.Schema):
     id = ma.fields.UUID()
-    status = ma.fields.String()
+    status = ma.fields.Enum(ReportStatus)
 
 
 class SocketMarkReadSchema(MessageIdSchema):
