@@ -65,12 +65,26 @@ def _init_extensions(app):
         async_mode=app.config["SOCKETIO_ASYNC_MODE"],
         message_queue=app.config["SOCKETIO_MESSAGE_QUEUE"],
         channel=app.config["SOCKETIO_CHANNEL"],
-        cors_allowed_origins=app.config["CORS_ORIGINS"],
+        cors_allowed_origins=_socket_origin_check(app.config["CORS_ORIGINS"]),
         max_http_buffer_size=64 * 1024,
     )
     celery_init_app(app, beat_schedule())
     init_presence(app)
     init_chat_socket(app)
+
+
+def _socket_origin_check(allowed):
+    """Socket.IO handshakes from the configured origins or from the API's own origin only.
+
+    (A plain list would refuse same-origin pages; '*' would invite cross-site hijacking.)
+    """
+    allowed = set(allowed)
+
+    def origin_allowed(origin, environ):
+        same_origin = f"{environ.get('wsgi.url_scheme')}://{environ.get('HTTP_HOST')}"
+        return origin in allowed or origin == same_origin
+
+    return origin_allowed
 
 
 def _register_blueprints(app):

@@ -58,7 +58,15 @@ def user_muted(room_id, user_id, muted_until):
 
 
 def user_banned(room_id, user_id):
+    """To the room, and to the banned user, whose sockets have just left it."""
     to_room(room_id, "user_banned", str(room_id), str(user_id))
+    to_user(user_id, "user_banned", str(room_id), str(user_id))
+
+
+def user_removed(room_id, user_id):
+    """A kick: the room sees the member leave, and so does the removed user's own sockets."""
+    to_room(room_id, "user_left", str(room_id), str(user_id))
+    to_user(user_id, "user_left", str(room_id), str(user_id))
 
 
 def user_typing(room_id, user_id, is_typing, skip_sid=None):

@@ -217,7 +217,7 @@ def kick_member(actor, room_id, user_id):
     _remove_membership(room, target)
     db.session.commit()
     notify.remove_user_from_room(room.id, target.user_id)
-    notify.user_left(room.id, target.user_id)
+    notify.user_removed(room.id, target.user_id)
 
 
 def mute_member(actor, room_id, user_id, duration_seconds, reason=None):

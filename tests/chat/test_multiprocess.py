@@ -1,0 +1,211 @@
+"""Real clients over real sockets: two gunicorn processes sharing rooms through Redis."""
+
+import json
+import subprocess
+import threading
+import uuid
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import pytest
+import requests
+import socketio
+import sqlalchemy as sa
+
+from tests.helpers.servers import gunicorn_server, wait_until
+
+pytestmark = pytest.mark.services
+ROOT = Path(__file__).resolve().parents[2]
+JWT_SECRET = "multiprocess-secret-" + "z" * 32
+
+
+@pytest.fixture(scope="module")
+def servers(postgres_url, postgres_engine, redis_namespace):
+    from tests.conftest import _truncate_all
+
+    env = {
+        "APP_ENV": "testing",
+        "DATABASE_URL": postgres_url,
+        "REDIS_URL": "redis://127.0.0.1:6379/0",
+        "REDIS_NAMESPACE": f"{redis_namespace}-mp",
+        "JWT_SECRET": JWT_SECRET,
+        "LOG_LEVEL": "WARNING",
+        "RATE_LIMIT_DEFAULT": "100000/minute",
+        "RATE_LIMIT_ANONYMOUS": "100000/minute",
+        "RATE_LIMIT_SIGNUP": "100000/hour",
+        "RATE_LIMIT_MESSAGES": "100000 per 10 seconds",
+    }
+    with gunicorn_server(env) as first, gunicorn_server(env) as second:
+        yield first, second
+    _truncate_all(postgres_engine)
+
+
+class Api:
+    def __init__(self, base, token=None, user=None):
+        self.base, self.token, self.user = base, token, user
+
+    def on(self, base):
+        return Api(base, self.token, self.user)
+
+    def call(self, method, path, **kwargs):
+        headers = {"Authorization": f"Bearer {self.token}"} if self.token else {}
+        response = requests.request(method, f"{self.base}/api/v1{path}", headers=headers, timeout=10, **kwargs)
+        return response
+
+    @classmethod
+    def signup(cls, base):
+        body = requests.post(
+            f"{base}/api/v1/auth/signup",
+            json={"email": f"{uuid.uuid4().hex[:10]}@example.com", "password": "long enough"},
+            timeout=10,
+        ).json()
+        return cls(base, body["accessToken"], body["user"])
+
+
+class Listener:
+    """A python-socketio client recording every event it receives."""
+
+    EVENTS = ("message_created", "message_updated", "message_deleted", "user_joined", "user_left",
+              "user_banned", "presence", "error")
+
+    def __init__(self, base, token):
+        self.received = []
+        self.lock = threading.Lock()
+        self.client = socketio.Client(reconnection=False)
+        for name in self.EVENTS:
+            self.client.on(name, self._recorder(name), namespace="/chat")
+        self.client.connect(base, namespaces=["/chat"], auth={"token": token}, transports=["websocket"],
+                            wait_timeout=10)
+
+    def _recorder(self, name):
+        def record(*args):
+            with self.lock:
+                self.received.append((name, list(args)))
+
+        return record
+
+    def call(self, event, payload):
+        return self.client.call(event, payload, namespace="/chat", timeout=10)
+
+    def messages(self):
+        with self.lock:
+            return [args[0] for name, args in self.received if name == "message_created"]
+
+    def close(self):
+        self.client.disconnect()
+
+
+@pytest.fixture
+def listeners():
+    opened = []
+
+    def open_(base, token):
+        listener = Listener(base, token)
+        opened.append(listener)
+        return listener
+
+    yield open_
+    for listener in opened:
+        listener.close()
+
+
+def test_a_message_sent_on_one_process_reaches_a_client_on_the_other(servers, listeners):
+    first, second = servers
+    alice, bob = Api.signup(first), Api.signup(second)
+    room = alice.call("POST", "/chat/rooms", json={"name": "Cross"}).json()
+    assert bob.call("POST", f"/chat/rooms/{room['id']}/join").status_code == 200
+    on_first, on_second = listeners(first, alice.token), listeners(second, bob.token)
+    assert on_first.call("join_room", room["id"])["ok"]
+    assert on_second.call("join_room", room["id"])["ok"]
+
+    by_rest = alice.call("POST", f"/chat/rooms/{room['id']}/messages", json={"text": "REST on first"}).json()
+    ack = on_second.call("send_message", {"roomId": room["id"], "text": "socket on second"})
+    assert ack["ok"] is True
+    expected = {by_rest["id"], ack["message"]["id"]}
+    for listener in (on_first, on_second):
+        assert wait_until(lambda: {m["id"] for m in listener.messages()} >= expected, timeout=10)
+
+
+def test_a_client_that_reconnects_catches_up_exactly_the_missed_messages(servers, listeners):
+    first, second = servers
+    alice, bob = Api.signup(first), Api.signup(second)
+    room = alice.call("POST", "/chat/rooms", json={"name": "Catch-up"}).json()
+    bob.call("POST", f"/chat/rooms/{room['id']}/join")
+    listener = listeners(second, bob.token)
+    listener.call("join_room", room["id"])
+    seen = alice.call("POST", f"/chat/rooms/{room['id']}/messages", json={"text": "seen"}).json()
+    assert wait_until(lambda: [m["id"] for m in listener.messages()] == [seen["id"]])
+    listener.close()
+    missed = [
+        alice.call("POST", f"/chat/rooms/{room['id']}/messages", json={"text": f"missed {n}"}).json()
+        for n in range(5)
+    ]
+    again = listeners(first, bob.token)
+    assert again.call("join_room", room["id"])["ok"]
+    after = bob.on(first).call("GET", f"/chat/rooms/{room['id']}/messages", params={"after": seen["id"]}).json()
+    assert [m["id"] for m in after] == [m["id"] for m in missed]
+    new = alice.call("POST", f"/chat/rooms/{room['id']}/messages", json={"text": "live again"}).json()
+    assert wait_until(lambda: new["id"] in [m["id"] for m in again.messages()])
+
+
+def test_concurrent_senders_on_both_processes_get_gap_free_seq(servers, postgres_engine):
+    first, second = servers
+    owner = Api.signup(first)
+    room = owner.call("POST", "/chat/rooms", json={"name": "Race"}).json()
+    senders = [Api.signup(base) for base in (first, second) * 4]
+    for sender in senders:
+        sender.call("POST", f"/chat/rooms/{room['id']}/join")
+
+    def send_many(sender):
+        return [
+            sender.call("POST", f"/chat/rooms/{room['id']}/messages", json={"text": f"n{n}"}).status_code
+            for n in range(15)
+        ]
+
+    with ThreadPoolExecutor(len(senders)) as pool:
+        statuses = [s for batch in pool.map(send_many, senders) for s in batch]
+    assert statuses == [201] * 120
+    with postgres_engine.connect() as conn:
+        seqs = conn.execute(
+            sa.text("SELECT seq FROM messages WHERE room_id = :r ORDER BY seq"), {"r": uuid.UUID(room["id"])}
+        ).scalars().all()
+    assert seqs == list(range(1, 121))
+
+
+def test_a_room_ban_on_one_process_drops_the_sockets_held_by_the_other(servers, listeners):
+    first, second = servers
+    owner, fan = Api.signup(first), Api.signup(second)
+    room = owner.call("POST", "/chat/rooms", json={"name": "Strict"}).json()
+    fan.call("POST", f"/chat/rooms/{room['id']}/join")
+    watcher, banned = listeners(first, owner.token), listeners(second, fan.token)
+    watcher.call("join_room", room["id"]), banned.call("join_room", room["id"])
+    assert owner.call("POST", f"/chat/rooms/{room['id']}/bans", json={"userId": fan.user["id"]}).status_code == 201
+    assert wait_until(lambda: any(name == "user_banned" for name, _ in banned.received), timeout=10)
+    later = owner.call("POST", f"/chat/rooms/{room['id']}/messages", json={"text": "not for you"}).json()
+    assert wait_until(lambda: later["id"] in [m["id"] for m in watcher.messages()])
+    assert later["id"] not in [m["id"] for m in banned.messages()]
+
+
+def test_the_official_socket_io_js_client_connects_joins_sends_and_receives(servers):
+    first, second = servers
+    alice, bob = Api.signup(first), Api.signup(second)
+    room = alice.call("POST", "/chat/rooms", json={"name": "JS"}).json()
+    bob.call("POST", f"/chat/rooms/{room['id']}/join")
+    script = ROOT / "tests" / "chat" / "js_client.js"
+    node_modules = ROOT / "bench" / "node_modules"
+    if not (node_modules / "socket.io-client").exists():
+        subprocess.run(["npm", "install", "--no-audit", "--no-fund", "--silent"], cwd=ROOT / "bench", check=True)
+    proc = subprocess.Popen(
+        ["node", str(script), first, alice.token, room["id"]],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        env={"NODE_PATH": str(node_modules), "PATH": "/usr/local/bin:/usr/bin:/bin"},
+    )
+    # the JS client prints "ready" once joined; then a message from the other process must reach it
+    line = proc.stdout.readline()
+    assert line.strip() == "ready", proc.stderr.read()
+    bob.call("POST", f"/chat/rooms/{room['id']}/messages", json={"text": "hello JS"})
+    out, err = proc.communicate(timeout=20)
+    assert proc.returncode == 0, err
+    result = json.loads(out.strip().splitlines()[-1])
+    assert result["ackOk"] is True and result["ackSeq"] == 1
+    assert "hello JS" in result["received"] and "from JS" in result["received"]
