@@ -24,3 +24,11 @@ def create_admin(email, password, super_admin):
         raise click.BadParameter("the password must be 8 to 128 characters long")
     user = create_or_promote_admin(email, hash_password(password), super_admin)
     click.echo(f"{user.role.value} {user.email} ({user.id})")
+
+
+@seda_cli.command("sweep")
+def sweep():
+    """Run the periodic verification jobs once, now (expiry, stuck checks, re-checks)."""
+    from seda.verification.services import sweep as run_sweep
+
+    click.echo(" ".join(f"{name}={count}" for name, count in run_sweep().items()))

@@ -26,7 +26,7 @@ REDIS_TEST_URL = os.environ.get("SEDA_TEST_REDIS_URL", "redis://127.0.0.1:6379/0
 RUN_ID = uuid.uuid4().hex[:10]
 REQUIRE_SERVICES = os.environ.get("SEDA_REQUIRE_SERVICES") == "1"
 
-pytest_plugins = ["tests.helpers.fixtures"]
+pytest_plugins = ["tests.helpers.fixtures", "tests.helpers.origin"]
 
 
 def _postgres_problem():

@@ -1,0 +1,233 @@
+"""The safe fetcher: the one way seda makes outbound HTTP requests.
+
+Verification checks, admin crawls and unfurling all call `SafeFetcher.fetch`. It refuses
+before connecting anything the policy forbids, pins each connection to a checked address,
+re-checks every redirect hop, keeps one total deadline, caps the decoded body, refuses
+compression bombs, retries only timeouts and 5xx with jittered backoff, bounds concurrent
+requests per host and caches results by normalised URL.
+"""
+
+import hashlib
+import logging
+import random
+import threading
+import time
+from dataclasses import asdict, dataclass
+from urllib.parse import urljoin, urlsplit, urlunsplit
+
+import requests
+
+from seda.crawler.policy import AddressPolicy, Refused, parse_target
+from seda.crawler.transport import PinnedAddressAdapter
+
+log = logging.getLogger(__name__)
+
+MAX_BODY_BYTES = 2 * 1024 * 1024
+MAX_REDIRECTS = 5
+CONNECT_TIMEOUT = 5.0
+BOMB_RATIO = 100
+PER_HOST_CONCURRENCY = 4
+CHUNK = 64 * 1024
+REDIRECT_STATUSES = {301, 302, 303, 307, 308}
+
+
+@dataclass
+class FetchResult:
+    url: str
+    final_url: str
+    status: int
+    content_type: str
+    body: bytes
+    truncated: bool
+
+    @property
+    def text(self):
+        return self.body.decode(_charset(self.content_type), errors="replace")
+
+    @property
+    def sha256(self):
+        return hashlib.sha256(self.body).hexdigest()
+
+
+class FetchFailed(Exception):
+    """The request was refused or failed; `code` is safe to show (no port-scan oracle)."""
+
+    def __init__(self, code, detail=""):
+        super().__init__(f"{code}: {detail}" if detail else code)
+        self.code = code
+
+
+def normalise_url(url):
+    """The cache key of a URL: lower-case scheme and host, default port and fragment dropped."""
+    parts = urlsplit(url)
+    scheme, host, port = parse_target(url)
+    netloc = host if port in (80, 443) and parts.port in (None, port) else f"{host}:{port}"
+    return urlunsplit((scheme, netloc, parts.path or "/", parts.query, ""))
+
+
+class SafeFetcher:
+    def __init__(self, user_agent, timeout_ms=30000, max_retries=3, allowed_networks=(), ca_bundle=None,
+                 cache=None, cache_ttl=300, resolver=None, sleep=time.sleep):
+        self.user_agent = user_agent
+        self.deadline_seconds = timeout_ms / 1000
+        self.max_retries = max_retries
+        self.policy = AddressPolicy(allowed_networks, **({"resolver": resolver} if resolver else {}))
+        self.verify = ca_bundle or True
+        self.cache = cache
+        self.cache_ttl = cache_ttl
+        self._sleep = sleep
+        self._host_slots = {}
+        self._host_slots_lock = threading.Lock()
+
+    def check_url(self, url):
+        """Refuse at once a URL the fetcher would never request (no network use)."""
+        try:
+            parse_target(url)
+        except Refused as exc:
+            raise FetchFailed(exc.code) from exc
+
+    def fetch(self, url, use_cache=True):
+        """GET `url` and follow redirects safely; raises FetchFailed."""
+        key = f"crawl:{hashlib.sha256(normalise_url(url).encode()).hexdigest()}" if self.cache else None
+        if use_cache and key:
+            cached = self.cache.get(key)
+            if cached:
+                return FetchResult(**cached)
+        deadline = time.monotonic() + self.deadline_seconds
+        attempt = 0
+        while True:
+            try:
+                result = self._follow(url, deadline)
+                break
+            except _Retryable as exc:
+                attempt += 1
+                delay = min(8.0, 0.5 * 2 ** (attempt - 1)) * random.uniform(0.5, 1.0)
+                if attempt > self.max_retries or time.monotonic() + delay >= deadline:
+                    raise FetchFailed(exc.code) from exc
+                log.info("crawler retry %d for %s after %s", attempt, url, exc.code)
+                self._sleep(delay)
+        if key and result.status < 500:
+            self.cache.set(key, asdict(result), timeout=self.cache_ttl)
+        return result
+
+    def _follow(self, url, deadline):
+        current = url
+        for _hop in range(MAX_REDIRECTS + 1):
+            try:
+                _scheme, host, _port = parse_target(current)
+            except Refused as exc:
+                raise FetchFailed(exc.code if current == url else "redirect_blocked") from exc
+            with self._slot(host):
+                response = self._request(current, deadline, is_redirect=current != url)
+                location = response.headers.get("Location") if response.status_code in REDIRECT_STATUSES else None
+                if location is None:
+                    return self._read(url, current, response, deadline)
+                response.close()
+            current = urljoin(current, location)
+        raise FetchFailed("too_many_redirects")
+
+    def _request(self, url, deadline, is_redirect):
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            raise _Retryable("timeout")
+        session = requests.Session()
+        session.trust_env = False  # no proxies or .netrc from the environment
+        session.mount("http://", PinnedAddressAdapter(self.policy, is_https=False))
+        session.mount("https://", PinnedAddressAdapter(self.policy, is_https=True))
+        headers = {"User-Agent": self.user_agent, "Accept": "text/html,application/xhtml+xml,text/plain;q=0.9,*/*;q=0.5",
+                   "Accept-Encoding": "gzip, deflate"}
+        try:
+            response = session.get(url, headers=headers, stream=True, allow_redirects=False, verify=self.verify,
+                                   timeout=(min(CONNECT_TIMEOUT, remaining), remaining))
+        except Refused as exc:
+            raise FetchFailed("redirect_blocked" if is_redirect else exc.code) from exc
+        except (requests.Timeout, requests.ConnectionError) as exc:
+            raise _Retryable("unreachable") from exc  # timeouts and refusals look alike on purpose
+        except requests.RequestException as exc:
+            raise FetchFailed("request_failed") from exc
+        if response.status_code >= 500:
+            response.close()
+            raise _Retryable(f"http_{response.status_code}")
+        return response
+
+    def _read(self, url, final_url, response, deadline):
+        body = bytearray()
+        truncated = False
+        try:
+            for chunk in response.iter_content(CHUNK):
+                body.extend(chunk)
+                if time.monotonic() > deadline:
+                    raise _Retryable("timeout")
+                if len(body) > MAX_BODY_BYTES:
+                    compressed = response.raw.tell() or 1
+                    if response.headers.get("Content-Encoding") and len(body) / compressed > BOMB_RATIO:
+                        raise FetchFailed("compression_bomb")
+                    del body[MAX_BODY_BYTES:]
+                    truncated = True
+                    break
+        except (requests.exceptions.ChunkedEncodingError, requests.exceptions.ContentDecodingError,
+                requests.ConnectionError) as exc:
+            raise _Retryable("unreachable") from exc
+        finally:
+            response.close()
+        return FetchResult(url, final_url, response.status_code, response.headers.get("Content-Type", ""),
+                           bytes(body), truncated)
+
+    def _slot(self, host):
+        with self._host_slots_lock:
+            slot = self._host_slots.get(host)
+            if slot is None:
+                slot = self._host_slots[host] = threading.BoundedSemaphore(PER_HOST_CONCURRENCY)
+        return slot
+
+
+class _Retryable(Exception):
+    def __init__(self, code):
+        super().__init__(code)
+        self.code = code
+
+
+def _charset(content_type):
+    for part in content_type.split(";")[1:]:
+        name, _, value = part.strip().partition("=")
+        if name.lower() == "charset" and value:
+            try:
+                "".encode(value.strip('"'))
+                return value.strip('"')
+            except LookupError:
+                break
+    return "utf-8"
+
+
+def fetcher_for(app):
+    """The app's fetcher, configured from its settings (built once per app)."""
+    fetcher = app.extensions.get("seda_fetcher")
+    if fetcher is None:
+        from seda.extensions import cache
+
+        config = app.config
+        fetcher = app.extensions["seda_fetcher"] = SafeFetcher(
+            config["CRAWLER_USER_AGENT"],
+            config["CRAWLER_TIMEOUT_MS"],
+            config["CRAWLER_MAX_RETRIES"],
+            config["CRAWLER_ALLOWED_PRIVATE_NETWORKS"],
+            _ca_bundle(config["CRAWLER_CA_BUNDLE"]),
+            cache=cache,
+        )
+    return fetcher
+
+
+def _ca_bundle(extra):
+    """certifi's roots plus the configured extra CA file, in one bundle requests can use."""
+    if not extra:
+        return None
+    import tempfile
+
+    import certifi
+
+    with open(certifi.where(), "rb") as roots, open(extra, "rb") as added:
+        bundle = roots.read() + b"\n" + added.read()
+    handle = tempfile.NamedTemporaryFile(prefix="seda-ca-", suffix=".pem", delete=False)
+    handle.write(bundle)
+    handle.close()
+    return handle.name
