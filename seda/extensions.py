@@ -43,9 +43,21 @@ class SedaLimiter(Limiter):
 
 # Objects stay readable after commit: services commit, then serialise what they stored
 # without a second round trip per object.
+class SedaSocketIO(SocketIO):
+    """Flask-SocketIO that takes each app's settings afresh.
+
+    Flask-SocketIO 5.7 merges every `init_app`'s options into the previous ones, so a message
+    queue configured for one app would stay on every app built after it.
+    """
+
+    def init_app(self, app, **kwargs):
+        self.server_options = {}
+        super().init_app(app, **kwargs)
+
+
 db = SQLAlchemy(model_class=Base, session_options={"expire_on_commit": False})
 migrate = Migrate(render_as_batch=True)
-socketio = SocketIO()
+socketio = SedaSocketIO()
 limiter = SedaLimiter(key_func=rate_limit_key, default_limits=[default_limit])
 cors = CORS()
 cache = Cache()
