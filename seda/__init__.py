@@ -13,6 +13,7 @@ from seda.common.logs import configure_logging
 from seda.common.scheduler import beat_schedule
 from seda.common.tasks import celery_init_app
 from seda.extensions import api, cache, cors, db, limiter, migrate, socketio
+from seda.admin import tasks as admin_tasks  # noqa: F401  (registers the Celery tasks)
 from seda.verification import tasks as verification_tasks  # noqa: F401  (tasks and periodic jobs)
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -61,6 +62,9 @@ def _init_extensions(app):
     api.spec.components.security_scheme(
         "bearerAuth", {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}
     )
+    api.spec.components.security_scheme(
+        "adminApiKey", {"type": "apiKey", "in": "header", "name": "X-Admin-Api-Key"}
+    )
     socketio.init_app(
         app,
         async_mode=app.config["SOCKETIO_ASYNC_MODE"],
@@ -89,6 +93,7 @@ def _socket_origin_check(allowed):
 
 
 def _register_blueprints(app):
+    from seda.admin.routes import bp as admin_bp
     from seda.auth.routes import bp as auth_bp
     from seda.chat.routes import bp as chat_bp
     from seda.health.routes import bp as health_bp
@@ -97,7 +102,7 @@ def _register_blueprints(app):
     from seda.verification.routes import bp as verification_bp
 
     prefix = app.config["API_PREFIX"]
-    for blueprint in (health_bp, auth_bp, users_bp, chat_bp, verification_bp):
+    for blueprint in (health_bp, auth_bp, users_bp, chat_bp, verification_bp, admin_bp):
         api.register_blueprint(blueprint, url_prefix=prefix + (blueprint.url_prefix or ""))
     app.register_blueprint(ops_bp)
     if app.config["API_DOCS_ENABLED"]:

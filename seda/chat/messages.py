@@ -203,13 +203,20 @@ def delete_message(user, message_id):
     soft_delete(message)
 
 
-def soft_delete(message):
-    """Hide a message from every reader and tell the room (used by authors, moderators, admins)."""
+def soft_delete(message, actor=None, audit_details=None):
+    """Hide a message from every reader and tell the room (authors, moderators, admins).
+
+    With an admin `actor` the audit row is written in the same transaction."""
     message.deleted_at = message.updated_at = utcnow()
     if message.parent_id is not None:
         db.session.execute(
             sa.update(Message).where(Message.id == message.parent_id).values(reply_count=Message.reply_count - 1)
         )
+    if actor is not None:
+        from seda.admin import audit
+
+        audit.record(actor, "message.delete", "message", message.id,
+                     {"roomId": str(message.room_id), **(audit_details or {})})
     db.session.commit()
     notify.message_deleted(message.room_id, message.id)
 
@@ -269,3 +276,43 @@ def report_message(user, message_id, reason):
     return report
 
 
+
+
+# -- admin moderation -------------------------------------------------------------------------
+
+
+def admin_delete_message(actor, message_id):
+    message = db.session.get(Message, parse_uuid(message_id)) if parse_uuid(message_id) else None
+    if message is None or message.deleted_at is not None:
+        raise NotFound("Message not found")
+    soft_delete(message, actor)
+
+
+def list_reports(limit, cursor=None, status=None):
+    from seda.common.pagination import keyset_page
+
+    query = sa.select(MessageReport)
+    if status is not None:
+        query = query.where(MessageReport.status == ReportStatus(status))
+    return keyset_page(query, (MessageReport.created_at,), MessageReport.id, cursor, limit)
+
+
+def resolve_report(actor, report_id, action, notes=None):
+    """Close an OPEN report, dismissing it or deleting the reported message."""
+    from seda.admin import audit
+
+    report = db.session.get(MessageReport, parse_uuid(report_id)) if parse_uuid(report_id) else None
+    if report is None:
+        raise NotFound("Report not found")
+    if report.status != ReportStatus.OPEN:
+        raise Conflict("This report is already resolved")
+    report.status, report.resolution = ReportStatus.RESOLVED, action
+    report.resolved_at, report.resolved_by = utcnow(), actor.user_id
+    details = {"action": action, "notes": notes, "messageId": str(report.message_id)}
+    if action == "DELETE_MESSAGE" and report.message.deleted_at is None:
+        audit.record(actor, "report.resolve", "report", report.id, details)
+        soft_delete(report.message, actor, {"reportId": str(report.id)})
+        return report
+    audit.record(actor, "report.resolve", "report", report.id, details)
+    db.session.commit()
+    return report

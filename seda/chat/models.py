@@ -165,6 +165,9 @@ class MessageReport(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
+    reporter: Mapped[User] = relationship(foreign_keys=[reporter_id], lazy="joined")
+    message: Mapped[Message] = relationship(lazy="joined")
+
     __table_args__ = (
         sa.Index(
             "uq_message_reports_open_per_reporter",

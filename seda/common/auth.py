@@ -5,6 +5,7 @@ the decorators then load the user from the database (roles and bans are never re
 token) and refuse what the route does not allow.
 """
 
+import hmac
 from copy import deepcopy
 from functools import wraps
 
@@ -93,19 +94,37 @@ def login_required(view):
     )
 
 
-def roles_required(*roles):
-    """Let the view run only for users whose database role is one of `roles`."""
+def admin_required(view):
+    """Let the view run for a user whose database role is ADMIN or SUPER_ADMIN, or for a request
+    with `X-Admin-Api-Key` equal to ADMIN_API_KEY (never accepted when that setting is empty).
+    The view finds the acting admin in `current_actor()`."""
 
-    def decorator(view):
-        @wraps(view)
-        def wrapper(*args, **kwargs):
-            user = _authenticate_request()
-            if user.role not in roles:
-                raise Forbidden("Insufficient role")
+    @wraps(view)
+    def wrapper(*args, **kwargs):
+        from seda.admin.audit import Actor
+
+        ip, agent = request.remote_addr, request.headers.get("User-Agent")
+        if request.headers.get("X-Admin-Api-Key") is not None and g.get("identity") is None:
+            if not _api_key_matches(request.headers["X-Admin-Api-Key"]):
+                raise Unauthorized("Invalid admin API key")
+            g.current_actor = Actor(None, ip, agent)
+            g.caller_id = "api-key"
             return view(*args, **kwargs)
+        user = _authenticate_request()
+        if not user.role.is_admin:
+            raise Forbidden("Admin role required")
+        g.current_actor = Actor(user, ip, agent)
+        return view(*args, **kwargs)
 
-        return _documented(
-            wrapper, view, {401: "Missing or invalid token", 403: "Role not allowed or account suspended"}
-        )
+    wrapper = _documented(wrapper, view, {401: "Missing or invalid token or API key", 403: "Not an admin"})
+    wrapper._apidoc["manual_doc"]["security"] = BEARER_SECURITY + [{"adminApiKey": []}]
+    return wrapper
 
-    return decorator
+
+def _api_key_matches(given):
+    expected = current_app.config["ADMIN_API_KEY"]
+    return bool(expected) and hmac.compare_digest(given.encode(), expected.encode())
+
+
+def current_actor():
+    return g.current_actor

@@ -2,7 +2,12 @@
 
 from urllib.parse import urlencode
 
+import sqlalchemy as sa
 from flask import request
+
+from seda.common.db import parse_uuid
+from seda.common.errors import ValidationFailed
+from seda.extensions import db
 
 
 def page_headers(next_cursor, limit):
@@ -21,3 +26,22 @@ PAGE_HEADERS_DOC = {
     "X-Next-Cursor": {"description": "Cursor of the next page (absent on the last page)", "schema": {"type": "string"}},
     "Link": {"description": 'The next page, rel="next" (absent on the last page)', "schema": {"type": "string"}},
 }
+
+
+def keyset_page(query, order, id_column, cursor, limit, descending=True):
+    """Run `query` one page at a time, ordered by `order` columns then `id_column`.
+
+    `cursor` is the id of the last item of the previous page; returns (items, next cursor).
+    """
+    columns = (*order, id_column)
+    if cursor is not None:
+        cursor_id = parse_uuid(cursor)
+        anchor = db.session.execute(sa.select(*columns).where(id_column == cursor_id)).first() if cursor_id else None
+        if anchor is None:
+            raise ValidationFailed("cursor: Not an item of this list.")
+        compare = sa.tuple_(*columns) < sa.tuple_(*anchor) if descending else sa.tuple_(*columns) > sa.tuple_(*anchor)
+        query = query.where(compare)
+    ordering = [c.desc() if descending else c.asc() for c in columns]
+    rows = db.session.scalars(query.order_by(*ordering).limit(limit + 1)).unique().all()
+    page = rows[:limit]
+    return page, (str(page[-1].id) if len(rows) > limit else None)

@@ -107,3 +107,88 @@ def create_or_promote_admin(email, password_hash, super_admin):
     user.role = role
     db.session.commit()
     return user
+
+
+# -- admin ------------------------------------------------------------------------------------
+
+ADMIN_ROLES = (Role.ADMIN, Role.SUPER_ADMIN)
+
+
+def mark_verified_artist(user, when):
+    """Make `user` a verified artist (admins keep their role); the caller commits."""
+    if user.artist_profile is None:
+        user.artist_profile = ArtistProfile(artist_name=user.display_name[:50])
+    user.artist_profile.verified = True
+    user.artist_profile.verified_at = when
+    if not user.role.is_admin:
+        user.role = Role.ARTIST
+
+
+def admin_list_users(limit, cursor=None, q=None, role=None, banned=None):
+    from seda.common.pagination import keyset_page
+
+    query = sa.select(User)
+    if q:
+        pattern = "%" + q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_").lower() + "%"
+        query = query.where(sa.or_(sa.func.lower(User.email).like(pattern, escape="\\"),
+                                   sa.func.lower(User.display_name).like(pattern, escape="\\")))
+    if role is not None:
+        query = query.where(User.role == Role(role))
+    if banned is not None:
+        query = query.where(User.banned.is_(banned))
+    return keyset_page(query, (User.created_at,), User.id, cursor, limit)
+
+
+def set_role(actor, user_id, role):
+    """ADMIN sets USER/ARTIST; only SUPER_ADMIN grants or removes admin roles; never one's own."""
+    from seda.admin import audit
+
+    target, role = get_user(user_id), Role(role)
+    if actor.user_id == target.id:
+        raise Forbidden("You cannot change your own role")
+    touches_admin = role in ADMIN_ROLES or target.role in ADMIN_ROLES
+    if touches_admin and not actor.is_super_admin:
+        raise Forbidden("Only a SUPER_ADMIN grants or removes admin roles")
+    if target.role == Role.SUPER_ADMIN and role != Role.SUPER_ADMIN and _super_admin_count() == 1:
+        raise Conflict("The last SUPER_ADMIN cannot be demoted")
+    previous = target.role
+    target.role = role
+    audit.record(actor, "user.role", "user", target.id, {"from": previous.value, "to": role.value})
+    db.session.commit()
+    return target
+
+
+def _super_admin_count():
+    return db.session.scalar(sa.select(sa.func.count()).where(User.role == Role.SUPER_ADMIN))
+
+
+def ban_user(actor, user_id, reason):
+    """Suspend an account: its tokens answer 403 at once and its sockets are disconnected."""
+    from seda.admin import audit
+    from seda.chat import notify
+
+    target = get_user(user_id)
+    _refuse_unless_outranks(actor, target)
+    target.banned, target.banned_reason, target.banned_at = True, reason, utcnow()
+    audit.record(actor, "user.ban", "user", target.id, {"reason": reason})
+    db.session.commit()
+    notify.disconnect_user(target.id)
+    return target
+
+
+def unban_user(actor, user_id):
+    from seda.admin import audit
+
+    target = get_user(user_id)
+    _refuse_unless_outranks(actor, target)
+    target.banned, target.banned_reason, target.banned_at = False, None, None
+    audit.record(actor, "user.unban", "user", target.id)
+    db.session.commit()
+    return target
+
+
+def _refuse_unless_outranks(actor, target):
+    if actor.user_id == target.id:
+        raise Forbidden("You cannot do this to your own account")
+    if target.role in ADMIN_ROLES and not actor.is_super_admin:
+        raise Forbidden("Only a SUPER_ADMIN may suspend an admin")

@@ -1,0 +1,10 @@
+import uuid
+
+from celery import shared_task
+
+from seda.admin import services
+
+
+@shared_task(name="admin.crawl")
+def run_crawl(job_id):
+    services.run_crawl_job(uuid.UUID(job_id))
