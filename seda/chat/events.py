@@ -16,7 +16,7 @@ from functools import wraps
 
 import marshmallow as ma
 from flask import request
-from flask_socketio import Namespace, emit, join_room, leave_room
+from flask_socketio import ConnectionRefusedError, Namespace, emit, join_room, leave_room
 
 from seda.chat import messages, notify, rooms
 from seda.chat.notify import NAMESPACE, room_channel, user_channel

@@ -17,6 +17,7 @@ from tests.helpers.servers import gunicorn_server, wait_until
 pytestmark = pytest.mark.services
 ROOT = Path(__file__).resolve().parents[2]
 JWT_SECRET = "multiprocess-secret-" + "z" * 32
+ADMIN_KEY = "multiprocess-admin-key"
 
 
 @pytest.fixture(scope="module")
@@ -34,6 +35,7 @@ def servers(postgres_url, postgres_engine, redis_namespace):
         "RATE_LIMIT_ANONYMOUS": "100000/minute",
         "RATE_LIMIT_SIGNUP": "100000/hour",
         "RATE_LIMIT_MESSAGES": "100000 per 10 seconds",
+        "ADMIN_API_KEY": ADMIN_KEY,
     }
     with gunicorn_server(env) as first, gunicorn_server(env) as second:
         yield first, second
@@ -184,6 +186,35 @@ def test_a_room_ban_on_one_process_drops_the_sockets_held_by_the_other(servers, 
     later = owner.call("POST", f"/chat/rooms/{room['id']}/messages", json={"text": "not for you"}).json()
     assert wait_until(lambda: later["id"] in [m["id"] for m in watcher.messages()])
     assert later["id"] not in [m["id"] for m in banned.messages()]
+
+
+def test_an_account_ban_on_one_process_disconnects_sockets_on_the_other(servers, listeners):
+    first, second = servers
+    target = Api.signup(second)
+    on_second = listeners(second, target.token)
+    assert on_second.client.connected
+    response = requests.post(f"{first}/api/v1/admin/users/{target.user['id']}/ban", json={"reason": "spam"},
+                             headers={"X-Admin-Api-Key": ADMIN_KEY}, timeout=10)
+    assert response.status_code == 200
+    assert wait_until(lambda: not on_second.client.connected, timeout=10)
+    assert target.call("GET", "/users/me").status_code == 403
+    errors = []
+    refused = socketio.Client(reconnection=False)
+    refused.on("connect_error", lambda data: errors.append(data), namespace="/chat")
+    with pytest.raises(socketio.exceptions.ConnectionError):
+        refused.connect(second, namespaces=["/chat"], auth={"token": target.token}, transports=["websocket"],
+                        wait_timeout=5)
+    assert errors and errors[0]["message"] == "Account suspended"
+
+
+def test_connect_errors_say_why(servers):
+    first, _ = servers
+    errors = []
+    client = socketio.Client(reconnection=False)
+    client.on("connect_error", lambda data: errors.append(data), namespace="/chat")
+    with pytest.raises(socketio.exceptions.ConnectionError):
+        client.connect(first, namespaces=["/chat"], auth={"token": "garbage"}, transports=["websocket"], wait_timeout=5)
+    assert errors and errors[0]["message"] == "Authentication failed"
 
 
 def test_the_official_socket_io_js_client_connects_joins_sends_and_receives(servers):
