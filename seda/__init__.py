@@ -14,6 +14,7 @@ from seda.common.scheduler import beat_schedule
 from seda.common.tasks import celery_init_app
 from seda.extensions import api, cache, cors, db, limiter, migrate, socketio
 from seda.admin import tasks as admin_tasks  # noqa: F401  (registers the Celery tasks)
+from seda.tracks import tasks as tracks_tasks  # noqa: F401  (registers the Celery tasks)
 from seda.verification import tasks as verification_tasks  # noqa: F401  (tasks and periodic jobs)
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -98,11 +99,12 @@ def _register_blueprints(app):
     from seda.chat.routes import bp as chat_bp
     from seda.health.routes import bp as health_bp
     from seda.health.routes import ops_bp
+    from seda.tracks.routes import bp as tracks_bp
     from seda.users.routes import bp as users_bp
     from seda.verification.routes import bp as verification_bp
 
     prefix = app.config["API_PREFIX"]
-    for blueprint in (health_bp, auth_bp, users_bp, chat_bp, verification_bp, admin_bp):
+    for blueprint in (health_bp, auth_bp, users_bp, chat_bp, tracks_bp, verification_bp, admin_bp):
         api.register_blueprint(blueprint, url_prefix=prefix + (blueprint.url_prefix or ""))
     app.register_blueprint(ops_bp)
     if app.config["API_DOCS_ENABLED"]:

@@ -45,7 +45,14 @@ def send_message(user, room_id, text, parent_id=None, track_ref=None, client_mes
     if message is None:  # a concurrent retry with the same clientMessageId won the race
         return _find_duplicate(user.id, client_message_id), False
     notify.message_created(serialize_message(message))
+    _queue_unfurl(message)
     return message, True
+
+
+def _queue_unfurl(message):
+    from seda.tracks.services import queue_unfurl_if_needed
+
+    queue_unfurl_if_needed(message)
 
 
 def _find_duplicate(user_id, client_message_id):
@@ -102,6 +109,7 @@ def _store(user, room, membership, text, parent, track_ref, client_message_id):
         type=message_type(track_ref, parent),
         text=text,
         track_ref=track_ref,
+        track_url=_canonical_track_url(track_ref),
         parent_id=parent.id if parent else None,
         client_message_id=client_message_id,
         created_at=now,
@@ -125,6 +133,15 @@ def _store(user, room, membership, text, parent, track_ref, client_message_id):
             return None
         raise
     return message
+
+
+def _canonical_track_url(track_ref):
+    if not track_ref:
+        return None
+    from seda.tracks.providers import recognise
+
+    link = recognise(track_ref["url"])
+    return link.url if link else track_ref["url"]
 
 
 def message_type(track_ref, parent):
@@ -193,6 +210,7 @@ def edit_message(user, message_id, text):
     message.edited_at = message.updated_at = utcnow()
     db.session.commit()
     notify.message_updated(serialize_message(message))
+    _queue_unfurl(message)
     return message
 
 

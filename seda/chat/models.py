@@ -117,6 +117,10 @@ class Message(db.Model):
     type: Mapped[MessageType] = mapped_column(_enum(MessageType, "message_type"), default=MessageType.TEXT)
     text: Mapped[str] = mapped_column(sa.Text, default="")
     track_ref: Mapped[dict | None] = mapped_column(sa.JSON)
+    # The canonical URL of track_ref, for grouping shares; and whether seda unfurled it from the
+    # text (an edit may then replace or remove it) rather than the client sending it.
+    track_url: Mapped[str | None] = mapped_column(sa.String(2048))
+    track_ref_auto: Mapped[bool] = mapped_column(default=False)
     parent_id: Mapped[uuid.UUID | None] = mapped_column(sa.ForeignKey("messages.id", ondelete="CASCADE"))
     client_message_id: Mapped[str | None] = mapped_column(sa.String(64))
     reply_count: Mapped[int] = mapped_column(default=0)
@@ -135,6 +139,7 @@ class Message(db.Model):
         # History newest first and catch-up oldest first are both range scans of this index.
         sa.UniqueConstraint("room_id", "seq"),
         sa.Index("ix_messages_parent_id_seq", "parent_id", "seq"),
+        sa.Index("ix_messages_type_created_at", "type", "created_at"),
         # clientMessageId dedupe: one message per user and client id.
         sa.UniqueConstraint("user_id", "client_message_id"),
     )

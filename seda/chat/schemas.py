@@ -107,7 +107,7 @@ class ResultMessageSchema(ma.Schema):
 # -- messages ---------------------------------------------------------------------------------
 
 
-class TrackRefSchema(ma.Schema):
+class TrackRefInputSchema(ma.Schema):
     provider = ma.fields.String(required=True, validate=OneOf(PROVIDERS))
     providerId = Trimmed(required=True, validate=Length(1, 200))
     url = HttpsUrl(required=True)
@@ -154,7 +154,7 @@ class SendMessageSchema(ma.Schema):
     text = ma.fields.String(load_default="", validate=Length(max=MAX_TEXT + 1000))
     type = ma.fields.String(validate=OneOf(["TEXT", "TRACK_CARD", "REPLY"]))
     parentId = ma.fields.UUID(allow_none=True)
-    trackRef = ma.fields.Nested(TrackRefSchema, allow_none=True)
+    trackRef = ma.fields.Nested(TrackRefInputSchema, allow_none=True)
     clientMessageId = Trimmed(validate=Length(1, 64), allow_none=True)
 
     @ma.post_load

@@ -1,0 +1,30 @@
+from flask import current_app
+
+from seda.common.api import Blueprint
+from seda.common.auth import login_required
+from seda.extensions import cache, limiter
+from seda.tracks import services
+from seda.tracks.schemas import PopularQuerySchema, PopularTrackSchema, TrackRefSchema, UnfurlSchema
+
+bp = Blueprint("tracks", __name__, url_prefix="/tracks", description="Track cards from music links")
+
+
+@bp.route("/unfurl", methods=["POST"])
+@login_required
+@limiter.limit(lambda: current_app.config["RATE_LIMIT_UNFURL"])
+@bp.arguments(UnfurlSchema)
+@bp.response(200, TrackRefSchema)
+@bp.alt_response(422, description="Not a supported music link, or the provider gave no usable details")
+def unfurl(body):
+    """The TrackRef of a Spotify, Apple Music, YouTube, SoundCloud, Bandcamp, Tidal or Deezer link."""
+    return services.unfurl(body["url"])
+
+
+@bp.route("/popular")
+@login_required
+@bp.arguments(PopularQuerySchema, location="query")
+@bp.response(200, PopularTrackSchema(many=True))
+@cache.cached(timeout=300, query_string=True)
+def popular(query):
+    """Most shared tracks in public rooms (the same answer for every caller, cached 5 minutes)."""
+    return services.popular(query["days"], query["limit"])
