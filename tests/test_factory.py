@@ -1,6 +1,6 @@
 import pytest
 
-from config import ConfigError, ProductionConfig, TestingConfig, config_from_env
+from config import ConfigError, TestingConfig, config_from_env
 from seda import create_app
 
 

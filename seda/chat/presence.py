@@ -101,7 +101,7 @@ class RedisPresence:
         pipe = self._redis.pipeline(transaction=False)
         for user_id in user_ids:
             pipe.scard(self._user_key(user_id))
-        return {u for u, count in zip(user_ids, pipe.execute()) if count}
+        return {u for u, count in zip(user_ids, pipe.execute(), strict=True) if count}
 
 
 def init_presence(app):

@@ -10,7 +10,7 @@ from seda.chat.access import find_membership, member_room, moderated_room, visib
 from seda.chat.models import MemberRole, Message, Room, RoomBan, RoomMembership, RoomMute, RoomType
 from seda.chat.presence import presence_store
 from seda.common.db import parse_uuid, utcnow
-from seda.common.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from seda.common.errors import Forbidden, NotFound, ValidationFailed
 from seda.extensions import db
 from seda.users.models import User
 from seda.users.services import get_user

@@ -101,19 +101,21 @@ class AddressPolicy:
         return any(inner in net for net in self.allowed_networks if net.version == inner.version)
 
     def resolve(self, host, port, default_port):
-        """All addresses of `host`; each must pass, or the request is refused before connecting."""
+        """All (address, port) pairs of `host`; each address must pass, or the request is
+        refused before connecting. The port is the resolver's answer (the URL's port, unless a
+        test resolver points the name somewhere else)."""
         try:
             infos = self._resolver(host, port, 0, socket.SOCK_STREAM)
         except (socket.gaierror, UnicodeError, OSError) as exc:
             raise Refused("dns_failed", host) from exc
         addresses = []
         for info in infos:
-            ip = ipaddress.ip_address(info[4][0].split("%", 1)[0])
-            if ip not in addresses:
-                addresses.append(ip)
+            entry = (ipaddress.ip_address(info[4][0].split("%", 1)[0]), info[4][1])
+            if entry not in addresses:
+                addresses.append(entry)
         if not addresses:
             raise Refused("dns_failed", host)
-        for ip in addresses:
+        for ip, _port in addresses:
             if self._allowed_privately(ip):
                 continue
             if not is_public(ip):

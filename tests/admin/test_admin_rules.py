@@ -103,7 +103,7 @@ def test_pending_needs_override_and_deny_needs_a_reason(admin_app, people):
 def test_verification_lists_filters_and_stats(admin_app, people):
     make_request(admin_app, people["artist"], VerificationStatus.DENIED, reviewed_at=utcnow())
     approved = make_request(admin_app, people["user"], VerificationStatus.APPROVED, reviewed_at=utcnow())
-    status, listed = api(admin_app, people["admin"], "GET", f"/admin/verification?status=APPROVED")
+    status, listed = api(admin_app, people["admin"], "GET", "/admin/verification?status=APPROVED")
     assert [r["id"] for r in listed] == [approved]
     status, by_user = api(admin_app, people["admin"], "GET", f"/admin/verification?userId={people['artist'].id}")
     assert len(by_user) == 1 and by_user[0]["status"] == "DENIED"

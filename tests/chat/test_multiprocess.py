@@ -12,7 +12,8 @@ import requests
 import socketio
 import sqlalchemy as sa
 
-from tests.helpers.servers import gunicorn_server, wait_until
+from tests.helpers.origin import ORIGIN_IP
+from tests.helpers.servers import celery_worker, gunicorn_server, wait_until
 
 pytestmark = pytest.mark.services
 ROOT = Path(__file__).resolve().parents[2]
@@ -21,7 +22,7 @@ ADMIN_KEY = "multiprocess-admin-key"
 
 
 @pytest.fixture(scope="module")
-def servers(postgres_url, postgres_engine, redis_namespace):
+def servers(postgres_url, postgres_engine, redis_namespace, origin_server, ca_file):
     from tests.conftest import _truncate_all
 
     env = {
@@ -36,8 +37,11 @@ def servers(postgres_url, postgres_engine, redis_namespace):
         "RATE_LIMIT_SIGNUP": "100000/hour",
         "RATE_LIMIT_MESSAGES": "100000 per 10 seconds",
         "ADMIN_API_KEY": ADMIN_KEY,
+        "CRAWLER_ALLOWED_PRIVATE_NETWORKS": f"{ORIGIN_IP}/32",
+        "CRAWLER_CA_BUNDLE": ca_file,
+        "TRACKS_OEMBED_ENDPOINTS": json.dumps({"spotify": f"https://{ORIGIN_IP}:{origin_server.port}/oembed"}),
     }
-    with gunicorn_server(env) as first, gunicorn_server(env) as second:
+    with gunicorn_server(env) as first, gunicorn_server(env) as second, celery_worker(env):
         yield first, second
     _truncate_all(postgres_engine)
 
@@ -89,9 +93,9 @@ class Listener:
     def call(self, event, payload):
         return self.client.call(event, payload, namespace="/chat", timeout=10)
 
-    def messages(self):
+    def messages(self, event="message_created"):
         with self.lock:
-            return [args[0] for name, args in self.received if name == "message_created"]
+            return [args[0] for name, args in self.received if name == event]
 
     def close(self):
         self.client.disconnect()
@@ -125,7 +129,7 @@ def test_a_message_sent_on_one_process_reaches_a_client_on_the_other(servers, li
     assert ack["ok"] is True
     expected = {by_rest["id"], ack["message"]["id"]}
     for listener in (on_first, on_second):
-        assert wait_until(lambda: {m["id"] for m in listener.messages()} >= expected, timeout=10)
+        assert wait_until(lambda got=listener: {m["id"] for m in got.messages()} >= expected, timeout=10)
 
 
 def test_a_client_that_reconnects_catches_up_exactly_the_missed_messages(servers, listeners):
@@ -205,6 +209,22 @@ def test_an_account_ban_on_one_process_disconnects_sockets_on_the_other(servers,
         refused.connect(second, namespaces=["/chat"], auth={"token": target.token}, transports=["websocket"],
                         wait_timeout=5)
     assert errors and errors[0]["message"] == "Account suspended"
+
+
+def test_a_music_link_becomes_a_track_card_on_every_process(servers, listeners, origin):
+    first, second = servers
+    origin.expect_request("/oembed").respond_with_json({"title": "Across Processes", "author_name": "The Queue"})
+    alice, bob = Api.signup(first), Api.signup(second)
+    room = alice.call("POST", "/chat/rooms", json={"name": "Cards"}).json()
+    bob.call("POST", f"/chat/rooms/{room['id']}/join")
+    on_second = listeners(second, bob.token)
+    on_second.call("join_room", room["id"])
+    sent = alice.call("POST", f"/chat/rooms/{room['id']}/messages",
+                      json={"text": "https://open.spotify.com/track/4cOdK2wGLETKBW3PvgPWqT?si=x"}).json()
+    assert wait_until(lambda: on_second.messages("message_updated"), timeout=20)
+    updated = on_second.messages("message_updated")[0]
+    assert updated["id"] == sent["id"] and updated["type"] == "TRACK_CARD"
+    assert updated["trackRef"]["title"] == "Across Processes" and updated["trackRef"]["artist"] == "The Queue"
 
 
 def test_connect_errors_say_why(servers):

@@ -1,4 +1,3 @@
-import pytest
 
 from tests.helpers.servers import wait_until
 from tests.helpers.tiers import services_only

@@ -62,3 +62,24 @@ def gunicorn_server(env, startup_timeout=30.0):
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait(5)
+
+
+@contextmanager
+def celery_worker(env, name="worker"):
+    """Start `celery -A celery_worker worker -P gevent` with `env` until the block ends."""
+    full_env = {**os.environ, **env}
+    celery = Path(sys.executable).with_name("celery")
+    proc = subprocess.Popen(
+        [str(celery), "-A", "celery_worker", "worker", "-P", "gevent", "-c", "20", "-n", f"{name}@%h",
+         "--without-mingle", "--without-gossip", "-l", "WARNING"],
+        cwd=ROOT, env=full_env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )
+    try:
+        yield proc
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(20)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(5)

@@ -3,7 +3,7 @@ import uuid
 import pytest
 
 from seda.extensions import db
-from seda.users.models import ArtistProfile, User
+from seda.users.models import User
 
 PUBLIC_KEYS = {"id", "displayName", "avatarUrl", "role", "artistProfile", "bio", "createdAt"}
 

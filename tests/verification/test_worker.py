@@ -2,12 +2,10 @@
 
 import os
 import signal
-import subprocess
-import sys
 import time
 import uuid
 from datetime import timedelta
-from pathlib import Path
+
 
 import sqlalchemy as sa
 from celery.contrib.testing.worker import start_worker
@@ -19,10 +17,9 @@ from seda.verification.models import VerificationRequest
 from seda.verification.services import sweep
 from tests.helpers.fixtures import UserFactory
 from tests.helpers.origin import ORIGIN_IP, origin_url
-from tests.helpers.servers import wait_until
+from tests.helpers.servers import celery_worker, wait_until
 from tests.helpers.tiers import services_only
 
-ROOT = Path(__file__).resolve().parents[2]
 BASE = "/api/v1/artist/verification"
 
 
@@ -84,15 +81,7 @@ def test_a_worker_killed_mid_check_still_finishes_after_the_sweep(app_factory, c
            "REDIS_NAMESPACE": app.config["REDIS_NAMESPACE"], "JWT_SECRET": app.config["JWT_SECRET"],
            "CRAWLER_ALLOWED_PRIVATE_NETWORKS": f"{ORIGIN_IP}/32", "CRAWLER_CA_BUNDLE": ca_file,
            "CRAWLER_MAX_RETRIES": "0", "LOG_LEVEL": "WARNING"}
-    celery_bin = str(Path(sys.executable).with_name("celery"))
-
-    def worker(name):
-        return subprocess.Popen([celery_bin, "-A", "celery_worker", "worker", "-P", "gevent", "-c", "5",
-                                 "-n", f"{name}@%h", "--without-mingle", "--without-gossip", "-l", "WARNING"],
-                                cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-
-    first = worker("doomed")
-    try:
+    with celery_worker(env, "doomed") as first:
         client = app.test_client()
         codes["code"] = client.post(f"{BASE}/request", headers=user.headers).get_json()["claimCode"]
         request_id = client.post(f"{BASE}/submit", headers=user.headers,
@@ -100,17 +89,10 @@ def test_a_worker_killed_mid_check_still_finishes_after_the_sweep(app_factory, c
         assert wait_until(lambda: fetches, timeout=30), "the worker never fetched the page"
         first.send_signal(signal.SIGKILL)
         first.wait(10)
-    finally:
-        if first.poll() is None:
-            first.kill()
     assert status_of(app, request_id) == "CRAWLING"
     with app.app_context():  # fifteen minutes pass with nobody finishing the check
         db.session.execute(sa.update(VerificationRequest).values(crawl_started_at=utcnow() - timedelta(minutes=16)))
         db.session.commit()
         assert sweep()["requeued"] == 1
-    second = worker("rescuer")
-    try:
+    with celery_worker(env, "rescuer"):
         assert wait_until(lambda: status_of(app, request_id) == "AWAITING_ADMIN", timeout=60)
-    finally:
-        second.terminate()
-        second.wait(20)
