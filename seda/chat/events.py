@@ -28,6 +28,7 @@ from seda.chat.schemas import (
     SocketReactionSchema,
     SocketSendMessageSchema,
 )
+from seda.common import metrics
 from seda.common.auth import authenticate_token
 from seda.common.errors import (
     DomainError,
@@ -83,6 +84,7 @@ def track_ack_requests(server):
 
 
 def _failure(event, status, messages_):
+    metrics.SOCKET_EVENTS.labels(event, str(status)).inc()
     error = envelope(status, messages_, path=event, method="SOCKET")
     if _ack_requested.get():
         return {"ok": False, "error": error}
@@ -110,6 +112,7 @@ def socket_event(schema=None):
                 data = _load(schema, payload)
                 user = _active_user(connection)
                 result = handler(self, user, connection, data)
+                metrics.SOCKET_EVENTS.labels(event, "ok").inc()
                 return {"ok": True, **(result or {})}
             except DomainError as error:
                 db.session.rollback()

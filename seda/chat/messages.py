@@ -10,6 +10,7 @@ from seda.chat.access import find_message, is_moderator, member_room
 from seda.chat.models import Message, MessageReport, MessageType, Reaction, ReportStatus, Room, RoomMembership
 from seda.chat.rooms import active_mute
 from seda.chat.schemas import MessageSchema, ReactionSchema
+from seda.common import metrics
 from seda.common.db import parse_uuid, utcnow
 from seda.common.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from seda.common.ratelimit import enforce
@@ -44,6 +45,7 @@ def send_message(user, room_id, text, parent_id=None, track_ref=None, client_mes
     message = _store(user, room, membership, text, parent, track_ref, client_message_id)
     if message is None:  # a concurrent retry with the same clientMessageId won the race
         return _find_duplicate(user.id, client_message_id), False
+    metrics.MESSAGES_STORED.labels("track_card" if track_ref else "text").inc()
     notify.message_created(serialize_message(message))
     _queue_unfurl(message)
     return message, True

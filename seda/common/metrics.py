@@ -25,6 +25,11 @@ HTTP_LATENCY = Histogram(
     ["method", "route"],
     buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),
 )
+# Counters that features add; labels are small closed sets, never ids.
+MESSAGES_STORED = Counter("seda_messages_stored_total", "Chat messages stored", ["via"])
+SOCKET_EVENTS = Counter("seda_socket_events_total", "Socket.IO client events handled", ["event", "outcome"])
+VERIFICATION_CHECKS = Counter("seda_verification_checks_total", "Verification checks finished", ["outcome"])
+UNFURLS = Counter("seda_unfurls_total", "Track unfurls", ["provider", "outcome"])
 
 
 def observe_request(method, route, status, seconds):

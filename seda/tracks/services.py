@@ -11,6 +11,7 @@ from flask import current_app
 
 from seda.chat import notify
 from seda.chat.models import Message, MessageType, Room, RoomType
+from seda.common import metrics
 from seda.common.db import utcnow
 from seda.common.errors import Unprocessable
 from seda.common.tasks import enqueue
@@ -38,7 +39,9 @@ def unfurl(url):
     try:
         metadata = _metadata(link)
     except UnfurlFailed as exc:
+        metrics.UNFURLS.labels(link.provider, "failed").inc()
         raise Unprocessable(f"Could not read this link's details ({exc})") from None
+    metrics.UNFURLS.labels(link.provider, "ok").inc()
     track = {"provider": link.provider, "providerId": link.provider_id, "url": link.url, **metadata}
     cache.set(key, track, timeout=CACHE_SECONDS)
     return track

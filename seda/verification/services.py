@@ -9,6 +9,7 @@ import sqlalchemy as sa
 from flask import current_app
 
 from seda.chat import notify
+from seda.common import metrics
 from seda.common.db import parse_uuid, utcnow
 from seda.common.tasks import enqueue
 from seda.common.errors import Conflict, Gone, NotFound, RateLimited, ValidationFailed
@@ -191,6 +192,7 @@ def run_check(request_id):
     db.session.commit()
     if not changed:
         return None
+    metrics.VERIFICATION_CHECKS.labels("found" if outcome["found"] else outcome["last_check"]["error"] or "missed").inc()
     db.session.refresh(request)
     _publish(request)
     return request

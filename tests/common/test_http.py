@@ -61,6 +61,18 @@ def test_metrics_count_requests_by_route_template(client):
     assert "seda_http_request_duration_seconds_bucket" in text
 
 
+def test_feature_counters_are_exposed(client, users):
+    from tests.chat.conftest import Chat
+
+    chat = Chat(client, users.make())
+    room = chat.room()
+    chat.send(room["id"], "counted")
+    text = client.get("/metrics").get_data(as_text=True)
+    assert 'seda_messages_stored_total{via="text"}' in text
+    for name in ("seda_socket_events_total", "seda_verification_checks_total", "seda_unfurls_total"):
+        assert f"# TYPE {name} counter" in text
+
+
 def test_metrics_require_the_token_when_one_is_set(app_factory):
     client = app_factory(METRICS_TOKEN="scrape-me").test_client()
     assert client.get("/metrics").status_code == 401
