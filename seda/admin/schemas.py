@@ -3,7 +3,7 @@ import marshmallow as ma
 from seda.admin.models import CrawlStatus
 from seda.chat.models import ReportStatus
 from seda.chat.schemas import MessageSchema, PageQuerySchema
-from seda.common.schemas import Timestamp, Trimmed
+from seda.common.schemas import JsonBoolean, Timestamp, Trimmed
 from seda.users.models import Role
 from seda.users.schemas import UserRefSchema
 from seda.verification.models import VerificationStatus
@@ -18,7 +18,7 @@ class VerificationListQuerySchema(PageQuerySchema):
 
 class ApproveSchema(ma.Schema):
     notes = Trimmed(validate=Length(max=500), allow_none=True)
-    override = ma.fields.Boolean(load_default=False)
+    override = JsonBoolean(load_default=False)
 
 
 class DenySchema(ma.Schema):

@@ -1,7 +1,7 @@
 import marshmallow as ma
 
 from seda.chat.models import MemberRole, MessageType, ReportStatus, RoomType
-from seda.common.schemas import HttpsUrl, Timestamp, Trimmed
+from seda.common.schemas import HttpsUrl, JsonBoolean, JsonInteger, Timestamp, Trimmed
 from seda.users.schemas import UserRefSchema
 
 Length, Range, OneOf = ma.validate.Length, ma.validate.Range, ma.validate.OneOf
@@ -36,14 +36,14 @@ class RoomSchema(ma.Schema):
 class CreateRoomSchema(ma.Schema):
     name = Trimmed(required=True, validate=Length(1, 100))
     description = Trimmed(validate=Length(max=500), allow_none=True)
-    isPrivate = ma.fields.Boolean(load_default=False)
-    slowModeSeconds = ma.fields.Integer(load_default=0, validate=Range(0, 21600))
+    isPrivate = JsonBoolean(load_default=False)
+    slowModeSeconds = JsonInteger(load_default=0, validate=Range(0, 21600))
 
 
 class UpdateRoomSchema(ma.Schema):
     name = Trimmed(validate=Length(1, 100))
     description = Trimmed(validate=Length(max=500), allow_none=True)
-    slowModeSeconds = ma.fields.Integer(validate=Range(0, 21600))
+    slowModeSeconds = JsonInteger(validate=Range(0, 21600))
 
 
 class RoomListQuerySchema(PageQuerySchema):
@@ -72,7 +72,7 @@ class MessageIdSchema(ma.Schema):
 
 class MuteSchema(ma.Schema):
     userId = ma.fields.UUID(required=True)
-    durationSeconds = ma.fields.Integer(required=True, validate=Range(60, 2592000))
+    durationSeconds = JsonInteger(required=True, validate=Range(60, 2592000))
     reason = Trimmed(validate=Length(max=500), allow_none=True)
 
 
@@ -114,7 +114,7 @@ class TrackRefInputSchema(ma.Schema):
     title = Trimmed(validate=Length(max=300), allow_none=True, load_default=None)
     artist = Trimmed(validate=Length(max=300), allow_none=True, load_default=None)
     artwork = HttpsUrl(allow_none=True, load_default=None)
-    duration = ma.fields.Integer(validate=Range(0, 86400), allow_none=True, load_default=None)
+    duration = JsonInteger(validate=Range(0, 86400), allow_none=True, load_default=None)
 
 
 class ReactionSchema(ma.Schema):

@@ -7,7 +7,7 @@ from flask import g, request
 from flask_smorest import Api
 from flask_smorest import Blueprint as SmorestBlueprint
 from flask_smorest.arguments import FlaskParser
-from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
+from sqlalchemy.exc import DataError, DBAPIError, IntegrityError, OperationalError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 from seda.common.errors import DomainError, envelope, flatten_validation_messages
@@ -27,10 +27,38 @@ class StrictParser(FlaskParser):
         "querystring": ma.RAISE,
     }
 
+    def load_json(self, req, schema):
+        """A route that takes a JSON body refuses a request without one (not an empty update)."""
+        data = super().load_json(req, schema)
+        if data is ma.missing:
+            raise ma.ValidationError({"_schema": ["A JSON object body is required"]})
+        _refuse_nul(data, "")
+        return data
+
+    def load_querystring(self, req, schema):
+        data = super().load_querystring(req, schema)
+        for key, value in req.args.items(multi=True):
+            _refuse_nul(value, key)
+        return data
+
     def _handle_invalid_json_error(self, error, req, *args, **kwargs):
         from webargs.flaskparser import abort
 
         abort(400, exc=error, messages={"_schema": ["Malformed JSON body"]})
+
+
+def _refuse_nul(value, path):
+    """No stored text may hold NUL: PostgreSQL cannot store it and nothing legitimate sends it."""
+    if isinstance(value, str):
+        if "\x00" in value:
+            raise ma.ValidationError({path or "_schema": ["NUL characters are not allowed."]})
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            _refuse_nul(key, path)
+            _refuse_nul(item, f"{path}.{key}" if path else str(key))
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            _refuse_nul(item, f"{path}.{index}" if path else str(index))
 
 
 class Blueprint(SmorestBlueprint):
@@ -59,6 +87,7 @@ class EnvelopeApi(Api):
         app.register_error_handler(HTTPException, self.handle_http_exception)
         app.register_error_handler(DomainError, handle_domain_error)
         app.register_error_handler(IntegrityError, handle_integrity_error)
+        app.register_error_handler(DataError, handle_data_error)
         app.register_error_handler(OperationalError, handle_database_unavailable)
         app.register_error_handler(DBAPIError, handle_database_error)
         app.register_error_handler(Exception, handle_unexpected_error)
@@ -121,6 +150,12 @@ def handle_integrity_error(error):
     _rollback()
     log.info("integrity error answered 409: %s", error.orig)
     return error_response(409, ["Conflict: the resource already exists or is still referenced"])
+
+
+def handle_data_error(error):
+    _rollback()
+    log.info("data error answered 400: %s", error.orig)
+    return error_response(400, ["A value is out of range or not storable"])
 
 
 def handle_database_unavailable(error):

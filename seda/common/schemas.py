@@ -43,3 +43,19 @@ class Email(Trimmed):
 
     def _deserialize(self, value, attr, data, **kwargs):
         return super()._deserialize(value, attr, data, **kwargs).lower()
+
+
+class JsonInteger(ma.fields.Integer):
+    """An integer in a JSON body: 2.5 or "3" is refused, not truncated (query strings stay lenient)."""
+
+    def __init__(self, **kwargs):
+        super().__init__(strict=True, **kwargs)
+
+
+class JsonBoolean(ma.fields.Boolean):
+    """A boolean in a JSON body: only true or false (0, 1 and "yes" are for query strings)."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        if not isinstance(value, bool):  # 0 == False in Python, so sets of truthy values won't do
+            raise self.make_error("invalid", input=value)
+        return value

@@ -103,6 +103,21 @@ def test_unknown_query_parameter_is_rejected(probe):
     assert probe.get("/api/v1/probe/list?limit=5").get_json() == {"limit": 5}
 
 
+def test_nul_characters_are_refused_where_they_appear(probe):
+    response = probe.post("/api/v1/probe/echo", json={"name": "a\x00b"})
+    assert assert_envelope(response, 400, "/api/v1/probe/echo", "POST")["message"] == [
+        "name: NUL characters are not allowed."
+    ]
+    response = probe.post("/api/v1/probe/echo", json={"name": "ok", "tags": ["x", "\x00"]})
+    assert response.get_json()["message"] == ["tags.1: NUL characters are not allowed."]
+    assert probe.get("/api/v1/probe/list?limit=%00").status_code == 400
+
+
+def test_a_json_route_without_a_body_is_a_400(probe):
+    response = probe.post("/api/v1/probe/echo", data="", content_type="application/json")
+    assert response.status_code == 400
+
+
 def test_malformed_json_is_a_400(probe):
     response = probe.post(
         "/api/v1/probe/echo", data='{"name": "x",', content_type="application/json"
@@ -111,10 +126,10 @@ def test_malformed_json_is_a_400(probe):
     assert body["message"] == ["Malformed JSON body"]
 
 
-def test_missing_body_names_the_required_field(probe):
+def test_missing_body_says_a_body_is_required(probe):
     response = probe.post("/api/v1/probe/echo")
     body = assert_envelope(response, 400, "/api/v1/probe/echo", "POST")
-    assert body["message"] == ["name: Missing data for required field."]
+    assert body["message"] == ["A JSON object body is required"]
 
 
 @pytest.mark.parametrize(
