@@ -1,0 +1,106 @@
+"""Object-level authorisation as data: every route with an object id × every kind of caller.
+
+The world: a private room owned by OWNER, with a MODERATOR and a MEMBER; OWNER's message in it
+(with OWNER's 🔥 reaction); OWNER's verification request. OTHER is a signed-in stranger, ADMIN
+an admin who is not in the room. Admin-only routes have their own table (tests/admin).
+"""
+
+import re
+
+import pytest
+
+from seda.users.models import Role
+from tests.admin.test_access import ROUTES as ADMIN_ROUTES
+from tests.chat.conftest import Chat
+from tests.helpers.fixtures import UserFactory
+
+CALLERS = ("owner", "other", "moderator", "admin", "anonymous")
+R, M, MEMBER, OTHER, OWNER, V = "{room}", "{message}", "{member}", "{other}", "{owner}", "{verification}"
+
+#  method, path, body, expected for owner / other user / room moderator / admin (anonymous: 401)
+MATRIX = [
+    ("GET", f"/api/v1/chat/rooms/{R}", None, (200, 404, 200, 200)),
+    ("PATCH", f"/api/v1/chat/rooms/{R}", {"name": "renamed"}, (200, 404, 200, 200)),
+    ("DELETE", f"/api/v1/chat/rooms/{R}", None, (204, 404, 403, 204)),
+    ("POST", f"/api/v1/chat/rooms/{R}/join", None, (200, 404, 200, 404)),
+    ("POST", f"/api/v1/chat/rooms/{R}/leave", None, (200, 404, 200, 200)),
+    ("GET", f"/api/v1/chat/rooms/{R}/members", None, (200, 404, 200, 200)),
+    ("POST", f"/api/v1/chat/rooms/{R}/members", {"userId": OTHER}, (201, 404, 201, 201)),
+    ("PATCH", f"/api/v1/chat/rooms/{R}/members/{MEMBER}", {"role": "MODERATOR"}, (200, 404, 403, 200)),
+    ("DELETE", f"/api/v1/chat/rooms/{R}/members/{MEMBER}", None, (204, 404, 204, 204)),
+    ("PUT", f"/api/v1/chat/rooms/{R}/read", {"messageId": M}, (204, 404, 204, 403)),
+    ("POST", f"/api/v1/chat/rooms/{R}/mutes", {"userId": MEMBER, "durationSeconds": 60}, (201, 404, 201, 201)),
+    ("DELETE", f"/api/v1/chat/rooms/{R}/mutes/{MEMBER}", None, (204, 404, 204, 204)),
+    ("POST", f"/api/v1/chat/rooms/{R}/bans", {"userId": MEMBER}, (201, 404, 201, 201)),
+    ("DELETE", f"/api/v1/chat/rooms/{R}/bans/{MEMBER}", None, (204, 404, 204, 204)),
+    ("POST", f"/api/v1/chat/rooms/{R}/messages", {"text": "hi"}, (201, 404, 201, 403)),
+    ("GET", f"/api/v1/chat/rooms/{R}/messages", None, (200, 404, 200, 200)),
+    ("GET", f"/api/v1/chat/messages/{M}", None, (200, 404, 200, 200)),
+    ("PATCH", f"/api/v1/chat/messages/{M}", {"text": "edited"}, (200, 404, 403, 403)),
+    ("DELETE", f"/api/v1/chat/messages/{M}", None, (204, 404, 204, 204)),
+    ("POST", f"/api/v1/chat/messages/{M}/reactions", {"emoji": "🎷"}, (201, 404, 201, 403)),
+    ("DELETE", f"/api/v1/chat/messages/{M}/reactions/%F0%9F%94%A5", None, (204, 404, 404, 404)),
+    ("POST", f"/api/v1/chat/messages/{M}/report", {"reason": "spam"}, (201, 404, 201, 201)),
+    ("GET", f"/api/v1/users/{OWNER}", None, (200, 200, 200, 200)),
+    ("GET", f"/api/v1/artist/verification/status/{V}", None, (200, 404, 404, 404)),
+]
+
+
+def _rule(path):
+    return re.sub(r"\{[a-z]+\}|%F0%9F%94%A5", "<id>", path)
+
+
+def test_every_route_with_an_object_id_has_a_row(app):
+    with_ids = {
+        (method, re.sub(r"<[^>]+>", "<id>", rule.rule))
+        for rule in app.url_map.iter_rules()
+        if "<" in rule.rule and rule.rule.startswith("/api/v1/")
+        for method in rule.methods - {"HEAD", "OPTIONS"}
+    }
+    admin = {(method, re.sub(r"[0-9a-f-]{36}", "<id>", path)) for method, path, _b, _s in ADMIN_ROUTES}
+    rows = {(method, _rule(path)) for method, path, _b, _e in MATRIX}
+    assert with_ids - admin == rows
+
+
+@pytest.fixture
+def world(app):
+    factory = UserFactory(app)
+    people = {
+        "owner": factory.make(), "moderator": factory.make(), "member": factory.make(),
+        "other": factory.make(), "admin": factory.make(role=Role.ADMIN),
+    }
+    client = app.test_client()
+    owner = Chat(client, people["owner"])
+    room = owner.room(isPrivate=True)
+    for name in ("moderator", "member"):
+        owner.post(f"/rooms/{room['id']}/members", json={"userId": people[name].id})
+    owner.patch(f"/rooms/{room['id']}/members/{people['moderator'].id}", json={"role": "MODERATOR"})
+    message = owner.send(room["id"], "the owner's message")
+    owner.post(f"/messages/{message['id']}/reactions", json={"emoji": "🔥"})
+    verification = client.post("/api/v1/artist/verification/request", headers=people["owner"].headers).get_json()
+    ids = {R: room["id"], M: message["id"], MEMBER: people["member"].id, OTHER: people["other"].id,
+           OWNER: people["owner"].id, V: verification["id"]}
+    return people, ids
+
+
+def fill(value, ids):
+    if isinstance(value, str):
+        for placeholder, real in ids.items():
+            value = value.replace(placeholder, real)
+        return value
+    if isinstance(value, dict):
+        return {k: fill(v, ids) for k, v in value.items()}
+    return value
+
+
+@pytest.mark.parametrize("caller", CALLERS)
+@pytest.mark.parametrize("method,path,body,expected", MATRIX, ids=[f"{m} {_rule(p)}" for m, p, _b, _e in MATRIX])
+def test_object_access(app, world, caller, method, path, body, expected):
+    people, ids = world
+    headers = {} if caller == "anonymous" else people[caller].headers
+    response = app.test_client().open(fill(path, ids), method=method, json=fill(body, ids), headers=headers)
+    want = 401 if caller == "anonymous" else dict(zip(CALLERS, expected, strict=False))[caller]
+    assert response.status_code == want, response.get_json()
+    if response.status_code >= 400:
+        assert set(response.get_json()) >= {"statusCode", "message", "requestId"}
+
