@@ -5,11 +5,31 @@ members and removing a banned user's sockets all read this. With Redis it is sha
 processes (sets per room+user and per user); in embedded mode it lives in this process.
 """
 
+import logging
 import threading
 from collections import defaultdict
 
 import redis
 from flask import current_app
+
+log = logging.getLogger(__name__)
+
+
+def _tolerant(default):
+    """Presence is best effort: with Redis unreachable, chat goes on without it."""
+
+    def decorator(method):
+        def wrapper(self, *args):
+            try:
+                return method(self, *args)
+            except redis.RedisError as exc:
+                log.warning("presence unavailable (%s): %s", method.__name__, exc)
+                return default
+
+        wrapper.__name__ = method.__name__
+        return wrapper
+
+    return decorator
 
 
 class MemoryPresence:
@@ -50,6 +70,7 @@ class MemoryPresence:
         with self._lock:
             return list(self._user.get(str(user_id), ()))
 
+    @_tolerant(set())
     def online(self, user_ids):
         with self._lock:
             return {str(u) for u in user_ids if self._user.get(str(u))}
@@ -75,25 +96,32 @@ class RedisPresence:
     def _user_key(self, user_id):
         return f"{self._prefix}:user:{user_id}"
 
+    @_tolerant(None)
     def connect(self, user_id, sid):
         self._redis.sadd(self._user_key(user_id), sid)
 
+    @_tolerant(None)
     def disconnect(self, user_id, sid):
         self._redis.srem(self._user_key(user_id), sid)
 
+    @_tolerant(False)
     def join(self, room_id, user_id, sid):
         return self._join(keys=[self._room_key(room_id, user_id)], args=[sid]) == 1
 
+    @_tolerant(False)
     def leave(self, room_id, user_id, sid):
         removed, remaining = self._leave(keys=[self._room_key(room_id, user_id)], args=[sid])
         return removed == 1 and remaining == 0
 
+    @_tolerant(())
     def room_sids(self, room_id, user_id):
         return [s.decode() for s in self._redis.smembers(self._room_key(room_id, user_id))]
 
+    @_tolerant(())
     def user_sids(self, user_id):
         return [s.decode() for s in self._redis.smembers(self._user_key(user_id))]
 
+    @_tolerant(frozenset())
     def online(self, user_ids):
         user_ids = [str(u) for u in user_ids]
         if not user_ids:

@@ -5,13 +5,18 @@ or that count domain events (verification requests) call `enforce()` with the sa
 with Redis every process shares every counter.
 """
 
+import logging
 import time
 
 from flask import current_app, g
 from flask_limiter.util import get_remote_address
 from limits import parse
+from limits.storage import MemoryStorage
+from limits.strategies import FixedWindowRateLimiter
 
 from seda.common.errors import RateLimited
+
+log = logging.getLogger(__name__)
 
 
 def rate_limit_key():
@@ -26,13 +31,24 @@ def default_limit():
     return current_app.config[name]
 
 
+# Counts kept in this process while the shared storage (Redis) is unreachable: limits still hold
+# per process and a Redis outage never turns a send into an error.
+_fallback = FixedWindowRateLimiter(MemoryStorage())
+
+
 def enforce(limit_string, scope, identity, message="Too many requests"):
     """Count one hit of `identity` against `limit_string`; raise RateLimited when over it."""
     from seda.extensions import limiter
 
     limit = parse(limit_string)
     strategy = limiter.limiter
-    if strategy.hit(limit, scope, identity):
+    try:
+        allowed = strategy.hit(limit, scope, identity)
+    except Exception as exc:  # storage errors differ by backend (redis, memcached…)
+        log.warning("rate-limit storage unavailable, counting in process: %s", exc)
+        strategy = _fallback
+        allowed = strategy.hit(limit, scope, identity)
+    if allowed:
         return
     reset_at, _remaining = strategy.get_window_stats(limit, scope, identity)
     raise RateLimited(message, retry_after=max(1, reset_at - time.time()), limit=limit.amount)

@@ -83,3 +83,37 @@ def celery_worker(env, name="worker"):
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait(5)
+
+
+class RedisServer:
+    """A Redis of the test's own on a free loopback port, to stop and start at will."""
+
+    def __init__(self):
+        self.port = free_port()
+        self.url = f"redis://127.0.0.1:{self.port}/0"
+        self.proc = None
+
+    def start(self):
+        self.proc = subprocess.Popen(
+            ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        )
+        import redis
+
+        client = redis.Redis(port=self.port, socket_connect_timeout=0.2)
+        if not wait_until(lambda: _pings(client), timeout=10):
+            raise RuntimeError("redis-server did not start")
+        return self
+
+    def stop(self):
+        if self.proc is not None:
+            self.proc.kill()
+            self.proc.wait(10)
+            self.proc = None
+
+
+def _pings(client):
+    try:
+        return client.ping()
+    except Exception:
+        return False
