@@ -1,6 +1,7 @@
 """Real server processes on 127.0.0.1 free ports, for tests across processes."""
 
 import os
+import shutil
 import socket
 import subprocess
 import sys
@@ -34,18 +35,20 @@ def gunicorn_server(env, startup_timeout=30.0):
     port = free_port()
     full_env = {**os.environ, **env, "HOST": "127.0.0.1", "PORT": str(port)}
     gunicorn = Path(sys.executable).with_name("gunicorn")
+    # SEDA_TEST_SERVER_LOG=<file> keeps the servers' log lines for debugging a failing test.
+    log_path = os.environ.get("SEDA_TEST_SERVER_LOG")
     proc = subprocess.Popen(
         [str(gunicorn), "-c", "gunicorn.conf.py", "wsgi:app"],
         cwd=ROOT,
         env=full_env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
+        stdout=open(log_path, "a") if log_path else subprocess.DEVNULL,  # noqa: SIM115
+        stderr=open(log_path, "a") if log_path else subprocess.DEVNULL,  # noqa: SIM115
     )
     base = f"http://127.0.0.1:{port}"
 
     def ready():
         if proc.poll() is not None:
-            raise RuntimeError(f"gunicorn exited: {proc.stderr.read().decode()[-2000:]}")
+            raise RuntimeError(f"gunicorn exited with {proc.returncode} (SEDA_TEST_SERVER_LOG keeps its log)")
         try:
             return requests.get(f"{base}/api/v1/health/live", timeout=1).ok
         except requests.RequestException:
@@ -117,3 +120,48 @@ def _pings(client):
         return client.ping()
     except Exception:
         return False
+
+
+class PostgresServer:
+    """A PostgreSQL cluster of the test's own (initdb in a temp dir, a free loopback port)."""
+
+    BIN = Path("/usr/lib/postgresql")
+
+    def __init__(self):
+        import tempfile
+
+        # Under /tmp directly: the postgres user cannot enter pytest's root-only tmp_path.
+        self.dir = Path(tempfile.mkdtemp(prefix="seda-pg-"))
+        self.port = free_port()
+        self.url = f"postgresql+psycopg://postgres@127.0.0.1:{self.port}/postgres"
+        versions = sorted(self.BIN.glob("*/bin/pg_ctl"))
+        if not versions:
+            raise RuntimeError("PostgreSQL server binaries not found under /usr/lib/postgresql")
+        self.bin = versions[-1].parent
+
+    def _run(self, *args):
+        # The server refuses to run as root; the machine's postgres user runs it then.
+        prefix = ["runuser", "-u", "postgres", "--"] if os.geteuid() == 0 else []
+        subprocess.run(prefix + [str(a) for a in args], check=True, stdout=subprocess.DEVNULL,
+                       stderr=subprocess.DEVNULL, timeout=60)
+
+    def init(self):
+        if os.geteuid() == 0:
+            shutil.chown(self.dir, "postgres")
+        self._run(self.bin / "initdb", "-D", self.dir / "data", "-A", "trust", "-U", "postgres")
+        return self.start()
+
+    def start(self):
+        self._run(self.bin / "pg_ctl", "-D", self.dir / "data", "-l", self.dir / "log", "-w", "-o",
+                  f"-p {self.port} -k {self.dir} -c listen_addresses=127.0.0.1 -c fsync=off", "start")
+        return self
+
+    def stop(self):
+        self._run(self.bin / "pg_ctl", "-D", self.dir / "data", "-m", "fast", "-w", "stop")
+
+    def destroy(self):
+        try:
+            self.stop()
+        except subprocess.CalledProcessError:
+            pass  # already stopped
+        shutil.rmtree(self.dir, ignore_errors=True)
