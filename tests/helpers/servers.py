@@ -29,6 +29,12 @@ def wait_until(predicate, timeout=10.0, interval=0.05):
     return False
 
 
+class ServerURL(str):
+    """The base URL of a started server, with its process at hand (to kill it)."""
+
+    process: subprocess.Popen
+
+
 @contextmanager
 def gunicorn_server(env, startup_timeout=30.0):
     """Start `gunicorn -c gunicorn.conf.py wsgi:app` with `env`; yield its base URL."""
@@ -43,8 +49,10 @@ def gunicorn_server(env, startup_timeout=30.0):
         env=full_env,
         stdout=open(log_path, "a") if log_path else subprocess.DEVNULL,  # noqa: SIM115
         stderr=open(log_path, "a") if log_path else subprocess.DEVNULL,  # noqa: SIM115
+        start_new_session=True,  # its own process group: a test can kill master and worker at once
     )
-    base = f"http://127.0.0.1:{port}"
+    base = ServerURL(f"http://127.0.0.1:{port}")
+    base.process = proc
 
     def ready():
         if proc.poll() is not None:
