@@ -271,7 +271,10 @@ def expire_requests():
 
 
 def requeue_stuck():
-    """CRAWLING for more than 15 minutes (a worker died): start the crawl again."""
+    """CRAWLING for more than 15 minutes (a worker died): start the crawl again.
+
+    Rows are locked with SKIP LOCKED (PostgreSQL), so two sweeps at once (two beats started by
+    mistake) split the work instead of both queueing it."""
     now = utcnow()
     stuck = db.session.scalars(
         sa.select(VerificationRequest).where(
@@ -279,7 +282,7 @@ def requeue_stuck():
             VerificationRequest.expires_at > now,
             sa.or_(VerificationRequest.crawl_started_at.is_(None),
                    VerificationRequest.crawl_started_at < now - STUCK_AFTER),
-        )
+        ).with_for_update(skip_locked=True, of=VerificationRequest)
     ).all()
     for request in stuck:
         request.crawl_started_at = now
@@ -298,7 +301,7 @@ def start_rechecks():
             VerificationRequest.target_url.is_not(None),
             VerificationRequest.expires_at > now,
             sa.or_(VerificationRequest.crawled_at.is_(None), VerificationRequest.crawled_at < now - RECHECK_EVERY),
-        )
+        ).with_for_update(skip_locked=True, of=VerificationRequest)
     ).all()
     for request in due:
         _start_crawl(request, now)
