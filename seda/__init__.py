@@ -8,6 +8,7 @@ from config import config_from_env
 from seda.chat.events import init_chat_socket
 from seda.chat.presence import init_presence
 from seda.common.auth import init_auth
+from seda.common.db import init_session_teardown
 from seda.common.http import init_request_hooks
 from seda.common.logs import configure_logging
 from seda.common.scheduler import beat_schedule
@@ -48,6 +49,7 @@ def create_app(config=None):
 
 def _init_extensions(app):
     db.init_app(app)
+    init_session_teardown(app, db)
     migrate.init_app(app, db, directory=str(ROOT / "migrations"))
     limiter.init_app(app)
     cors.init_app(

@@ -1,5 +1,6 @@
 """Column types and helpers shared by every model."""
 
+import logging
 import uuid
 from datetime import datetime, timezone
 
@@ -51,3 +52,20 @@ def _sqlite_foreign_keys(dbapi_connection, _record):
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.close()
+
+
+def init_session_teardown(app, db):
+    """Release the request's session even when its connection died with the database.
+
+    Flask-SQLAlchemy's own teardown closes the session, which rolls back on the dead connection
+    and raises outside every error handler: gunicorn then answers its own HTML 500 in place of
+    the 503 envelope. This runs first (teardowns run in reverse order) and never raises.
+    """
+
+    @app.teardown_appcontext
+    def release_session(_exc):
+        try:
+            db.session.remove()
+        except Exception as exc:  # the connection is gone; the pool has already invalidated it
+            logging.getLogger(__name__).warning("session closed on a dead connection: %s", exc)
+            db.session.registry.clear()
