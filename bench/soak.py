@@ -127,7 +127,12 @@ def run(args, bases):
         token = signup(base)
         client = socketio.Client(reconnection=True)
         client.on("message_created", lambda *_: received.__setitem__(0, received[0] + 1), namespace="/chat")
-        client.connect(base, namespaces=["/chat"], auth={"token": token}, transports=["websocket"])
+        try:
+            client.connect(base, namespaces=["/chat"], auth={"token": token}, transports=["websocket"],
+                           wait_timeout=10)
+        except socketio.exceptions.ConnectionError:
+            socket_errors[0] += 1  # counted as a failure, the soak goes on
+            return
         room = rooms[index % len(rooms)]
         client.call("join_room", room, namespace="/chat", timeout=10)
         while not stop.is_set():
