@@ -16,7 +16,13 @@ from functools import wraps
 
 import marshmallow as ma
 from flask import request
-from flask_socketio import ConnectionRefusedError, Namespace, emit, join_room, leave_room
+from flask_socketio import (
+    ConnectionRefusedError,
+    Namespace,
+    emit,
+    join_room,
+    leave_room,
+)
 
 from seda.chat import messages, notify, rooms
 from seda.chat.notify import NAMESPACE, room_channel, user_channel
@@ -34,6 +40,7 @@ from seda.common.errors import (
     DomainError,
     Forbidden,
     RateLimited,
+    Unauthorized,
     ValidationFailed,
     envelope,
     flatten_validation_messages,
@@ -153,8 +160,8 @@ def _room_id_of(payload):
 
 def _active_user(connection):
     user = db.session.get(User, connection.user_id)
-    if user is None:
-        raise DomainError("Account not found")
+    if user is None:  # deleted while connected
+        raise Unauthorized("Account not found")
     if user.banned:
         raise Forbidden("Account suspended")
     return user

@@ -219,3 +219,20 @@ def test_the_socket_send_limit_is_shared_with_rest(app_factory, users):
     assert [a["ok"] for a in acks] == [True, True, False]
     assert acks[2]["error"]["statusCode"] == 429
     sock.disconnect("/chat")
+
+
+def test_an_account_deleted_while_connected_gets_401_acks(app, chat, socket_for):
+    import uuid as uuid_module
+
+    import sqlalchemy as sa
+
+    from seda.extensions import db
+    from seda.users.models import User
+
+    owner = chat()
+    sock = socket_for(owner.user)
+    with app.app_context():
+        db.session.execute(sa.delete(User).where(User.id == uuid_module.UUID(owner.user.id)))
+        db.session.commit()
+    ack = sock.emit("ping", namespace="/chat", callback=True)
+    assert ack["ok"] is False and ack["error"]["statusCode"] == 401
