@@ -5,6 +5,7 @@ from pathlib import Path
 from flask import Flask
 
 from config import config_from_env
+from seda.admin import tasks as admin_tasks  # noqa: F401  (registers the Celery tasks)
 from seda.chat.events import init_chat_socket
 from seda.chat.presence import init_presence
 from seda.common.auth import init_auth
@@ -14,7 +15,6 @@ from seda.common.logs import configure_logging
 from seda.common.scheduler import beat_schedule
 from seda.common.tasks import celery_init_app
 from seda.extensions import api, cache, cors, db, limiter, migrate, socketio
-from seda.admin import tasks as admin_tasks  # noqa: F401  (registers the Celery tasks)
 from seda.tracks import tasks as tracks_tasks  # noqa: F401  (registers the Celery tasks)
 from seda.verification import tasks as verification_tasks  # noqa: F401  (tasks and periodic jobs)
 

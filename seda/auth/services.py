@@ -8,7 +8,13 @@ import sqlalchemy as sa
 
 from seda.auth import passwords
 from seda.auth.models import RefreshToken
-from seda.auth.tokens import ACCESS_TTL, REFRESH_TTL, decode_seda_token, issue_access_token, issue_refresh_token
+from seda.auth.tokens import (
+    ACCESS_TTL,
+    REFRESH_TTL,
+    decode_seda_token,
+    issue_access_token,
+    issue_refresh_token,
+)
 from seda.common.db import parse_uuid, utcnow
 from seda.common.errors import Conflict, Forbidden, Unauthorized
 from seda.extensions import db

@@ -5,16 +5,27 @@ from datetime import timedelta
 import sqlalchemy as sa
 from flask import current_app
 
+from seda.admin import audit
 from seda.chat import notify
 from seda.chat.access import find_message, is_moderator, member_room
-from seda.chat.models import Message, MessageReport, MessageType, Reaction, ReportStatus, Room, RoomMembership
+from seda.chat.models import (
+    Message,
+    MessageReport,
+    MessageType,
+    Reaction,
+    ReportStatus,
+    Room,
+    RoomMembership,
+)
 from seda.chat.rooms import active_mute
 from seda.chat.schemas import MessageSchema, ReactionSchema
 from seda.common import metrics
-from seda.common.db import parse_uuid, utcnow
+from seda.common.db import iso_utc, parse_uuid, utcnow
 from seda.common.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from seda.common.pagination import keyset_page
 from seda.common.ratelimit import enforce
 from seda.extensions import db
+from seda.tracks.providers import recognise
 
 DEDUPE_WINDOW = timedelta(hours=24)
 MAX_DISTINCT_EMOJI = 20
@@ -71,8 +82,7 @@ def _find_duplicate(user_id, client_message_id):
 def _check_may_send(user, room, membership):
     mute = active_mute(room.id, user.id)
     if mute is not None:
-        until = mute.muted_until.isoformat(timespec="milliseconds").replace("+00:00", "Z")
-        raise Forbidden(f"You are muted until {until}")
+        raise Forbidden(f"You are muted until {iso_utc(mute.muted_until)}")
     config = current_app.config
     enforce(config["RATE_LIMIT_MESSAGES"], "messages", str(user.id), "Too many messages, slow down")
     if room.slow_mode_seconds and not is_moderator(user, membership):
@@ -140,7 +150,6 @@ def _store(user, room, membership, text, parent, track_ref, client_message_id):
 def _canonical_track_url(track_ref):
     if not track_ref:
         return None
-    from seda.tracks.providers import recognise
 
     link = recognise(track_ref["url"])
     return link.url if link else track_ref["url"]
@@ -233,7 +242,6 @@ def soft_delete(message, actor=None, audit_details=None):
             sa.update(Message).where(Message.id == message.parent_id).values(reply_count=Message.reply_count - 1)
         )
     if actor is not None:
-        from seda.admin import audit
 
         audit.record(actor, "message.delete", "message", message.id,
                      {"roomId": str(message.room_id), **(audit_details or {})})
@@ -309,7 +317,6 @@ def admin_delete_message(actor, message_id):
 
 
 def list_reports(limit, cursor=None, status=None):
-    from seda.common.pagination import keyset_page
 
     query = sa.select(MessageReport)
     if status is not None:
@@ -319,7 +326,6 @@ def list_reports(limit, cursor=None, status=None):
 
 def resolve_report(actor, report_id, action, notes=None):
     """Close an OPEN report, dismissing it or deleting the reported message."""
-    from seda.admin import audit
 
     report = db.session.get(MessageReport, parse_uuid(report_id)) if parse_uuid(report_id) else None
     if report is None:

@@ -3,6 +3,7 @@ socket handlers and Celery tasks alike. With a Redis message queue every emit re
 sockets of every process; serialised payloads are built once per change, not per recipient.
 """
 
+from seda.chat.presence import presence_store
 from seda.extensions import socketio
 
 NAMESPACE = "/chat"
@@ -79,15 +80,11 @@ def presence(room_id, user_id, online):
 
 def remove_user_from_room(room_id, user_id):
     """Unsubscribe every socket of `user_id` from the room, on whichever process holds it."""
-    from seda.chat.presence import presence_store
-
     for sid in presence_store().room_sids(room_id, user_id):
         socketio.server.leave_room(sid, room_channel(room_id), namespace=NAMESPACE)
 
 
 def disconnect_user(user_id):
     """Close every socket of `user_id` on every process (account banned)."""
-    from seda.chat.presence import presence_store
-
     for sid in presence_store().user_sids(user_id):
         socketio.server.disconnect(sid, namespace=NAMESPACE)

@@ -7,9 +7,17 @@ import sqlalchemy as sa
 
 from seda.chat import notify
 from seda.chat.access import find_membership, member_room, moderated_room, visible_room
-from seda.chat.models import MemberRole, Message, Room, RoomBan, RoomMembership, RoomMute, RoomType
+from seda.chat.models import (
+    MemberRole,
+    Message,
+    Room,
+    RoomBan,
+    RoomMembership,
+    RoomMute,
+    RoomType,
+)
 from seda.chat.presence import presence_store
-from seda.common.db import parse_uuid, utcnow
+from seda.common.db import iso_utc, parse_uuid, utcnow
 from seda.common.errors import Forbidden, NotFound, ValidationFailed
 from seda.extensions import db
 from seda.users.models import User
@@ -231,7 +239,7 @@ def mute_member(actor, room_id, user_id, duration_seconds, reason=None):
         db.session.add(mute)
     mute.muted_until, mute.reason, mute.muted_by = muted_until, reason, actor.id
     db.session.commit()
-    notify.user_muted(room.id, target.user_id, _iso(muted_until))
+    notify.user_muted(room.id, target.user_id, iso_utc(muted_until))
     return mute
 
 
@@ -367,9 +375,5 @@ def _user_uuid(user_id):
     if value is None:
         raise NotFound("User not found")
     return value
-
-
-def _iso(moment):
-    return moment.isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 

@@ -12,6 +12,11 @@ def utcnow():
     return datetime.now(timezone.utc)
 
 
+def iso_utc(moment):
+    """The contract's timestamp: ISO 8601 in UTC with milliseconds and `Z` (API.md §1)."""
+    return moment.astimezone(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
 def new_id():
     return uuid.uuid4()
 

@@ -4,9 +4,9 @@ Services raise the classes below and know nothing of HTTP; `envelope()` turns an
 into the JSON body clients read, and `seda.common.api` registers it for every Flask error.
 """
 
-from datetime import datetime, timezone
 from http import HTTPStatus
 
+from seda.common.db import iso_utc, utcnow
 from seda.common.request_id import current_request_id
 
 
@@ -69,7 +69,7 @@ class RateLimited(DomainError):
                 {
                     "X-RateLimit-Limit": str(limit),
                     "X-RateLimit-Remaining": "0",
-                    "X-RateLimit-Reset": str(int(datetime.now(timezone.utc).timestamp()) + retry_after),
+                    "X-RateLimit-Reset": str(int(utcnow().timestamp()) + retry_after),
                 }
             )
         super().__init__(*messages, headers=headers)
@@ -82,7 +82,7 @@ class ServiceUnavailable(DomainError):
 
 
 def iso_now():
-    return datetime.now(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    return iso_utc(utcnow())
 
 
 def envelope(status, messages, path=None, method=None):

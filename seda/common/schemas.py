@@ -1,18 +1,15 @@
 """Schema pieces every feature uses: timestamps in the contract's format, trimmed strings."""
 
-from datetime import timezone
-
 import marshmallow as ma
+
+from seda.common.db import iso_utc
 
 
 class Timestamp(ma.fields.DateTime):
     """ISO 8601 UTC with milliseconds and Z, as API.md §1 asks."""
 
     def _serialize(self, value, attr, obj, **kwargs):
-        if value is None:
-            return None
-        value = value.astimezone(timezone.utc)
-        return value.isoformat(timespec="milliseconds").replace("+00:00", "Z")
+        return None if value is None else iso_utc(value)
 
 
 class Trimmed(ma.fields.String):

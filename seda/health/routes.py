@@ -2,8 +2,8 @@ import hmac
 
 from flask import Blueprint as FlaskBlueprint
 from flask import Response, current_app, request
-from seda.common.api import Blueprint
 
+from seda.common.api import Blueprint
 from seda.common.errors import Unauthorized, iso_now
 from seda.common.metrics import render_metrics
 from seda.extensions import limiter

@@ -4,7 +4,12 @@ from seda.common.api import Blueprint
 from seda.common.auth import login_required
 from seda.extensions import cache, limiter
 from seda.tracks import services
-from seda.tracks.schemas import PopularQuerySchema, PopularTrackSchema, TrackRefSchema, UnfurlSchema
+from seda.tracks.schemas import (
+    PopularQuerySchema,
+    PopularTrackSchema,
+    TrackRefSchema,
+    UnfurlSchema,
+)
 
 bp = Blueprint("tracks", __name__, url_prefix="/tracks", description="Track cards from music links")
 

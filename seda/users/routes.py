@@ -1,7 +1,12 @@
 from seda.common.api import Blueprint
 from seda.common.auth import current_user, login_required
 from seda.users import services
-from seda.users.schemas import ArtistProfileInputSchema, PublicUserSchema, UpdateMeSchema, UserSchema
+from seda.users.schemas import (
+    ArtistProfileInputSchema,
+    PublicUserSchema,
+    UpdateMeSchema,
+    UserSchema,
+)
 
 bp = Blueprint("users", __name__, url_prefix="/users", description="Accounts and artist profiles")
 

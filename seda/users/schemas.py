@@ -1,8 +1,7 @@
 import marshmallow as ma
 
-from seda.users.models import Role
-
 from seda.common.schemas import HttpsUrl, Timestamp, Trimmed
+from seda.users.models import Role
 
 Length = ma.validate.Length
 

@@ -2,8 +2,11 @@
 
 import sqlalchemy as sa
 
+from seda.admin import audit
+from seda.chat import notify
 from seda.common.db import parse_uuid, utcnow
 from seda.common.errors import Conflict, Forbidden, NotFound, Unauthorized
+from seda.common.pagination import keyset_page
 from seda.extensions import db
 from seda.users.models import ArtistProfile, Role, User
 
@@ -125,7 +128,6 @@ def mark_verified_artist(user, when):
 
 
 def admin_list_users(limit, cursor=None, q=None, role=None, banned=None):
-    from seda.common.pagination import keyset_page
 
     query = sa.select(User)
     if q:
@@ -141,7 +143,6 @@ def admin_list_users(limit, cursor=None, q=None, role=None, banned=None):
 
 def set_role(actor, user_id, role):
     """ADMIN sets USER/ARTIST; only SUPER_ADMIN grants or removes admin roles; never one's own."""
-    from seda.admin import audit
 
     target, role = get_user(user_id), Role(role)
     if actor.user_id == target.id:
@@ -164,8 +165,6 @@ def _super_admin_count():
 
 def ban_user(actor, user_id, reason):
     """Suspend an account: its tokens answer 403 at once and its sockets are disconnected."""
-    from seda.admin import audit
-    from seda.chat import notify
 
     target = get_user(user_id)
     _refuse_unless_outranks(actor, target)
@@ -177,7 +176,6 @@ def ban_user(actor, user_id, reason):
 
 
 def unban_user(actor, user_id):
-    from seda.admin import audit
 
     target = get_user(user_id)
     _refuse_unless_outranks(actor, target)

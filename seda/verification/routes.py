@@ -1,7 +1,11 @@
 from seda.common.api import Blueprint
 from seda.common.auth import current_user, login_required
 from seda.verification import services
-from seda.verification.schemas import NewVerificationRequestSchema, SubmitSchema, VerificationRequestSchema
+from seda.verification.schemas import (
+    NewVerificationRequestSchema,
+    SubmitSchema,
+    VerificationRequestSchema,
+)
 
 bp = Blueprint("verification", __name__, url_prefix="/artist/verification",
                description="Artist verification by claim code")

@@ -8,16 +8,22 @@ from urllib.parse import urlsplit, urlunsplit
 import sqlalchemy as sa
 from flask import current_app
 
+from seda.admin import audit
 from seda.chat import notify
 from seda.common import metrics
-from seda.common.db import parse_uuid, utcnow
-from seda.common.tasks import enqueue
+from seda.common.db import iso_utc, parse_uuid, utcnow
 from seda.common.errors import Conflict, Gone, NotFound, RateLimited, ValidationFailed
 from seda.common.pagination import keyset_page
+from seda.common.tasks import enqueue
 from seda.crawler.fetcher import FetchFailed, fetcher_for
 from seda.extensions import db
+from seda.users.services import mark_verified_artist
 from seda.verification import detection
-from seda.verification.models import OPEN_STATUSES, VerificationRequest, VerificationStatus
+from seda.verification.models import (
+    OPEN_STATUSES,
+    VerificationRequest,
+    VerificationStatus,
+)
 
 log = logging.getLogger(__name__)
 CODE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"  # no 0/O, 1/I/L: codes are read and typed by people
@@ -172,7 +178,7 @@ def run_check(request_id):
     outcome = _check_page(request.target_url, request.claim_code)
     now = utcnow()
     values = {
-        "last_check": {**outcome["last_check"], "checkedAt": _iso(now)},
+        "last_check": {**outcome["last_check"], "checkedAt": iso_utc(now)},
         "crawled_at": now,
         "attempts": VerificationRequest.attempts + 1,
         "crawl_started_at": None,
@@ -237,10 +243,6 @@ def _check_well_known(fetcher, page_url, code):
 def _is_html_or_text(content_type):
     kind = content_type.split(";")[0].strip().lower()
     return kind in ("", "text/html", "application/xhtml+xml", "text/plain")
-
-
-def _iso(moment):
-    return moment.isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 # -- periodic jobs ----------------------------------------------------------------------------
@@ -343,8 +345,6 @@ def admin_list(limit, cursor=None, status=None, user_id=None):
 
 def approve(actor, request_id, notes=None, override=False):
     """Approve from AWAITING_ADMIN (or PENDING with override): the user becomes a verified ARTIST."""
-    from seda.admin import audit
-    from seda.users.services import mark_verified_artist
 
     request = admin_get(request_id)
     allowed = {VerificationStatus.AWAITING_ADMIN} | ({VerificationStatus.PENDING} if override else set())
@@ -363,7 +363,6 @@ def approve(actor, request_id, notes=None, override=False):
 
 
 def deny(actor, request_id, reason):
-    from seda.admin import audit
 
     request = admin_get(request_id)
     if request.status not in OPEN_STATUSES:
@@ -380,7 +379,6 @@ def deny(actor, request_id, reason):
 
 def recrawl(actor, request_id):
     """Queue a fresh check of an open, unexpired request that has a URL."""
-    from seda.admin import audit
 
     request = admin_get(request_id)
     if request.status not in OPEN_STATUSES or request.expires_at <= utcnow():
