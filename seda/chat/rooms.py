@@ -17,8 +17,9 @@ from seda.chat.models import (
     RoomType,
 )
 from seda.chat.presence import presence_store
-from seda.common.db import iso_utc, parse_uuid, utcnow
+from seda.common.db import escape_like, iso_utc, parse_uuid, utcnow
 from seda.common.errors import Forbidden, NotFound, ValidationFailed
+from seda.common.pagination import keyset_page
 from seda.extensions import db
 from seda.users.models import User
 from seda.users.services import get_user
@@ -101,35 +102,16 @@ def list_rooms(user, scope, limit, cursor=None, q=None):
             sa.select(Room, RoomMembership)
             .join(RoomMembership, sa.and_(RoomMembership.room_id == Room.id, RoomMembership.user_id == user.id))
         )
-        order = (activity.desc(), Room.id.desc())
-        key = (activity, Room.id)
+        order = activity
     else:
         query = sa.select(Room, RoomMembership).outerjoin(
             RoomMembership, sa.and_(RoomMembership.room_id == Room.id, RoomMembership.user_id == user.id)
         ).where(Room.type == RoomType.PUBLIC)
-        order = (Room.member_count.desc(), Room.id.desc())
-        key = (Room.member_count, Room.id)
+        order = Room.member_count
     if q:
-        query = query.where(Room.name.ilike(f"%{_escape_like(q)}%", escape="\\"))
-    if cursor:
-        anchor = db.session.execute(sa.select(*key).where(Room.id == _cursor_id(cursor))).first()
-        if anchor is None:
-            raise ValidationFailed("cursor: unknown room")
-        query = query.where(sa.tuple_(*key) < sa.tuple_(*anchor))
-    rows = db.session.execute(query.order_by(*order).limit(limit + 1)).all()
-    views = [RoomView(room, membership) for room, membership in rows]
-    return views[:limit], (str(views[limit - 1].id) if len(views) > limit else None)
-
-
-def _escape_like(text):
-    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-
-
-def _cursor_id(cursor):
-    value = parse_uuid(cursor)
-    if value is None:
-        raise ValidationFailed("cursor: Not a valid UUID.")
-    return value
+        query = query.where(Room.name.ilike(f"%{escape_like(q)}%", escape="\\"))
+    rows, next_cursor = keyset_page(query, (order,), Room.id, cursor, limit, cursor_of=lambda row: row[0].id)
+    return [RoomView(room, membership) for room, membership in rows], next_cursor
 
 
 def join_room(user, room_id):
@@ -175,20 +157,13 @@ def _hand_over_ownership(room, owner_id):
 
 def list_members(user, room_id, limit, cursor=None):
     room, _ = member_room(user, room_id)
-    query = sa.select(RoomMembership).where(RoomMembership.room_id == room.id)
-    key = (RoomMembership.joined_at, RoomMembership.user_id)
-    if cursor:
-        anchor = db.session.execute(
-            sa.select(*key).where(RoomMembership.room_id == room.id, RoomMembership.user_id == _cursor_id(cursor))
-        ).first()
-        if anchor is None:
-            raise ValidationFailed("cursor: unknown member")
-        query = query.where(sa.tuple_(*key) > sa.tuple_(*anchor))
-    rows = db.session.scalars(query.order_by(*key).limit(limit + 1)).all()
-    page = rows[:limit]
+    page, next_cursor = keyset_page(
+        sa.select(RoomMembership).where(RoomMembership.room_id == room.id),
+        (RoomMembership.joined_at,), RoomMembership.user_id, cursor, limit, descending=False,
+        anchor_where=(RoomMembership.room_id == room.id,), cursor_of=lambda membership: membership.user_id,
+    )
     online = presence_store().online([m.user_id for m in page])
-    members = [Member(m.user, m.role, m.joined_at, str(m.user_id) in online) for m in page]
-    return members, (str(rows[limit - 1].user_id) if len(rows) > limit else None)
+    return [Member(m.user, m.role, m.joined_at, str(m.user_id) in online) for m in page], next_cursor
 
 
 def add_member(actor, room_id, user_id):

@@ -42,6 +42,11 @@ class UTCDateTime(TypeDecorator):
         return value.astimezone(timezone.utc)
 
 
+def escape_like(text):
+    """`text` as a literal inside a LIKE pattern (with ESCAPE '\\')."""
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
 def parse_uuid(value):
     """Return a UUID for a valid id string, else None (an unknown id is a 404, not a 400)."""
     try:

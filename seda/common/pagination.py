@@ -28,20 +28,28 @@ PAGE_HEADERS_DOC = {
 }
 
 
-def keyset_page(query, order, id_column, cursor, limit, descending=True):
+def keyset_page(query, order, id_column, cursor, limit, descending=True, anchor_where=(), cursor_of=None):
     """Run `query` one page at a time, ordered by `order` columns then `id_column`.
 
-    `cursor` is the id of the last item of the previous page; returns (items, next cursor).
+    `cursor` is the `id_column` value of the last item of the previous page (found among rows
+    matching `anchor_where`); returns (items, next cursor). Items are entities when the query
+    selects one, else rows; `cursor_of(item)` gives an item's cursor (default: `item.id`).
     """
     columns = (*order, id_column)
+    cursor_of = cursor_of or (lambda item: item.id)
     if cursor is not None:
         cursor_id = parse_uuid(cursor)
-        anchor = db.session.execute(sa.select(*columns).where(id_column == cursor_id)).first() if cursor_id else None
+        anchor = (
+            db.session.execute(sa.select(*columns).where(id_column == cursor_id, *anchor_where)).first()
+            if cursor_id
+            else None
+        )
         if anchor is None:
             raise ValidationFailed("cursor: Not an item of this list.")
         compare = sa.tuple_(*columns) < sa.tuple_(*anchor) if descending else sa.tuple_(*columns) > sa.tuple_(*anchor)
         query = query.where(compare)
     ordering = [c.desc() if descending else c.asc() for c in columns]
-    rows = db.session.scalars(query.order_by(*ordering).limit(limit + 1)).unique().all()
+    result = db.session.execute(query.order_by(*ordering).limit(limit + 1))
+    rows = (result.scalars() if len(query.column_descriptions) == 1 else result).unique().all()
     page = rows[:limit]
-    return page, (str(page[-1].id) if len(rows) > limit else None)
+    return page, (str(cursor_of(page[-1])) if len(rows) > limit else None)

@@ -4,7 +4,7 @@ import sqlalchemy as sa
 
 from seda.admin import audit
 from seda.chat import notify
-from seda.common.db import parse_uuid, utcnow
+from seda.common.db import escape_like, parse_uuid, utcnow
 from seda.common.errors import Conflict, Forbidden, NotFound, Unauthorized
 from seda.common.pagination import keyset_page
 from seda.extensions import db
@@ -131,7 +131,7 @@ def admin_list_users(limit, cursor=None, q=None, role=None, banned=None):
 
     query = sa.select(User)
     if q:
-        pattern = "%" + q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_").lower() + "%"
+        pattern = f"%{escape_like(q).lower()}%"
         query = query.where(sa.or_(sa.func.lower(User.email).like(pattern, escape="\\"),
                                    sa.func.lower(User.display_name).like(pattern, escape="\\")))
     if role is not None:
