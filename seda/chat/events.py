@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from functools import wraps
 
 import marshmallow as ma
-from flask import request
+from flask import current_app, request
 from flask_socketio import (
     ConnectionRefusedError,
     Namespace,
@@ -51,7 +51,6 @@ from seda.users.models import User
 
 log = logging.getLogger(__name__)
 MAX_EVENT_BYTES = 64 * 1024
-EVENTS_PER_SECOND = 20
 TYPING_EXPIRY_SECONDS = 10.0
 _ack_requested: ContextVar[bool] = ContextVar("ack_requested", default=True)
 
@@ -63,10 +62,10 @@ class Connection:
     recent_events: deque = field(default_factory=deque)
     typing: dict = field(default_factory=dict)  # room id -> generation of the latest start
 
-    def allow_event(self, now):
+    def allow_event(self, now, per_second):
         while self.recent_events and now - self.recent_events[0] >= 1.0:
             self.recent_events.popleft()
-        if len(self.recent_events) >= EVENTS_PER_SECOND:
+        if len(self.recent_events) >= per_second:
             return False
         self.recent_events.append(now)
         return True
@@ -112,8 +111,9 @@ def socket_event(schema=None):
                 connection = _connections.get(request.sid)
                 if connection is None:
                     return _failure(event, 401, ["Not connected"])
-                if not connection.allow_event(time.monotonic()):
-                    raise RateLimited(f"More than {EVENTS_PER_SECOND} events per second", retry_after=1)
+                per_second = current_app.config["RATE_LIMIT_SOCKET_EVENTS_PER_SECOND"]
+                if not connection.allow_event(time.monotonic(), per_second):
+                    raise RateLimited(f"More than {per_second} events per second", retry_after=1)
                 if len(json.dumps(payload, default=str)) > MAX_EVENT_BYTES:
                     return _failure(event, 413, ["Event payload is larger than 64 KiB"])
                 data = _load(schema, payload)

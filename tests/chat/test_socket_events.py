@@ -122,6 +122,19 @@ def test_more_than_20_events_a_second_are_refused(chat, socket_for):
     assert ("pong", []) in events(sock, "pong")
 
 
+def test_the_socket_event_limit_is_configurable(app_factory, users):
+    from seda.extensions import socketio
+
+    app = app_factory(RATE_LIMIT_SOCKET_EVENTS_PER_SECOND="5")
+    user = users.make()
+    sock = socketio.test_client(app, namespace="/chat",
+                                auth={"token": issue_access_token(app.config["JWT_SECRET"], user.id)})
+    acks = [sock.emit("ping", namespace="/chat", callback=True) for _ in range(8)]
+    assert [a["ok"] for a in acks] == [True] * 5 + [False] * 3
+    assert acks[5]["error"]["message"] == ["More than 5 events per second"]
+    sock.disconnect("/chat")
+
+
 def test_typing_reaches_others_and_stop_ends_it(chat, socket_for):
     owner, fan = chat(), chat()
     room = owner.room()
