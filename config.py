@@ -73,7 +73,7 @@ class Config:
         self.VERSION = env.get("SEDA_VERSION", "1.0.0")
 
         self.SQLALCHEMY_DATABASE_URI = self._database_url(env)
-        self.SQLALCHEMY_ENGINE_OPTIONS = self._engine_options(self.SQLALCHEMY_DATABASE_URI)
+        self.SQLALCHEMY_ENGINE_OPTIONS = self._engine_options(self.SQLALCHEMY_DATABASE_URI, env)
         self.REDIS_URL = env.get("REDIS_URL") or None
         # Keeps parallel runs (tests, staging next to prod) apart in one Redis: pub/sub ignores
         # the DB number, so the Socket.IO channel and every key prefix carry this namespace.
@@ -184,14 +184,16 @@ class Config:
         return url
 
     @staticmethod
-    def _engine_options(url):
+    def _engine_options(url, env):
         if url.startswith("sqlite"):
             return {"connect_args": {"timeout": 15}}
         return {
             "pool_pre_ping": True,
-            "pool_size": 10,
-            "max_overflow": 20,
-            "pool_timeout": 5,
+            # Per process. A request that waits longer than the timeout for a connection gets
+            # 503 + Retry-After (overload), not a hung greenlet.
+            "pool_size": _int(env, "DB_POOL_SIZE", 10),
+            "max_overflow": _int(env, "DB_MAX_OVERFLOW", 20),
+            "pool_timeout": _int(env, "DB_POOL_TIMEOUT_MS", 5000) / 1000,
             # A database outage must answer 503 quickly, never hang the request.
             "connect_args": {"connect_timeout": 3},
         }

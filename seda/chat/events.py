@@ -15,6 +15,8 @@ from dataclasses import dataclass, field
 from functools import wraps
 
 import marshmallow as ma
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from flask import current_app, request
 from flask_socketio import (
     ConnectionRefusedError,
@@ -124,6 +126,14 @@ def socket_event(schema=None):
             except DomainError as error:
                 db.session.rollback()
                 return _failure(event, error.status, error.messages)
+            except PoolTimeout:
+                db.session.rollback()
+                log.warning("socket event %s: no database connection free within the pool timeout", event)
+                return _failure(event, 503, ["Database busy, retry shortly"])
+            except OperationalError:
+                _discard_session()
+                log.error("socket event %s: database unavailable", event)
+                return _failure(event, 503, ["Database unavailable"])
             except Exception:
                 db.session.rollback()
                 log.exception("socket event %s failed", event)
@@ -134,6 +144,14 @@ def socket_event(schema=None):
         return wrapper
 
     return decorator
+
+
+def _discard_session():
+    try:
+        db.session.rollback()
+    except Exception:  # the connection is gone; removing the session is all that is left
+        log.debug("rollback after a lost connection failed", exc_info=True)
+    db.session.remove()
 
 
 def _load(schema, payload):

@@ -8,6 +8,7 @@ from flask_smorest import Api
 from flask_smorest import Blueprint as SmorestBlueprint
 from flask_smorest.arguments import FlaskParser
 from sqlalchemy.exc import DataError, DBAPIError, IntegrityError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 from seda.common.errors import DomainError, envelope, flatten_validation_messages
@@ -89,6 +90,7 @@ class EnvelopeApi(Api):
         app.register_error_handler(IntegrityError, handle_integrity_error)
         app.register_error_handler(DataError, handle_data_error)
         app.register_error_handler(OperationalError, handle_database_unavailable)
+        app.register_error_handler(PoolTimeout, handle_database_busy)
         app.register_error_handler(DBAPIError, handle_database_error)
         app.register_error_handler(Exception, handle_unexpected_error)
 
@@ -162,6 +164,12 @@ def handle_database_unavailable(error):
     _rollback()
     log.error("database unavailable: %s", error.orig)
     return error_response(503, ["Database unavailable"], {"Retry-After": "5"})
+
+
+def handle_database_busy(error):
+    _rollback()
+    log.warning("no database connection free within the pool timeout: %s", error)
+    return error_response(503, ["Database busy, retry shortly"], {"Retry-After": "1"})
 
 
 def handle_database_error(error):

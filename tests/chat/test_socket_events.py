@@ -4,6 +4,7 @@ import time
 
 from seda.auth.tokens import issue_access_token
 from tests.chat.conftest import events
+from tests.helpers.tiers import services_only
 
 
 def joined(sock, room_id):
@@ -132,6 +133,26 @@ def test_the_socket_event_limit_is_configurable(app_factory, users):
     acks = [sock.emit("ping", namespace="/chat", callback=True) for _ in range(8)]
     assert [a["ok"] for a in acks] == [True] * 5 + [False] * 3
     assert acks[5]["error"]["message"] == ["More than 5 events per second"]
+    sock.disconnect("/chat")
+
+
+@services_only
+def test_an_event_finding_no_free_database_connection_answers_503(app_factory, users):
+    from seda.extensions import db, socketio
+
+    app = app_factory(DB_POOL_SIZE="1", DB_MAX_OVERFLOW="0", DB_POOL_TIMEOUT_MS="200")
+    user = users.make()
+    sock = socketio.test_client(app, namespace="/chat",
+                                auth={"token": issue_access_token(app.config["JWT_SECRET"], user.id)})
+    with app.app_context():
+        held = db.engine.connect()
+        try:
+            ack = sock.emit("ping", namespace="/chat", callback=True)
+        finally:
+            held.close()
+    assert ack["ok"] is False and ack["error"]["statusCode"] == 503
+    assert ack["error"]["message"] == ["Database busy, retry shortly"]
+    assert sock.emit("ping", namespace="/chat", callback=True)["ok"] is True
     sock.disconnect("/chat")
 
 

@@ -7,6 +7,7 @@ from seda.common.api import Blueprint
 
 from seda.common import errors
 from seda.extensions import api, db
+from tests.helpers.tiers import services_only
 
 ENVELOPE_KEYS = {"statusCode", "error", "message", "timestamp", "path", "method", "requestId"}
 
@@ -198,3 +199,20 @@ def test_database_unavailable_is_a_503(app_factory, tier, tmp_path):
     response = app.test_client().get("/api/v1/probe/query")
     body = assert_envelope(response, 503, "/api/v1/probe/query")
     assert body["message"] == ["Database unavailable"]
+
+
+@services_only
+def test_no_free_database_connection_is_a_503_to_retry(app_factory):
+    app = app_factory(DB_POOL_SIZE="1", DB_MAX_OVERFLOW="0", DB_POOL_TIMEOUT_MS="200")
+    install_probe_routes(app)
+    with app.app_context():
+        held = db.engine.connect()  # the pool's only connection, busy elsewhere
+        try:
+            response = app.test_client().get("/api/v1/probe/query")
+        finally:
+            held.close()
+        body = assert_envelope(response, 503, "/api/v1/probe/query")
+        assert body["message"] == ["Database busy, retry shortly"]
+        # Flask-Limiter merges its window reset into Retry-After (the later of the two wins).
+        assert int(response.headers["Retry-After"]) >= 1
+        assert app.test_client().get("/api/v1/probe/query").status_code == 200

@@ -1,0 +1,35 @@
+"""The baseline for the chat benchmarks: bare python-socketio on seda's websocket layer.
+
+Speaks the slice of seda's `/chat` protocol the load generator uses (join_room, send_message →
+message_created to the room, acks) with no auth, no database and no Redis: what seda's figures
+are measured against.
+"""
+
+import itertools
+import uuid
+from datetime import datetime, timezone
+
+import socketio
+
+sio = socketio.Server(async_mode="gevent", cors_allowed_origins="*")
+app = socketio.WSGIApp(sio)
+_seq = itertools.count(1)
+USER = {"id": str(uuid.uuid4()), "displayName": "Bench user", "avatarUrl": None, "role": "USER",
+        "artistName": None, "verified": False}
+
+
+@sio.on("join_room", namespace="/chat")
+def join_room(sid, room_id):
+    sio.enter_room(sid, f"room:{room_id}", namespace="/chat")
+    return {"ok": True, "roomId": room_id, "seq": 0}
+
+
+@sio.on("send_message", namespace="/chat")
+def send_message(sid, data):
+    now = datetime.now(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    message = {"id": str(uuid.uuid4()), "roomId": data["roomId"], "userId": USER["id"], "type": "TEXT",
+               "text": data["text"], "trackRef": None, "parentId": None, "clientMessageId": None,
+               "seq": next(_seq), "replyCount": 0, "createdAt": now, "updatedAt": now, "editedAt": None,
+               "user": USER, "reactions": []}
+    sio.emit("message_created", message, to=f"room:{data['roomId']}", namespace="/chat")
+    return {"ok": True, "message": message}

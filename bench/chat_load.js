@@ -1,0 +1,143 @@
+// One Node process holding many Socket.IO clients of /chat, driven by a JSON plan (argv[2]):
+//   {urls, tokens, rooms, mode: "burst" | "rate" | "idle", senders, messages, window, rate, seconds}
+// Socket i connects to urls[i % urls.length] with tokens[i] and joins rooms[i].
+//   burst: each sender keeps `window` send_message acks in flight until `messages` are sent;
+//   rate:  the senders together send `rate` messages/s for `seconds` (open loop);
+//   idle:  connect and join, print "ready", hold until stdin closes.
+// Every message_created a socket receives is counted; its text carries the send time, so
+// each delivery has a sender → receipt latency. Prints JSON lines: ready, start, result.
+const fs = require("fs");
+const { io } = require("socket.io-client");
+
+const plan = JSON.parse(fs.readFileSync(process.argv[2], "utf8"));
+const n = plan.tokens.length;
+const sockets = [];
+const say = (obj) => process.stdout.write(JSON.stringify(obj) + "\n");
+const now = () => Number(process.hrtime.bigint()) / 1e6; // ms
+
+let measuring = false;
+let deliveries = 0;
+let lastDelivery = 0;
+let lastEvent = now();
+const latencies = [];
+
+function connect(i) {
+  return new Promise((resolve, reject) => {
+    const s = io(plan.urls[i % plan.urls.length] + "/chat", {
+      transports: ["websocket"], reconnection: false, forceNew: true, auth: { token: plan.tokens[i] },
+    });
+    s.on("connect", () => resolve(s));
+    s.on("connect_error", (e) => reject(new Error(`socket ${i}: ${e.message}`)));
+    s.onAny(() => { lastEvent = now(); });
+    s.on("message_created", (m) => {
+      if (!measuring || typeof m.text !== "string" || !m.text.startsWith("b|")) return;
+      const t = now();
+      deliveries += 1;
+      lastDelivery = t;
+      latencies.push(t - Number(m.text.split("|")[2]));
+    });
+  });
+}
+
+function emitAck(s, event, payload) {
+  return new Promise((resolve) => {
+    s.timeout(30000).emit(event, payload, (err, ack) => resolve(err ? { ok: false, error: String(err) } : ack));
+  });
+}
+
+async function inBatches(count, size, fn) {
+  for (let start = 0; start < count; start += size) {
+    const batch = [];
+    for (let i = start; i < Math.min(count, start + size); i++) batch.push(fn(i));
+    await Promise.all(batch);
+  }
+}
+
+async function quiet(ms, limitMs) {
+  const until = now() + limitMs;
+  while (now() - lastEvent < ms && now() < until) await new Promise((r) => setTimeout(r, 50));
+}
+
+let sent = 0, acked = 0, failed = 0;
+const failures = [];
+function recordAck(ack) {
+  if (ack && ack.ok) acked += 1;
+  else { failed += 1; if (failures.length < 5) failures.push(ack); }
+}
+
+function send(senderIndex) {
+  const s = sockets[senderIndex];
+  sent += 1;
+  return emitAck(s, "send_message", { roomId: plan.rooms[senderIndex], text: `b|${sent}|${now()}` }).then(recordAck);
+}
+
+async function burst() {
+  const perSender = Math.ceil(plan.messages / plan.senders.length);
+  await Promise.all(plan.senders.map(async (idx) => {
+    let left = perSender;
+    const lane = async () => { while (left > 0) { left -= 1; await send(idx); } };
+    await Promise.all(Array.from({ length: plan.window }, lane));
+  }));
+}
+
+async function rate() {
+  const interval = 1000 / plan.rate;
+  const total = Math.round(plan.rate * plan.seconds);
+  const start = now();
+  const pending = [];
+  for (let k = 0; k < total; k++) {
+    const due = start + k * interval;
+    const wait = due - now();
+    if (wait > 1) await new Promise((r) => setTimeout(r, wait));
+    pending.push(send(plan.senders[k % plan.senders.length]));
+  }
+  await Promise.all(pending);
+}
+
+function percentile(sorted, p) {
+  return sorted.length ? sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * p))] : null;
+}
+
+async function main() {
+  await inBatches(n, 100, async (i) => { sockets[i] = await connect(i); });
+  await inBatches(n, 100, async (i) => {
+    const ack = await emitAck(sockets[i], "join_room", plan.rooms[i]);
+    if (!ack || !ack.ok) throw new Error(`join ${i}: ${JSON.stringify(ack)}`);
+  });
+  await quiet(1000, 120000); // let join/presence broadcasts drain before measuring
+  say({ event: "ready", sockets: n });
+  if (plan.mode === "idle") {
+    process.stdin.resume();
+    process.stdin.on("end", () => process.exit(0));
+    return;
+  }
+  const members = {};
+  plan.rooms.forEach((r) => { members[r] = (members[r] || 0) + 1; });
+  say({ event: "start" });
+  const cpu0 = process.cpuUsage();
+  const t0 = now();
+  measuring = true;
+  await (plan.mode === "burst" ? burst() : rate());
+  // Every acked message should reach every member of its room; wait for the last ones.
+  const expected = () => acked * members[plan.rooms[plan.senders[0]]];
+  let seen = -1, stillSince = now();
+  while (deliveries < expected() && now() - stillSince < 5000) {
+    if (deliveries !== seen) { seen = deliveries; stillSince = now(); }
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  const elapsedMs = now() - t0;
+  const activeMs = lastDelivery - t0;
+  const cpu = process.cpuUsage(cpu0);
+  latencies.sort((a, b) => a - b);
+  say({
+    event: "result", sent, acked, failed, failures, deliveries, expected: expected(),
+    lost: expected() - deliveries, seconds: activeMs / 1000,
+    deliveriesPerSecond: deliveries / (activeMs / 1000), messagesPerSecond: acked / (activeMs / 1000),
+    p50ms: percentile(latencies, 0.5), p99ms: percentile(latencies, 0.99),
+    generatorCpuPercent: ((cpu.user + cpu.system) / 1000 / (elapsedMs)) * 100,
+  });
+  sockets.forEach((s) => s.close());
+  process.exit(0);
+}
+
+main().catch((e) => { console.error(e.stack || String(e)); process.exit(2); });

@@ -1,0 +1,305 @@
+"""Chat over real sockets, seda next to a bare python-socketio server measured in the same run.
+
+Scenarios (each starts fresh servers on 127.0.0.1 and one Node load generator, bench/chat_load.js):
+  fanout     1,000 authenticated sockets in one room, one sender: deliveries/s, server CPU per delivery
+  latency    100 members at 100 msg/s and 1,000 members at 20 msg/s: p50/p99 sender → receipt
+  store      send_message into a 100-member room, 10 senders flat out: messages/s stored and delivered
+  idle       1,000 and 5,000 connected, joined sockets: KiB of server memory per connection
+  scaleout   the fan-out on 2 seda processes sharing rooms through Redis: lost messages, deliveries/s
+
+seda runs in its production shape: gunicorn -k gevent (gunicorn.conf.py), PostgreSQL, Redis as
+the Socket.IO message queue. The baseline is bench/bare_chat_app.py under the same gunicorn
+worker. Needs PostgreSQL and Redis (SEDA_TEST_PG_ADMIN_URL, SEDA_TEST_REDIS_URL) and Node.
+
+    .venv/bin/python bench/chat_sockets.py [--only fanout,latency,...]
+"""
+
+import argparse
+import json
+import subprocess
+import sys
+import tempfile
+import time
+from contextlib import ExitStack, contextmanager
+from pathlib import Path
+
+import sqlalchemy as sa
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+from seeding import access_token, fresh_database, seed_room, seed_users, server_env  # noqa: E402
+from websocket_layer import cpu_seconds, ensure_node_client, free_port  # noqa: E402
+
+from tests.helpers.servers import gunicorn_server, wait_until  # noqa: E402
+
+SCENARIOS = ("fanout", "latency", "store", "idle", "scaleout")
+ROWS = []  # (benchmark, seda, baseline, ratio, target)
+
+
+@contextmanager
+def bare_server():
+    port = free_port()
+    proc = subprocess.Popen(
+        [str(Path(sys.executable).with_name("gunicorn")), "-k", "gevent", "-w", "1", "--worker-connections", "8000",
+         "-b", f"127.0.0.1:{port}", "--no-control-socket", "--log-level", "warning", "bare_chat_app:app"],
+        cwd=HERE, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
+    )
+    try:
+        if not wait_until(lambda: _listening(port), 20):
+            raise RuntimeError("bare server did not start")
+        yield [f"http://127.0.0.1:{port}"], [proc.pid]
+    finally:
+        proc.terminate()
+        proc.wait(15)
+
+
+@contextmanager
+def seda_servers(database_url, count=1):
+    env = server_env(database_url)
+    with ExitStack() as stack:
+        servers = [stack.enter_context(gunicorn_server(env)) for _ in range(count)]
+        yield [str(s) for s in servers], [s.process.pid for s in servers]
+
+
+def _listening(port):
+    import socket
+
+    try:
+        socket.create_connection(("127.0.0.1", port), 0.2).close()
+        return True
+    except OSError:
+        return False
+
+
+def server_cpu(pids):
+    return sum(cpu_seconds(pid) for pid in pids)
+
+
+def rss_kib(pids):
+    from websocket_layer import children
+
+    total = 0
+    for pid in pids:
+        for each in [pid] + children(pid):
+            try:
+                for line in Path(f"/proc/{each}/status").read_text().splitlines():
+                    if line.startswith("VmRSS:"):
+                        total += int(line.split()[1])
+            except FileNotFoundError:
+                pass
+    return total
+
+
+class Generator:
+    """One run of bench/chat_load.js; reads its JSON lines as they come."""
+
+    def __init__(self, plan, timeout=300):
+        self.plan_file = tempfile.NamedTemporaryFile("w", suffix=".json", delete=False)  # noqa: SIM115
+        json.dump(plan, self.plan_file)
+        self.plan_file.close()
+        self.proc = subprocess.Popen(["node", "chat_load.js", self.plan_file.name], cwd=HERE, text=True,
+                                     stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        self.deadline = time.monotonic() + timeout
+
+    def next_event(self):
+        line = self.proc.stdout.readline()
+        if not line or time.monotonic() > self.deadline:
+            self.proc.kill()
+            raise RuntimeError(f"load generator stopped: {self.proc.stderr.read()[-800:]}")
+        return json.loads(line)
+
+    def close(self):
+        if self.proc.poll() is None:
+            self.proc.stdin.close()
+            try:
+                self.proc.wait(20)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+        Path(self.plan_file.name).unlink(missing_ok=True)
+
+
+def drive(plan, pids):
+    """Run a burst or rate plan; the result plus the servers' CPU over the measured window."""
+    generator = Generator(plan)
+    try:
+        assert generator.next_event()["event"] == "ready"
+        assert generator.next_event()["event"] == "start"
+        cpu0, t0 = server_cpu(pids), time.monotonic()
+        result = generator.next_event()
+        cpu, wall = server_cpu(pids) - cpu0, time.monotonic() - t0
+    finally:
+        generator.close()
+    result["serverCpuPercent"] = cpu / wall * 100
+    result["serverCpuUsPerDelivery"] = cpu / max(result["deliveries"], 1) * 1e6
+    if result["failed"]:
+        print(f"  ! {result['failed']} sends failed, e.g. {result['failures'][:2]}")
+    return result
+
+
+def idle_memory(plan, pids):
+    before = rss_kib(pids)
+    generator = Generator({**plan, "mode": "idle"})
+    try:
+        assert generator.next_event()["event"] == "ready"
+        time.sleep(2)
+        after = rss_kib(pids)
+    finally:
+        generator.close()
+    return (after - before) / len(plan["tokens"]), before, after
+
+
+def describe(result):
+    flag = " [generator >90% CPU]" if result["generatorCpuPercent"] > 90 else ""
+    return (f"{result['deliveriesPerSecond']:,.0f} deliveries/s, {result['messagesPerSecond']:,.0f} msg/s, "
+            f"p50 {result['p50ms']:.1f} ms, p99 {result['p99ms']:.1f} ms, lost {result['lost']}, "
+            f"server CPU {result['serverCpuPercent']:.0f}% ({result['serverCpuUsPerDelivery']:.1f} µs/delivery), "
+            f"generator CPU {result['generatorCpuPercent']:.0f}%{flag}")
+
+
+def row(name, seda, baseline, ratio, target):
+    ROWS.append((name, seda, baseline, ratio, target))
+    print(f"  -> {name}: seda {seda} | baseline {baseline} | {ratio} | target {target}")
+
+
+class World:
+    """One seeded database: 5,000 users; a 1,000-member room, a 100-member room, 50 rooms of 100."""
+
+    def __init__(self, url):
+        engine = sa.create_engine(url)
+        with engine.begin() as conn:
+            self.users = seed_users(conn, 5000)
+            self.big_room = str(seed_room(conn, self.users[:1000], "Fan-out"))
+            self.small_room = str(seed_room(conn, self.users[1000:1100], "Hundred"))
+            self.spread_rooms = [str(seed_room(conn, self.users[k:k + 100], f"Idle {k // 100}"))
+                                 for k in range(0, 5000, 100)]
+        engine.dispose()
+        self.url = url
+        self.tokens = [access_token(u) for u in self.users]
+
+    def plan(self, members, room, **kwargs):
+        first = self.users.index(members[0])
+        return {"urls": [], "tokens": self.tokens[first:first + len(members)], "rooms": [room] * len(members),
+                **kwargs}
+
+    def spread_plan(self, count):
+        return {"urls": [], "tokens": self.tokens[:count],
+                "rooms": [self.spread_rooms[k // 100] for k in range(count)]}
+
+
+def with_urls(plan, urls):
+    return {**plan, "urls": urls}
+
+
+def fanout(world, args):
+    plan = world.plan(world.users[:1000], world.big_room, mode="burst", senders=[0],
+                      messages=args.fanout_messages, window=8)
+    with bare_server() as (urls, pids):
+        base = drive(with_urls(plan, urls), pids)
+    print("  bare ", describe(base))
+    with seda_servers(world.url) as (urls, pids):
+        seda = drive(with_urls(plan, urls), pids)
+    print("  seda ", describe(seda))
+    row("Fan-out: 1,000 sockets in one room, one sender",
+        f"{seda['deliveriesPerSecond']:,.0f} deliveries/s, {seda['serverCpuUsPerDelivery']:.1f} µs CPU/delivery",
+        f"{base['deliveriesPerSecond']:,.0f} deliveries/s, {base['serverCpuUsPerDelivery']:.1f} µs CPU/delivery",
+        f"x{seda['deliveriesPerSecond'] / base['deliveriesPerSecond']:.2f}", "≥ x0.9")
+    return seda
+
+
+def latency(world, args):
+    cases = [("100 members at 100 msg/s", world.users[1000:1100], world.small_room, 100),
+             ("1,000 members at 20 msg/s", world.users[:1000], world.big_room, 20)]
+    for label, members, room, rate in cases:
+        plan = world.plan(members, room, mode="rate", senders=list(range(10)), rate=rate, seconds=args.seconds)
+        with bare_server() as (urls, pids):
+            base = drive(with_urls(plan, urls), pids)
+        print("  bare ", describe(base))
+        with seda_servers(world.url) as (urls, pids):
+            seda = drive(with_urls(plan, urls), pids)
+        print("  seda ", describe(seda))
+        row(f"Latency, {label}", f"p50 {seda['p50ms']:.1f} ms, p99 {seda['p99ms']:.1f} ms",
+            f"p50 {base['p50ms']:.1f} ms, p99 {base['p99ms']:.1f} ms", f"p99 x{seda['p99ms'] / base['p99ms']:.2f}",
+            "p99 ≤ x1.2")
+
+
+def store(world, args):
+    plan = world.plan(world.users[1000:1100], world.small_room, mode="burst", senders=list(range(10)),
+                      messages=args.store_messages, window=4)
+    engine = sa.create_engine(world.url)
+    count = sa.text("SELECT count(*) FROM messages WHERE room_id = :room AND text LIKE 'b|%'")
+    with engine.connect() as conn:
+        stored_before = conn.execute(count, {"room": world.small_room}).scalar_one()
+    with seda_servers(world.url) as (urls, pids):
+        seda = drive(with_urls(plan, urls), pids)
+    with engine.connect() as conn:
+        stored = conn.execute(count, {"room": world.small_room}).scalar_one() - stored_before
+    engine.dispose()
+    print("  seda ", describe(seda), f"rows stored {stored}")
+    with bare_server() as (urls, pids):
+        base = drive(with_urls(plan, urls), pids)
+    print("  bare ", describe(base))
+    row("Store-then-broadcast: send_message into a 100-member room, PostgreSQL, one process",
+        f"{seda['messagesPerSecond']:,.0f} msg/s stored and delivered ({stored} rows, "
+        f"{seda['deliveries']:,} deliveries, lost {seda['lost']})",
+        f"bare broadcast, nothing stored: {base['messagesPerSecond']:,.0f} msg/s",
+        f"x{seda['messagesPerSecond'] / base['messagesPerSecond']:.2f}", "≥ 500 msg/s")
+
+
+def idle(world, args):
+    for count in (1000, 5000):
+        plan = world.spread_plan(count)
+        with bare_server() as (urls, pids):
+            base, b0, b1 = idle_memory(with_urls(plan, urls), pids)
+        with seda_servers(world.url) as (urls, pids):
+            seda, s0, s1 = idle_memory(with_urls(plan, urls), pids)
+        print(f"  bare RSS {b0:,} → {b1:,} KiB; seda RSS {s0:,} → {s1:,} KiB")
+        row(f"Idle sockets: {count:,} connected and joined (rooms of 100)", f"{seda:.1f} KiB/connection",
+            f"{base:.1f} KiB/connection", f"x{seda / base:.2f}", "≤ x1.2")
+
+
+def scaleout(world, args, single=None):
+    plan = world.plan(world.users[:1000], world.big_room, mode="burst", senders=[0],
+                      messages=args.fanout_messages, window=8)
+    if single is None:
+        with seda_servers(world.url) as (urls, pids):
+            single = drive(with_urls(plan, urls), pids)
+    with seda_servers(world.url, count=2) as (urls, pids):
+        double = drive(with_urls(plan, urls), pids)
+    print("  seda x2", describe(double))
+    row("Scale-out: the fan-out on 2 processes through Redis (sockets alternate)",
+        f"{double['deliveriesPerSecond']:,.0f} deliveries/s, lost {double['lost']} of {double['expected']:,}",
+        f"1 process: {single['deliveriesPerSecond']:,.0f} deliveries/s, lost {single['lost']}",
+        f"x{double['deliveriesPerSecond'] / single['deliveriesPerSecond']:.2f}", "0 lost")
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--only", default=",".join(SCENARIOS))
+    parser.add_argument("--fanout-messages", type=int, default=200)
+    parser.add_argument("--store-messages", type=int, default=3000)
+    parser.add_argument("--seconds", type=float, default=10)
+    args = parser.parse_args()
+    chosen = [s for s in args.only.split(",") if s]
+    unknown = set(chosen) - set(SCENARIOS)
+    if unknown:
+        parser.error(f"unknown scenario(s): {', '.join(sorted(unknown))}")
+    ensure_node_client()
+    with fresh_database() as url:
+        world = World(url)
+        single = None
+        for name in chosen:
+            print(f"== {name}")
+            started = time.monotonic()
+            if name == "scaleout":
+                scaleout(world, args, single)
+            else:
+                result = globals()[name](world, args)
+                single = result if name == "fanout" else single
+            print(f"   ({time.monotonic() - started:.0f} s)")
+    print("\n| benchmark | seda | baseline (same run) | ratio | target |\n|---|---|---|---|---|")
+    for r in ROWS:
+        print("| " + " | ".join(r) + " |")
+
+
+if __name__ == "__main__":
+    main()
