@@ -85,6 +85,7 @@ class Config:
         self.SUPABASE_JWT_SECRET = env.get("SUPABASE_JWT_SECRET") or None
         self.SUPABASE_JWKS_URL = env.get("SUPABASE_JWKS_URL") or None
 
+        self.TRUSTED_PROXY_COUNT = _int(env, "TRUSTED_PROXY_COUNT", 0)
         self.CORS_ORIGINS = _list(env.get("CORS_ORIGINS"), ["http://localhost:3000"])
         self.ADMIN_API_KEY = env.get("ADMIN_API_KEY") or None
         self.METRICS_TOKEN = env.get("METRICS_TOKEN") or None

@@ -3,6 +3,7 @@
 from pathlib import Path
 
 from flask import Flask
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from config import config_from_env
 from seda.admin import tasks as admin_tasks  # noqa: F401  (registers the Celery tasks)
@@ -37,6 +38,7 @@ def create_app(config=None):
     app.config.from_object(config)
     Path(app.instance_path).mkdir(exist_ok=True)
     configure_logging(app.config["LOG_LEVEL"])
+    _trust_proxies(app)
 
     # Request hooks first: the limiter's before_request must see the request id and caller.
     init_request_hooks(app)
@@ -45,6 +47,14 @@ def create_app(config=None):
     _register_blueprints(app)
     _register_cli(app)
     return app
+
+
+def _trust_proxies(app):
+    """Behind N proxies, take the client address and scheme from their X-Forwarded-* headers
+    (per-IP rate limits and logs would otherwise see only the proxy). Never trust them without."""
+    hops = app.config["TRUSTED_PROXY_COUNT"]
+    if hops:
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
 
 
 def _init_extensions(app):

@@ -183,6 +183,29 @@ def test_signup_is_limited_per_ip(app_factory):
     assert other_ip.status_code == 201
 
 
+def test_behind_a_trusted_proxy_the_limit_is_per_forwarded_client(app_factory):
+    client = app_factory(RATE_LIMIT_SIGNUP="1/hour", TRUSTED_PROXY_COUNT="1").test_client()
+
+    def signup_from(client_ip, n):
+        return client.post(
+            "/api/v1/auth/signup", json={"email": f"p{n}@example.com", "password": "longenough"},
+            headers={"X-Forwarded-For": client_ip}, environ_base={"REMOTE_ADDR": "10.0.0.2"},  # the proxy
+        ).status_code
+
+    assert [signup_from("203.0.113.7", 1), signup_from("203.0.113.8", 2), signup_from("203.0.113.7", 3)] == [
+        201, 201, 429]
+
+
+def test_without_trusted_proxies_a_forged_forwarded_header_changes_nothing(app_factory):
+    client = app_factory(RATE_LIMIT_SIGNUP="1/hour").test_client()
+    statuses = [
+        client.post("/api/v1/auth/signup", json={"email": f"f{n}@example.com", "password": "longenough"},
+                    headers={"X-Forwarded-For": f"203.0.113.{n}"}).status_code
+        for n in range(2)
+    ]
+    assert statuses == [201, 429]
+
+
 def test_login_is_limited_per_account_even_for_the_right_password(app_factory):
     app = app_factory()
     from tests.helpers.fixtures import UserFactory
