@@ -4,7 +4,9 @@ import os
 
 bind = f"{os.environ.get('HOST', '0.0.0.0')}:{os.environ.get('PORT', '3001')}"
 worker_class = "gevent"
-workers = 1
+# One worker per process is what Socket.IO needs behind a sticky proxy (scale with processes).
+# More workers on one port suit websocket-only clients and REST (bench/history_wrk.py uses 2).
+workers = int(os.environ.get("WEB_CONCURRENCY", "1"))
 worker_connections = int(os.environ.get("WORKER_CONNECTIONS", "2000"))
 timeout = 30
 graceful_timeout = int(os.environ.get("GRACEFUL_TIMEOUT", "10"))

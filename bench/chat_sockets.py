@@ -16,6 +16,8 @@ worker. Needs PostgreSQL and Redis (SEDA_TEST_PG_ADMIN_URL, SEDA_TEST_REDIS_URL)
 
 import argparse
 import json
+import os
+import signal
 import subprocess
 import sys
 import tempfile
@@ -55,7 +57,7 @@ def bare_server():
 
 @contextmanager
 def seda_servers(database_url, count=1):
-    env = server_env(database_url)
+    env = server_env(database_url, **json.loads(os.environ.get("SEDA_BENCH_ENV", "{}")))
     with ExitStack() as stack:
         servers = [stack.enter_context(gunicorn_server(env)) for _ in range(count)]
         yield [str(s) for s in servers], [s.process.pid for s in servers]
@@ -118,22 +120,40 @@ class Generator:
         Path(self.plan_file.name).unlink(missing_ok=True)
 
 
-def drive(plan, pids):
+PROFILE_DIR = None  # --profile: py-spy records each server worker over the measured window
+
+
+def drive(plan, pids, label="run"):
     """Run a burst or rate plan; the result plus the servers' CPU over the measured window."""
     generator = Generator(plan)
+    profilers = []
     try:
         assert generator.next_event()["event"] == "ready"
         assert generator.next_event()["event"] == "start"
+        profilers = [_profile(pid, f"{label}-{n}") for n, pid in enumerate(pids)] if PROFILE_DIR else []
         cpu0, t0 = server_cpu(pids), time.monotonic()
         result = generator.next_event()
         cpu, wall = server_cpu(pids) - cpu0, time.monotonic() - t0
     finally:
         generator.close()
+        for profiler in profilers:
+            profiler.send_signal(signal.SIGINT)
+            profiler.wait(30)
     result["serverCpuPercent"] = cpu / wall * 100
     result["serverCpuUsPerDelivery"] = cpu / max(result["deliveries"], 1) * 1e6
     if result["failed"]:
         print(f"  ! {result['failed']} sends failed, e.g. {result['failures'][:2]}")
     return result
+
+
+def _profile(master_pid, label):
+    from websocket_layer import children
+
+    worker = children(master_pid)[0]
+    out = Path(PROFILE_DIR) / f"{label}.txt"
+    print(f"  profiling worker {worker} into {out}")
+    return subprocess.Popen([str(Path(sys.executable).with_name("py-spy")), "record", "-p", str(worker), "-r", "200",
+                             "-f", "raw", "-o", str(out)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
 
 def idle_memory(plan, pids):
@@ -151,7 +171,7 @@ def idle_memory(plan, pids):
 def describe(result):
     flag = " [generator >90% CPU]" if result["generatorCpuPercent"] > 90 else ""
     return (f"{result['deliveriesPerSecond']:,.0f} deliveries/s, {result['messagesPerSecond']:,.0f} msg/s, "
-            f"p50 {result['p50ms']:.1f} ms, p99 {result['p99ms']:.1f} ms, lost {result['lost']}, "
+            f"{result['bytesPerDelivery']:.0f} B/frame, p50 {result['p50ms']:.1f} ms, p99 {result['p99ms']:.1f} ms, lost {result['lost']}, "
             f"server CPU {result['serverCpuPercent']:.0f}% ({result['serverCpuUsPerDelivery']:.1f} µs/delivery), "
             f"generator CPU {result['generatorCpuPercent']:.0f}%{flag}")
 
@@ -197,7 +217,7 @@ def fanout(world, args):
         base = drive(with_urls(plan, urls), pids)
     print("  bare ", describe(base))
     with seda_servers(world.url) as (urls, pids):
-        seda = drive(with_urls(plan, urls), pids)
+        seda = drive(with_urls(plan, urls), pids, "fanout")
     print("  seda ", describe(seda))
     row("Fan-out: 1,000 sockets in one room, one sender",
         f"{seda['deliveriesPerSecond']:,.0f} deliveries/s, {seda['serverCpuUsPerDelivery']:.1f} µs CPU/delivery",
@@ -278,7 +298,10 @@ def main():
     parser.add_argument("--fanout-messages", type=int, default=200)
     parser.add_argument("--store-messages", type=int, default=3000)
     parser.add_argument("--seconds", type=float, default=10)
+    parser.add_argument("--profile", metavar="DIR", help="py-spy each seda worker (raw stacks into DIR)")
     args = parser.parse_args()
+    global PROFILE_DIR
+    PROFILE_DIR = args.profile
     chosen = [s for s in args.only.split(",") if s]
     unknown = set(chosen) - set(SCENARIOS)
     if unknown:
