@@ -15,6 +15,7 @@ worker. Needs PostgreSQL and Redis (SEDA_TEST_PG_ADMIN_URL, SEDA_TEST_REDIS_URL)
 """
 
 import argparse
+import itertools
 import json
 import os
 import signal
@@ -123,6 +124,9 @@ class Generator:
 PROFILE_DIR = None  # --profile: py-spy records each server worker over the measured window
 
 
+_runs = itertools.count(1)
+
+
 def drive(plan, pids, label="run"):
     """Run a burst or rate plan; the result plus the servers' CPU over the measured window."""
     generator = Generator(plan)
@@ -130,7 +134,8 @@ def drive(plan, pids, label="run"):
     try:
         assert generator.next_event()["event"] == "ready"
         assert generator.next_event()["event"] == "start"
-        profilers = [_profile(pid, f"{label}-{n}") for n, pid in enumerate(pids)] if PROFILE_DIR else []
+        run = next(_runs)
+        profilers = [_profile(pid, f"{run:02d}-{label}-{n}") for n, pid in enumerate(pids)] if PROFILE_DIR else []
         cpu0, t0 = server_cpu(pids), time.monotonic()
         result = generator.next_event()
         cpu, wall = server_cpu(pids) - cpu0, time.monotonic() - t0
@@ -250,7 +255,7 @@ def store(world, args):
     with engine.connect() as conn:
         stored_before = conn.execute(count, {"room": world.small_room}).scalar_one()
     with seda_servers(world.url) as (urls, pids):
-        seda = drive(with_urls(plan, urls), pids)
+        seda = drive(with_urls(plan, urls), pids, "store-seda")
     with engine.connect() as conn:
         stored = conn.execute(count, {"room": world.small_room}).scalar_one() - stored_before
     engine.dispose()

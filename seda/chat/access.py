@@ -26,9 +26,23 @@ def find_membership(room_id, user_id):
 
 
 def visible_room(user, room_id):
-    """The room and the caller's membership; a private room hides from non-members (404)."""
-    room = find_room(room_id)
-    membership = find_membership(room.id, user.id)
+    """The room and the caller's membership; a private room hides from non-members (404).
+
+    One round trip: every chat request and socket event starts here."""
+    uuid = parse_uuid(room_id)
+    row = None
+    if uuid is not None:
+        row = db.session.execute(
+            sa.select(Room, RoomMembership)
+            .outerjoin(
+                RoomMembership,
+                sa.and_(RoomMembership.room_id == Room.id, RoomMembership.user_id == user.id),
+            )
+            .where(Room.id == uuid)
+        ).first()
+    if row is None:
+        raise NotFound("Room not found")
+    room, membership = row
     if membership is None and room.type != RoomType.PUBLIC and not user.role.is_admin:
         raise NotFound("Room not found")
     return room, membership

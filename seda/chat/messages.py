@@ -18,23 +18,59 @@ from seda.chat.models import (
     RoomMembership,
 )
 from seda.chat.rooms import active_mute
-from seda.chat.schemas import MessageSchema, ReactionSchema
+from seda.chat.schemas import ReactionSchema
 from seda.common import metrics
-from seda.common.db import iso_utc, parse_uuid, utcnow
+from seda.common.db import iso_utc, new_id, parse_uuid, utcnow
 from seda.common.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from seda.common.pagination import keyset_page
 from seda.common.ratelimit import enforce
 from seda.extensions import db
 from seda.tracks.providers import recognise
+from seda.users.models import ArtistProfile, User
 
 DEDUPE_WINDOW = timedelta(hours=24)
 MAX_DISTINCT_EMOJI = 20
-_message_schema = MessageSchema()
 _reaction_schema = ReactionSchema()
 
 
 def serialize_message(message):
-    return _message_schema.dump(message)
+    """The contract's Message, built by hand: broadcasts and history pages dump thousands a
+    second and marshmallow took ~90 µs per message. MessageSchema documents the same shape and
+    tests/chat/test_payloads.py keeps the two equal."""
+    user = message.user
+    profile = user.artist_profile
+    return {
+        "id": str(message.id),
+        "roomId": str(message.room_id),
+        "userId": str(message.user_id),
+        "type": message.type.name,
+        "text": message.text,
+        "trackRef": message.track_ref,
+        "parentId": _str_or_none(message.parent_id),
+        "clientMessageId": message.client_message_id,
+        "seq": message.seq,
+        "replyCount": message.reply_count,
+        "createdAt": iso_utc(message.created_at),
+        "updatedAt": iso_utc(message.updated_at),
+        "editedAt": iso_utc(message.edited_at) if message.edited_at else None,
+        "user": {
+            "id": str(user.id),
+            "displayName": user.display_name,
+            "avatarUrl": user.avatar_url,
+            "role": user.role.name,
+            "artistProfile": (
+                None if profile is None else {"artistName": profile.artist_name, "verified": profile.verified}
+            ),
+        },
+        "reactions": [
+            {"id": str(r.id), "emoji": r.emoji, "userId": str(r.user_id), "createdAt": iso_utc(r.created_at)}
+            for r in message.reactions
+        ],
+    }
+
+
+def _str_or_none(value):
+    return None if value is None else str(value)
 
 
 def serialize_reaction(reaction):
@@ -108,13 +144,17 @@ def _store(user, room, membership, text, parent, track_ref, client_message_id):
     now = utcnow()
     # The row lock taken by this UPDATE serialises senders of one room until commit, so seq is
     # gap-free and strictly increasing across processes; a rollback gives the number back.
+    # Core statements on the tables throughout: the ORM-enabled forms (unit of work, session
+    # synchronisation) cost ~1 ms of CPU each here, most of the send path (bench/chat_sockets.py).
+    rooms = Room.__table__
     seq = db.session.execute(
-        sa.update(Room)
-        .where(Room.id == room.id)
-        .values(last_seq=Room.last_seq + 1, last_message_at=now)
-        .returning(Room.last_seq)
+        sa.update(rooms)
+        .where(rooms.c.id == room.id)
+        .values(last_seq=rooms.c.last_seq + 1, last_message_at=now)
+        .returning(rooms.c.last_seq)
     ).scalar_one()
     message = Message(
+        id=new_id(),
         room_id=room.id,
         user_id=user.id,
         seq=seq,
@@ -122,22 +162,25 @@ def _store(user, room, membership, text, parent, track_ref, client_message_id):
         text=text,
         track_ref=track_ref,
         track_url=_canonical_track_url(track_ref),
+        track_ref_auto=False,
         parent_id=parent.id if parent else None,
         client_message_id=client_message_id,
+        reply_count=0,
         created_at=now,
         updated_at=now,
         reactions=[],
     )
     message.user = user
-    db.session.add(message)
-    if parent is not None:
-        db.session.execute(
-            sa.update(Message).where(Message.id == parent.id).values(reply_count=Message.reply_count + 1)
-        )
-    db.session.execute(
-        sa.update(RoomMembership).where(RoomMembership.id == membership.id).values(last_read_seq=seq)
-    )
+    messages, memberships = Message.__table__, RoomMembership.__table__
     try:
+        db.session.execute(sa.insert(messages).values(_row(message)))
+        if parent is not None:
+            db.session.execute(
+                sa.update(messages).where(messages.c.id == parent.id).values(reply_count=messages.c.reply_count + 1)
+            )
+        db.session.execute(
+            sa.update(memberships).where(memberships.c.id == membership.id).values(last_read_seq=seq)
+        )
         db.session.commit()
     except sa.exc.IntegrityError:
         db.session.rollback()
@@ -145,6 +188,16 @@ def _store(user, room, membership, text, parent, track_ref, client_message_id):
             return None
         raise
     return message
+
+
+_INSERTED_COLUMNS = (
+    "id", "room_id", "user_id", "seq", "type", "text", "track_ref", "track_url", "track_ref_auto",
+    "parent_id", "client_message_id", "reply_count", "created_at", "updated_at",
+)
+
+
+def _row(message):
+    return {name: getattr(message, name) for name in _INSERTED_COLUMNS}
 
 
 def _canonical_track_url(track_ref):
@@ -164,37 +217,89 @@ def message_type(track_ref, parent):
 
 
 def list_messages(user, room_id, limit=50, cursor=None, after=None, parent_id=None):
-    """A page of history and the next cursor.
+    """A page of history as payloads, and the next cursor.
 
     Default: top-level messages newest first; `cursor`: older than it; `after`: newer than it,
     oldest first (catch-up, replies included); `parentId`: a thread's replies, newest first.
-    The membership check rides inside the page query, so a page costs one query for messages,
-    users and artist profiles, and one for the reactions of the page.
+    Two queries: messages with their authors (the membership check rides inside), then the
+    page's reactions. Core rows straight into payloads: ORM loading and a schema dump cost
+    ~15 ms a page here (bench/history_wrk.py).
     """
     room_uuid = parse_uuid(room_id)
     if room_uuid is None:
         raise NotFound("Room not found")
-    query = sa.select(Message).where(Message.room_id == room_uuid, Message.deleted_at.is_(None))
+    m, u, p = Message.__table__, User.__table__, ArtistProfile.__table__
+    query = (
+        sa.select(m, u.c.display_name, u.c.avatar_url, u.c.role, p.c.artist_name, p.c.verified)
+        .join(u, u.c.id == m.c.user_id)
+        .outerjoin(p, p.c.user_id == m.c.user_id)
+        .where(m.c.room_id == room_uuid, m.c.deleted_at.is_(None))
+    )
     if not user.role.is_admin:
         query = query.where(
             sa.exists().where(RoomMembership.room_id == room_uuid, RoomMembership.user_id == user.id)
         )
     if parent_id is not None:
-        query = query.where(Message.parent_id == parent_id)
+        query = query.where(m.c.parent_id == parent_id)
     elif after is None:
-        query = query.where(Message.parent_id.is_(None))
+        query = query.where(m.c.parent_id.is_(None))
     anchor = cursor or after
     if anchor is not None:
-        anchor_seq = (
-            sa.select(Message.seq).where(Message.id == anchor, Message.room_id == room_uuid).scalar_subquery()
-        )
-        query = query.where(Message.seq > anchor_seq if after else Message.seq < anchor_seq)
-    order = Message.seq.asc() if after else Message.seq.desc()
-    rows = db.session.scalars(query.order_by(order).limit(limit + 1)).unique().all()
+        anchor_seq = sa.select(m.c.seq).where(m.c.id == anchor, m.c.room_id == room_uuid).scalar_subquery()
+        query = query.where(m.c.seq > anchor_seq if after else m.c.seq < anchor_seq)
+    order = m.c.seq.asc() if after else m.c.seq.desc()
+    rows = db.session.execute(query.order_by(order).limit(limit + 1)).all()
     if not rows:
         _explain_empty_page(user, room_uuid, anchor, "after" if after else "cursor")
-    page = rows[:limit]
-    return page, (str(page[-1].id) if len(rows) > limit else None)
+    has_more, rows = len(rows) > limit, rows[:limit]
+    page = [_payload_of_row(row) for row in rows]
+    _attach_reactions([row.id for row in rows], page)
+    return page, (page[-1]["id"] if has_more else None)
+
+
+def _payload_of_row(row):
+    """serialize_message's shape from a history row (tests/chat/test_payloads.py checks both)."""
+    return {
+        "id": str(row.id),
+        "roomId": str(row.room_id),
+        "userId": str(row.user_id),
+        "type": row.type.name,
+        "text": row.text,
+        "trackRef": row.track_ref,
+        "parentId": _str_or_none(row.parent_id),
+        "clientMessageId": row.client_message_id,
+        "seq": row.seq,
+        "replyCount": row.reply_count,
+        "createdAt": iso_utc(row.created_at),
+        "updatedAt": iso_utc(row.updated_at),
+        "editedAt": iso_utc(row.edited_at) if row.edited_at else None,
+        "user": {
+            "id": str(row.user_id),
+            "displayName": row.display_name,
+            "avatarUrl": row.avatar_url,
+            "role": row.role.name,
+            "artistProfile": (
+                None if row.artist_name is None else {"artistName": row.artist_name, "verified": row.verified}
+            ),
+        },
+        "reactions": [],
+    }
+
+
+def _attach_reactions(message_ids, page):
+    if not page:
+        return
+    by_id = dict(zip(message_ids, page, strict=True))
+    r = Reaction.__table__
+    rows = db.session.execute(
+        sa.select(r.c.id, r.c.message_id, r.c.user_id, r.c.emoji, r.c.created_at)
+        .where(r.c.message_id.in_(message_ids))
+        .order_by(r.c.created_at, r.c.id)
+    )
+    for row in rows:
+        by_id[row.message_id]["reactions"].append(
+            {"id": str(row.id), "emoji": row.emoji, "userId": str(row.user_id), "createdAt": iso_utc(row.created_at)}
+        )
 
 
 def _explain_empty_page(user, room_id, anchor, anchor_name):

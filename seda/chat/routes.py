@@ -1,5 +1,9 @@
 """REST routes of chat: thin wrappers over seda.chat.rooms and seda.chat.messages."""
 
+import json
+
+from flask import Response
+
 from seda.chat import messages, rooms
 from seda.chat.schemas import (
     BanResultSchema,
@@ -222,7 +226,9 @@ def list_messages(query, room_id):
     page, next_cursor = messages.list_messages(
         current_user(), room_id, query["limit"], query.get("cursor"), query.get("after"), query.get("parentId")
     )
-    return page, 200, page_headers(next_cursor, query["limit"])
+    # The hot read path arrives as payloads of the documented shape: no schema dump here.
+    body = json.dumps(page, ensure_ascii=False, separators=(",", ":"))
+    return Response(body, 200, page_headers(next_cursor, query["limit"]), mimetype="application/json")
 
 
 @bp.route("/messages/<message_id>")

@@ -30,8 +30,13 @@ def provider_server(ca):
 
 @pytest.fixture
 def providers(provider_server):
+    from seda.common.tasks import wait_for_in_process_tasks
+
+    # An unfurl still running from an earlier test must not land in this test's request log.
+    wait_for_in_process_tasks()
     provider_server.clear()
     yield provider_server
+    wait_for_in_process_tasks()
     provider_server.clear()
 
 
