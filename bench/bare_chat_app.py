@@ -6,14 +6,21 @@ are measured against.
 """
 
 import itertools
+import os
 import uuid
 from datetime import datetime, timezone
 
+import gevent
 import socketio
+from gevent.lock import Semaphore
 
 sio = socketio.Server(async_mode="gevent", cors_allowed_origins="*")
 app = socketio.WSGIApp(sio)
 _seq = itertools.count(1)
+# BARE_STORE_MS > 0 holds one lock for that long before each broadcast, like seda's store under
+# its room row lock: broadcasts then come one at a time instead of back to back (a diagnostic).
+STORE_SECONDS = float(os.environ.get("BARE_STORE_MS", "0")) / 1000
+_store_lock = Semaphore()
 USER = {"id": str(uuid.uuid4()), "displayName": "Bench user", "avatarUrl": None, "role": "USER",
         "artistName": None, "verified": False}
 
@@ -26,6 +33,14 @@ def join_room(sid, room_id):
 
 @sio.on("send_message", namespace="/chat")
 def send_message(sid, data):
+    if STORE_SECONDS:
+        with _store_lock:
+            gevent.sleep(STORE_SECONDS)
+            return _broadcast(data)
+    return _broadcast(data)
+
+
+def _broadcast(data):
     now = datetime.now(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
     message = {"id": str(uuid.uuid4()), "roomId": data["roomId"], "userId": USER["id"], "type": "TEXT",
                "text": data["text"], "trackRef": None, "parentId": None, "clientMessageId": None,

@@ -40,12 +40,13 @@ ROWS = []  # (benchmark, seda, baseline, ratio, target)
 
 
 @contextmanager
-def bare_server():
+def bare_server(store_ms=0):
     port = free_port()
     proc = subprocess.Popen(
         [str(Path(sys.executable).with_name("gunicorn")), "-k", "gevent", "-w", "1", "--worker-connections", "8000",
          "-b", f"127.0.0.1:{port}", "--no-control-socket", "--log-level", "warning", "bare_chat_app:app"],
         cwd=HERE, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
+        env={**os.environ, "BARE_STORE_MS": str(store_ms)},
     )
     try:
         if not wait_until(lambda: _listening(port), 20):
@@ -58,7 +59,7 @@ def bare_server():
 
 @contextmanager
 def seda_servers(database_url, count=1):
-    env = server_env(database_url, **json.loads(os.environ.get("SEDA_BENCH_ENV", "{}")))
+    env = server_env(database_url, **SERVER_ENV)
     with ExitStack() as stack:
         servers = [stack.enter_context(gunicorn_server(env)) for _ in range(count)]
         yield [str(s) for s in servers], [s.process.pid for s in servers]
@@ -121,6 +122,7 @@ class Generator:
         Path(self.plan_file.name).unlink(missing_ok=True)
 
 
+SERVER_ENV = {}  # --server-env: extra environment for the seda servers
 PROFILE_DIR = None  # --profile: py-spy records each server worker over the measured window
 
 
@@ -228,6 +230,15 @@ def fanout(world, args):
         f"{seda['deliveriesPerSecond']:,.0f} deliveries/s, {seda['serverCpuUsPerDelivery']:.1f} µs CPU/delivery",
         f"{base['deliveriesPerSecond']:,.0f} deliveries/s, {base['serverCpuUsPerDelivery']:.1f} µs CPU/delivery",
         f"x{seda['deliveriesPerSecond'] / base['deliveriesPerSecond']:.2f}", "≥ x0.9")
+    # Diagnostic: the same bare server holding a lock 3 ms before each broadcast, as seda's
+    # store does under the room row lock; broadcasts then arrive one by one, as seda's do.
+    with bare_server(store_ms=3) as (urls, pids):
+        spaced = drive(with_urls(plan, urls), pids)
+    print("  bare, one broadcast at a time (3 ms lock) ", describe(spaced))
+    row("Fan-out, diagnostic: bare with broadcasts one at a time (3 ms lock before each)",
+        f"{seda['deliveriesPerSecond']:,.0f} deliveries/s",
+        f"{spaced['deliveriesPerSecond']:,.0f} deliveries/s, {spaced['serverCpuUsPerDelivery']:.1f} µs CPU/delivery",
+        f"x{seda['deliveriesPerSecond'] / spaced['deliveriesPerSecond']:.2f}", "(explains the gap)")
     return seda
 
 
@@ -303,10 +314,12 @@ def main():
     parser.add_argument("--fanout-messages", type=int, default=200)
     parser.add_argument("--store-messages", type=int, default=3000)
     parser.add_argument("--seconds", type=float, default=10)
+    parser.add_argument("--server-env", default="{}", help='extra seda env as JSON, e.g. \'{"REDIS_URL": ""}\'')
     parser.add_argument("--profile", metavar="DIR", help="py-spy each seda worker (raw stacks into DIR)")
     args = parser.parse_args()
     global PROFILE_DIR
     PROFILE_DIR = args.profile
+    SERVER_ENV.update(json.loads(args.server_env))
     chosen = [s for s in args.only.split(",") if s]
     unknown = set(chosen) - set(SCENARIOS)
     if unknown:
