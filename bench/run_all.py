@@ -47,8 +47,8 @@ def main():
             proc = subprocess.Popen([sys.executable, str(HERE / argv[0]), *argv[1:]], cwd=HERE.parent,
                                     stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
             for line in proc.stdout:
-                if line.startswith("INFO  [alembic"):
-                    continue
+                if line.startswith(("INFO  [alembic", "WARNING: Location")):
+                    continue  # migration and pip index chatter
                 print(line, end="", flush=True)
                 out.write(line)
             if proc.wait() != 0:
