@@ -10,13 +10,6 @@ from seda.extensions import db
 MODERATOR_ROLES = (MemberRole.OWNER, MemberRole.MODERATOR)
 
 
-def find_room(room_id):
-    room = db.session.get(Room, parse_uuid(room_id)) if parse_uuid(room_id) else None
-    if room is None:
-        raise NotFound("Room not found")
-    return room
-
-
 def find_membership(room_id, user_id):
     return db.session.scalar(
         sa.select(RoomMembership).where(

@@ -15,8 +15,6 @@ from dataclasses import dataclass, field
 from functools import wraps
 
 import marshmallow as ma
-from sqlalchemy.exc import OperationalError
-from sqlalchemy.exc import TimeoutError as PoolTimeout
 from flask import current_app, request
 from flask_socketio import (
     ConnectionRefusedError,
@@ -25,6 +23,8 @@ from flask_socketio import (
     join_room,
     leave_room,
 )
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 from seda.chat import messages, notify, rooms
 from seda.chat.notify import NAMESPACE, room_channel, user_channel

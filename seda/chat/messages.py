@@ -145,7 +145,7 @@ def _store(user, room, membership, text, parent, track_ref, client_message_id):
     # The row lock taken by this UPDATE serialises senders of one room until commit, so seq is
     # gap-free and strictly increasing across processes; a rollback gives the number back.
     # Core statements on the tables throughout: the ORM-enabled forms (unit of work, session
-    # synchronisation) cost ~1 ms of CPU each here, most of the send path (bench/chat_sockets.py).
+    # synchronisation) cost ~1 ms of CPU each, a large share of the send path (bench/chat_sockets.py).
     rooms = Room.__table__
     seq = db.session.execute(
         sa.update(rooms)

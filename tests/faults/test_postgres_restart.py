@@ -6,6 +6,7 @@ import uuid
 
 import pytest
 import requests
+import socketio
 
 from config import TestingConfig
 from seda import create_app
@@ -50,19 +51,31 @@ def test_requests_during_a_postgres_restart_get_503_and_recover():
                     results.append((started, time.monotonic() - started, outcome, body))
                     time.sleep(0.02)
 
+            sock = socketio.Client(reconnection=False)
+            sock.connect(base, namespaces=["/chat"], transports=["websocket"], auth={"token": session["accessToken"]})
+            assert sock.call("join_room", room["id"], namespace="/chat", timeout=10)["ok"]
+
+            def socket_send():
+                return sock.call("send_message", {"roomId": room["id"], "text": "by socket"}, namespace="/chat",
+                                 timeout=10)
+
             threads = [threading.Thread(target=load, args=(k,), daemon=True) for k in ("read", "write") * 3]
             for thread in threads:
                 thread.start()
             time.sleep(1.5)
             pg.stop()
             down = time.monotonic()
-            time.sleep(3)
+            time.sleep(1)
+            during_outage = socket_send()
+            time.sleep(2)
             pg.start()
             up = time.monotonic()
             time.sleep(7)
             stop.set()
             for thread in threads:
                 thread.join(15)
+            after_outage = socket_send()
+            sock.disconnect()
 
         outages = [r for r in results if down <= r[0] < up]
         after = [r for r in results if r[0] >= up + 5]
@@ -78,5 +91,9 @@ def test_requests_during_a_postgres_restart_get_503_and_recover():
         assert max(r[1] for r in results) < 5
         assert after and all(r[2] in (200, 201) for r in after)
         assert first_success is not None and first_success - up < 5
+        # A socket event meets the outage as a 503 ack, and the same connection works after it.
+        assert during_outage["ok"] is False and during_outage["error"]["statusCode"] == 503, during_outage
+        assert during_outage["error"]["message"] == ["Database unavailable"]
+        assert after_outage["ok"] is True, after_outage
     finally:
         pg.destroy()
