@@ -37,36 +37,48 @@ def serialize_message(message):
     """The contract's Message, built by hand: broadcasts and history pages dump thousands a
     second and marshmallow took ~90 µs per message. MessageSchema documents the same shape and
     tests/chat/test_payloads.py keeps the two equal."""
-    user = message.user
-    profile = user.artist_profile
+    user, profile = message.user, message.user.artist_profile
+    return _message_payload(
+        message,
+        _user_ref(user.id, user.display_name, user.avatar_url, user.role,
+                  profile.artist_name if profile else None, profile.verified if profile else None),
+        [_reaction_ref(r) for r in message.reactions],
+    )
+
+
+def _message_payload(m, user_ref, reactions):
+    """`m` is a Message or a history row: both carry the message columns by name."""
     return {
-        "id": str(message.id),
-        "roomId": str(message.room_id),
-        "userId": str(message.user_id),
-        "type": message.type.name,
-        "text": message.text,
-        "trackRef": message.track_ref,
-        "parentId": _str_or_none(message.parent_id),
-        "clientMessageId": message.client_message_id,
-        "seq": message.seq,
-        "replyCount": message.reply_count,
-        "createdAt": iso_utc(message.created_at),
-        "updatedAt": iso_utc(message.updated_at),
-        "editedAt": iso_utc(message.edited_at) if message.edited_at else None,
-        "user": {
-            "id": str(user.id),
-            "displayName": user.display_name,
-            "avatarUrl": user.avatar_url,
-            "role": user.role.name,
-            "artistProfile": (
-                None if profile is None else {"artistName": profile.artist_name, "verified": profile.verified}
-            ),
-        },
-        "reactions": [
-            {"id": str(r.id), "emoji": r.emoji, "userId": str(r.user_id), "createdAt": iso_utc(r.created_at)}
-            for r in message.reactions
-        ],
+        "id": str(m.id),
+        "roomId": str(m.room_id),
+        "userId": str(m.user_id),
+        "type": m.type.name,
+        "text": m.text,
+        "trackRef": m.track_ref,
+        "parentId": _str_or_none(m.parent_id),
+        "clientMessageId": m.client_message_id,
+        "seq": m.seq,
+        "replyCount": m.reply_count,
+        "createdAt": iso_utc(m.created_at),
+        "updatedAt": iso_utc(m.updated_at),
+        "editedAt": iso_utc(m.edited_at) if m.edited_at else None,
+        "user": user_ref,
+        "reactions": reactions,
     }
+
+
+def _user_ref(user_id, display_name, avatar_url, role, artist_name, verified):
+    return {
+        "id": str(user_id),
+        "displayName": display_name,
+        "avatarUrl": avatar_url,
+        "role": role.name,
+        "artistProfile": None if artist_name is None else {"artistName": artist_name, "verified": verified},
+    }
+
+
+def _reaction_ref(r):
+    return {"id": str(r.id), "emoji": r.emoji, "userId": str(r.user_id), "createdAt": iso_utc(r.created_at)}
 
 
 def _str_or_none(value):
@@ -252,38 +264,13 @@ def list_messages(user, room_id, limit=50, cursor=None, after=None, parent_id=No
     if not rows:
         _explain_empty_page(user, room_uuid, anchor, "after" if after else "cursor")
     has_more, rows = len(rows) > limit, rows[:limit]
-    page = [_payload_of_row(row) for row in rows]
+    page = [
+        _message_payload(row, _user_ref(row.user_id, row.display_name, row.avatar_url, row.role,
+                                        row.artist_name, row.verified), [])
+        for row in rows
+    ]
     _attach_reactions([row.id for row in rows], page)
     return page, (page[-1]["id"] if has_more else None)
-
-
-def _payload_of_row(row):
-    """serialize_message's shape from a history row (tests/chat/test_payloads.py checks both)."""
-    return {
-        "id": str(row.id),
-        "roomId": str(row.room_id),
-        "userId": str(row.user_id),
-        "type": row.type.name,
-        "text": row.text,
-        "trackRef": row.track_ref,
-        "parentId": _str_or_none(row.parent_id),
-        "clientMessageId": row.client_message_id,
-        "seq": row.seq,
-        "replyCount": row.reply_count,
-        "createdAt": iso_utc(row.created_at),
-        "updatedAt": iso_utc(row.updated_at),
-        "editedAt": iso_utc(row.edited_at) if row.edited_at else None,
-        "user": {
-            "id": str(row.user_id),
-            "displayName": row.display_name,
-            "avatarUrl": row.avatar_url,
-            "role": row.role.name,
-            "artistProfile": (
-                None if row.artist_name is None else {"artistName": row.artist_name, "verified": row.verified}
-            ),
-        },
-        "reactions": [],
-    }
 
 
 def _attach_reactions(message_ids, page):
@@ -297,9 +284,7 @@ def _attach_reactions(message_ids, page):
         .order_by(r.c.created_at, r.c.id)
     )
     for row in rows:
-        by_id[row.message_id]["reactions"].append(
-            {"id": str(row.id), "emoji": row.emoji, "userId": str(row.user_id), "createdAt": iso_utc(row.created_at)}
-        )
+        by_id[row.message_id]["reactions"].append(_reaction_ref(row))
 
 
 def _explain_empty_page(user, room_id, anchor, anchor_name):
