@@ -31,9 +31,9 @@ import sqlalchemy as sa
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 from seeding import access_token, fresh_database, seed_room, seed_users, server_env  # noqa: E402
-from websocket_layer import cpu_seconds, ensure_node_client, free_port  # noqa: E402
+from procs import children, cpu_seconds, ensure_node_client, free_port, port_open, rss_kib, wait_until  # noqa: E402
 
-from tests.helpers.servers import gunicorn_server, wait_until  # noqa: E402
+from tests.helpers.servers import gunicorn_server  # noqa: E402
 
 SCENARIOS = ("fanout", "latency", "store", "idle", "scaleout")
 ROWS = []  # (benchmark, seda, baseline, ratio, target)
@@ -49,7 +49,7 @@ def bare_server(store_ms=0):
         env={**os.environ, "BARE_STORE_MS": str(store_ms)},
     )
     try:
-        if not wait_until(lambda: _listening(port), 20):
+        if not wait_until(lambda: port_open(port), 20):
             raise RuntimeError("bare server did not start")
         yield [f"http://127.0.0.1:{port}"], [proc.pid]
     finally:
@@ -65,33 +65,8 @@ def seda_servers(database_url, count=1):
         yield [str(s) for s in servers], [s.process.pid for s in servers]
 
 
-def _listening(port):
-    import socket
-
-    try:
-        socket.create_connection(("127.0.0.1", port), 0.2).close()
-        return True
-    except OSError:
-        return False
-
-
 def server_cpu(pids):
     return sum(cpu_seconds(pid) for pid in pids)
-
-
-def rss_kib(pids):
-    from websocket_layer import children
-
-    total = 0
-    for pid in pids:
-        for each in [pid] + children(pid):
-            try:
-                for line in Path(f"/proc/{each}/status").read_text().splitlines():
-                    if line.startswith("VmRSS:"):
-                        total += int(line.split()[1])
-            except FileNotFoundError:
-                pass
-    return total
 
 
 class Generator:
@@ -154,8 +129,6 @@ def drive(plan, pids, label="run"):
 
 
 def _profile(master_pid, label):
-    from websocket_layer import children
-
     worker = children(master_pid)[0]
     out = Path(PROFILE_DIR) / f"{label}.txt"
     print(f"  profiling worker {worker} into {out}")
@@ -164,12 +137,12 @@ def _profile(master_pid, label):
 
 
 def idle_memory(plan, pids):
-    before = rss_kib(pids)
+    before = rss_kib(*pids)
     generator = Generator({**plan, "mode": "idle"})
     try:
         assert generator.next_event()["event"] == "ready"
         time.sleep(2)
-        after = rss_kib(pids)
+        after = rss_kib(*pids)
     finally:
         generator.close()
     return (after - before) / len(plan["tokens"]), before, after
@@ -217,9 +190,14 @@ def with_urls(plan, urls):
     return {**plan, "urls": urls}
 
 
-def fanout(world, args):
-    plan = world.plan(world.users[:1000], world.big_room, mode="burst", senders=[0],
+def fanout_plan(world, args):
+    """1,000 members of one room; socket 0 sends, keeping 8 messages in flight."""
+    return world.plan(world.users[:1000], world.big_room, mode="burst", senders=[0],
                       messages=args.fanout_messages, window=8)
+
+
+def fanout(world, args):
+    plan = fanout_plan(world, args)
     with bare_server() as (urls, pids):
         base = drive(with_urls(plan, urls), pids)
     print("  bare ", describe(base))
@@ -294,8 +272,7 @@ def idle(world, args):
 
 
 def scaleout(world, args, single=None):
-    plan = world.plan(world.users[:1000], world.big_room, mode="burst", senders=[0],
-                      messages=args.fanout_messages, window=8)
+    plan = fanout_plan(world, args)
     if single is None:
         with seda_servers(world.url) as (urls, pids):
             single = drive(with_urls(plan, urls), pids)

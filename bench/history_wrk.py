@@ -25,9 +25,9 @@ import sqlalchemy as sa
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 from seeding import access_token, fresh_database, seed_users, server_env  # noqa: E402
-from websocket_layer import cpu_seconds, free_port  # noqa: E402
+from procs import cpu_seconds, free_port, port_open, wait_until  # noqa: E402
 
-from tests.helpers.servers import gunicorn_server, wait_until  # noqa: E402
+from tests.helpers.servers import gunicorn_server  # noqa: E402
 
 SEED_SQL = """
 INSERT INTO rooms (id, name, type, slow_mode_seconds, last_seq, member_count, created_at, updated_at)
@@ -177,7 +177,7 @@ def main():
              "--no-control-socket", "--log-level", "warning", "baseline_app:app"],
             cwd=tmp, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         try:
-            wait_until(lambda: _answers(port), 20)
+            wait_until(lambda: port_open(port), 20)
             run_wrk(f"http://127.0.0.1:{port}", str(script), 3, [baseline.pid])
             bare = run_wrk(f"http://127.0.0.1:{port}", str(script), args.seconds, [baseline.pid])
         finally:
@@ -191,16 +191,6 @@ def main():
     print(f"SQL statements per page (auth included): {statements}")
     print(f"seda / baseline: x{seda['rps'] / bare['rps']:.2f} req/s (target ≥ x0.6, ≤ 3 SQL statements); "
           f"an authenticated GET /users/me alone reaches x{floor['rps'] / bare['rps']:.2f}")
-
-
-def _answers(port):
-    import socket
-
-    try:
-        socket.create_connection(("127.0.0.1", port), 0.2).close()
-        return True
-    except OSError:
-        return False
 
 
 if __name__ == "__main__":

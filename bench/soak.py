@@ -25,29 +25,13 @@ import sqlalchemy as sa
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
+from procs import rss_kib  # noqa: E402
+
 from tests.helpers.servers import celery_worker, gunicorn_server  # noqa: E402
 
 ADMIN_URL = os.environ.get("SEDA_TEST_PG_ADMIN_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 REDIS_URL = os.environ.get("SEDA_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
-
-
-def rss_kib(server):
-    total = 0
-    for pid in [server.process.pid] + _children(server.process.pid):
-        try:
-            for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-                if line.startswith("VmRSS:"):
-                    total += int(line.split()[1])
-        except FileNotFoundError:
-            pass
-    return total
-
-
-def _children(pid):
-    try:
-        return [int(c) for c in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
-    except FileNotFoundError:
-        return []
 
 
 def signup(base):
@@ -151,12 +135,12 @@ def run(args, bases):
     for worker in workers:
         worker.start()
     time.sleep(30)  # warm-up: imports, pools, caches
-    memory_start = [rss_kib(b) for b in bases]
+    memory_start = [rss_kib(b.process.pid) for b in bases]
     with lock:
         statuses.clear()
         latencies.clear()
     time.sleep(max(0, args.minutes * 60 - 30))
-    memory_end = [rss_kib(b) for b in bases]
+    memory_end = [rss_kib(b.process.pid) for b in bases]
     stop.set()
     for worker in workers:
         worker.join(30)

@@ -12,8 +12,6 @@ round trips/s, p50/p99 latency and server/generator CPU, then B relative to A.
 
 import argparse
 import json
-import os
-import socket
 import subprocess
 import sys
 import time
@@ -23,17 +21,8 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 GWS_VENV = HERE / ".venv-gevent-websocket"
-
-
-def free_port():
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def ensure_node_client():
-    if not (HERE / "node_modules" / "socket.io-client").exists():
-        subprocess.run(["npm", "install", "--no-audit", "--no-fund", "--silent"], cwd=HERE, check=True)
+sys.path.insert(0, str(HERE))
+from procs import cpu_seconds, ensure_node_client, free_port, port_open, wait_until  # noqa: E402
 
 
 def ensure_gevent_websocket_venv():
@@ -48,26 +37,6 @@ def ensure_gevent_websocket_venv():
     return GWS_VENV / "bin"
 
 
-def cpu_seconds(pid):
-    """User + system CPU of a process and its children, from /proc."""
-    total = 0.0
-    tick = os.sysconf("SC_CLK_TCK")
-    for candidate in [pid] + children(pid):
-        try:
-            fields = Path(f"/proc/{candidate}/stat").read_text().rsplit(")", 1)[1].split()
-            total += (int(fields[11]) + int(fields[12])) / tick
-        except FileNotFoundError:
-            pass
-    return total
-
-
-def children(pid):
-    try:
-        return [int(c) for c in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
-    except FileNotFoundError:
-        return []
-
-
 def run_variant(name, bin_dir, worker_class, clients, seconds):
     port = free_port()
     server = subprocess.Popen(
@@ -76,13 +45,7 @@ def run_variant(name, bin_dir, worker_class, clients, seconds):
         cwd=HERE, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
     )
     try:
-        deadline = time.monotonic() + 20
-        while time.monotonic() < deadline:
-            try:
-                socket.create_connection(("127.0.0.1", port), 0.2).close()
-                break
-            except OSError:
-                time.sleep(0.1)
+        wait_until(lambda: port_open(port), 20)
         cpu_before = cpu_seconds(server.pid)
         started = time.monotonic()
         load = subprocess.run(
