@@ -23,8 +23,6 @@ from flask_socketio import (
     join_room,
     leave_room,
 )
-from sqlalchemy.exc import OperationalError
-from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 from seda.chat import messages, notify, rooms
 from seda.chat.notify import NAMESPACE, room_channel, user_channel
@@ -44,6 +42,7 @@ from seda.common.errors import (
     RateLimited,
     Unauthorized,
     ValidationFailed,
+    database_failure,
     envelope,
     flatten_validation_messages,
 )
@@ -126,16 +125,12 @@ def socket_event(schema=None):
             except DomainError as error:
                 db.session.rollback()
                 return _failure(event, error.status, error.messages)
-            except PoolTimeout:
-                db.session.rollback()
-                log.warning("socket event %s: no database connection free within the pool timeout", event)
-                return _failure(event, 503, ["Database busy, retry shortly"])
-            except OperationalError:
+            except Exception as error:
                 _discard_session()
-                log.error("socket event %s: database unavailable", event)
-                return _failure(event, 503, ["Database unavailable"])
-            except Exception:
-                db.session.rollback()
+                failure = database_failure(error)
+                if failure is not None:
+                    log.error("socket event %s: %s", event, failure.messages[0])
+                    return _failure(event, failure.status, failure.messages)
                 log.exception("socket event %s failed", event)
                 return _failure(event, 500, ["Internal server error"])
             finally:
@@ -149,7 +144,7 @@ def socket_event(schema=None):
 def _discard_session():
     try:
         db.session.rollback()
-    except Exception:  # the connection is gone; removing the session is all that is left
+    except Exception:  # the connection may be gone; removing the session is all that is left
         log.debug("rollback after a lost connection failed", exc_info=True)
     db.session.remove()
 

@@ -7,11 +7,11 @@ from flask import g, request
 from flask_smorest import Api
 from flask_smorest import Blueprint as SmorestBlueprint
 from flask_smorest.arguments import FlaskParser
-from sqlalchemy.exc import DataError, DBAPIError, IntegrityError, OperationalError
+from sqlalchemy.exc import DataError, DBAPIError, IntegrityError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from werkzeug.exceptions import HTTPException, InternalServerError
 
-from seda.common.errors import DomainError, envelope, flatten_validation_messages
+from seda.common.errors import DomainError, database_failure, envelope, flatten_validation_messages
 
 log = logging.getLogger(__name__)
 
@@ -89,9 +89,8 @@ class EnvelopeApi(Api):
         app.register_error_handler(DomainError, handle_domain_error)
         app.register_error_handler(IntegrityError, handle_integrity_error)
         app.register_error_handler(DataError, handle_data_error)
-        app.register_error_handler(OperationalError, handle_database_unavailable)
-        app.register_error_handler(PoolTimeout, handle_database_busy)
-        app.register_error_handler(DBAPIError, handle_database_error)
+        app.register_error_handler(PoolTimeout, handle_database_failure)
+        app.register_error_handler(DBAPIError, handle_database_failure)
         app.register_error_handler(Exception, handle_unexpected_error)
 
     def handle_http_exception(self, error):
@@ -160,22 +159,13 @@ def handle_data_error(error):
     return error_response(400, ["A value is out of range or not storable"])
 
 
-def handle_database_unavailable(error):
+def handle_database_failure(error):
+    failure = database_failure(error)
+    if failure is None:
+        return handle_unexpected_error(error)
     _rollback()
-    log.error("database unavailable: %s", error.orig)
-    return error_response(503, ["Database unavailable"], {"Retry-After": "5"})
-
-
-def handle_database_busy(error):
-    _rollback()
-    log.warning("no database connection free within the pool timeout: %s", error)
-    return error_response(503, ["Database busy, retry shortly"], {"Retry-After": "1"})
-
-
-def handle_database_error(error):
-    if error.connection_invalidated:
-        return handle_database_unavailable(error)
-    return handle_unexpected_error(error)
+    log.error("%s: %s", failure.messages[0], getattr(error, "orig", error))
+    return error_response(failure.status, failure.messages, failure.headers)
 
 
 def handle_unexpected_error(error):

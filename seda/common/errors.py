@@ -6,6 +6,9 @@ into the JSON body clients read, and `seda.common.api` registers it for every Fl
 
 from http import HTTPStatus
 
+from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
+
 from seda.common.db import iso_utc, utcnow
 from seda.common.request_id import current_request_id
 
@@ -79,6 +82,16 @@ class RateLimited(DomainError):
 class ServiceUnavailable(DomainError):
     status = 503
     default_message = "Service unavailable"
+
+
+def database_failure(error):
+    """What a database exception means to a client, REST and socket events alike: a 503 to
+    retry when the database is saturated or gone, None when it means a bug (a 500)."""
+    if isinstance(error, PoolTimeout):
+        return ServiceUnavailable("Database busy, retry shortly", headers={"Retry-After": "1"})
+    if isinstance(error, OperationalError) or (isinstance(error, DBAPIError) and error.connection_invalidated):
+        return ServiceUnavailable("Database unavailable", headers={"Retry-After": "5"})
+    return None
 
 
 def iso_now():
