@@ -31,7 +31,9 @@ import sqlalchemy as sa
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 from seeding import access_token, fresh_database, seed_room, seed_users, server_env  # noqa: E402
-from procs import children, cpu_seconds, ensure_node_client, free_port, port_open, rss_kib, wait_until  # noqa: E402
+from procs import (  # noqa: E402
+    children, cpu_seconds, ensure_node_client, free_port, port_open, rss_kib, stop_process, wait_until,
+)
 
 from tests.helpers.servers import gunicorn_server  # noqa: E402
 
@@ -53,8 +55,7 @@ def bare_server(store_ms=0):
             raise RuntimeError("bare server did not start")
         yield [f"http://127.0.0.1:{port}"], [proc.pid]
     finally:
-        proc.terminate()
-        proc.wait(15)
+        stop_process(proc)
 
 
 @contextmanager

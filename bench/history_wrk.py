@@ -25,7 +25,7 @@ import sqlalchemy as sa
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 from seeding import access_token, fresh_database, seed_users, server_env  # noqa: E402
-from procs import cpu_seconds, free_port, port_open, wait_until  # noqa: E402
+from procs import cpu_seconds, free_port, port_open, stop_process, wait_until  # noqa: E402
 
 from tests.helpers.servers import gunicorn_server  # noqa: E402
 
@@ -181,8 +181,7 @@ def main():
             run_wrk(f"http://127.0.0.1:{port}", str(script), 3, [baseline.pid])
             bare = run_wrk(f"http://127.0.0.1:{port}", str(script), args.seconds, [baseline.pid])
         finally:
-            baseline.terminate()
-            baseline.wait(10)
+            stop_process(baseline)
 
     for name, r in (("seda", seda), ("baseline", bare), ("seda /me", floor)):
         print(f"{name:<9} {r['rps']:>8,.0f} req/s  p50 {r['p50']:.2f} ms  p99 {r['p99']:.2f} ms  "

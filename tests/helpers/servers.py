@@ -29,6 +29,16 @@ def wait_until(predicate, timeout=10.0, interval=0.05):
     return False
 
 
+def stop_process(proc, grace=15):
+    """SIGTERM, then SIGKILL if it has not exited within `grace` seconds."""
+    proc.terminate()
+    try:
+        proc.wait(grace)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait(5)
+
+
 class ServerURL(str):
     """The base URL of a started server, with its process at hand (to kill it)."""
 
@@ -67,12 +77,7 @@ def gunicorn_server(env, startup_timeout=30.0):
             raise RuntimeError("gunicorn did not become ready in time")
         yield base
     finally:
-        proc.terminate()
-        try:
-            proc.wait(15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(5)
+        stop_process(proc, 15)
 
 
 @contextmanager
@@ -88,12 +93,7 @@ def celery_worker(env, name="worker"):
     try:
         yield proc
     finally:
-        proc.terminate()
-        try:
-            proc.wait(20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(5)
+        stop_process(proc, 20)
 
 
 class RedisServer:
