@@ -7,17 +7,31 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from config import config_from_env
 from seda.admin import tasks as admin_tasks  # noqa: F401  (registers the Celery tasks)
+from seda.admin.routes import bp as admin_bp
+from seda.auth.routes import bp as auth_bp
+from seda.auth.tokens import JwksKeys, TokenVerifier
+from seda.chat import tasks as chat_tasks  # noqa: F401  (registers the Celery tasks)
 from seda.chat.events import init_chat_socket
-from seda.chat.presence import init_presence
+from seda.chat.routes import bp as chat_bp
+from seda.chat.track_routes import bp as tracks_bp
+from seda.cli import seda_cli
+from seda.common.api import api
 from seda.common.auth import init_auth
 from seda.common.db import init_session_teardown
 from seda.common.http import init_request_hooks
 from seda.common.logs import configure_logging
+from seda.common.presence import init_presence
+from seda.common.ratelimit import limiter
 from seda.common.scheduler import beat_schedule
 from seda.common.tasks import celery_init_app
-from seda.extensions import api, cache, cors, db, limiter, migrate, socketio
-from seda.tracks import tasks as tracks_tasks  # noqa: F401  (registers the Celery tasks)
+from seda.docs.routes import bp as docs_bp
+from seda.extensions import cache, cors, db, migrate, socketio
+from seda.health.routes import bp as health_bp
+from seda.health.routes import ops_bp
+from seda.users.routes import bp as users_bp
+from seda.users.services import user_for_identity
 from seda.verification import tasks as verification_tasks  # noqa: F401  (tasks and periodic jobs)
+from seda.verification.routes import bp as verification_bp
 
 ROOT = Path(__file__).resolve().parent.parent
 EXPOSED_HEADERS = [
@@ -42,7 +56,7 @@ def create_app(config=None):
 
     # Request hooks first: the limiter's before_request must see the request id and caller.
     init_request_hooks(app)
-    init_auth(app)
+    init_auth(app, _token_verifier(app.config).verify_access, user_for_identity)
     _init_extensions(app)
     _register_blueprints(app)
     _register_cli(app)
@@ -55,6 +69,11 @@ def _trust_proxies(app):
     hops = app.config["TRUSTED_PROXY_COUNT"]
     if hops:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
+
+
+def _token_verifier(config):
+    jwks = JwksKeys(config["SUPABASE_JWKS_URL"]) if config["SUPABASE_JWKS_URL"] else None
+    return TokenVerifier(config["JWT_SECRET"], config["SUPABASE_URL"], config["SUPABASE_JWT_SECRET"], jwks)
 
 
 def _init_extensions(app):
@@ -106,26 +125,14 @@ def _socket_origin_check(allowed):
 
 
 def _register_blueprints(app):
-    from seda.admin.routes import bp as admin_bp
-    from seda.auth.routes import bp as auth_bp
-    from seda.chat.routes import bp as chat_bp
-    from seda.health.routes import bp as health_bp
-    from seda.health.routes import ops_bp
-    from seda.tracks.routes import bp as tracks_bp
-    from seda.users.routes import bp as users_bp
-    from seda.verification.routes import bp as verification_bp
-
     prefix = app.config["API_PREFIX"]
-    for blueprint in (health_bp, auth_bp, users_bp, chat_bp, tracks_bp, verification_bp, admin_bp):
+    blueprints = (health_bp, auth_bp, users_bp, chat_bp, tracks_bp, verification_bp, admin_bp)
+    for blueprint in blueprints:
         api.register_blueprint(blueprint, url_prefix=prefix + (blueprint.url_prefix or ""))
     app.register_blueprint(ops_bp)
     if app.config["API_DOCS_ENABLED"]:
-        from seda.docs.routes import bp as docs_bp
-
         app.register_blueprint(docs_bp)
 
 
 def _register_cli(app):
-    from seda.cli import seda_cli
-
     app.cli.add_command(seda_cli)

@@ -6,6 +6,7 @@ from flask.cli import AppGroup
 from seda.auth.passwords import hash_password
 from seda.common.schemas import Email
 from seda.users.services import create_or_promote_admin
+from seda.verification import checks
 
 seda_cli = AppGroup("seda", help="seda operator commands.")
 
@@ -29,6 +30,4 @@ def create_admin(email, password, super_admin):
 @seda_cli.command("sweep")
 def sweep():
     """Run the periodic verification jobs once, now (expiry, stuck checks, re-checks)."""
-    from seda.verification.services import sweep as run_sweep
-
-    click.echo(" ".join(f"{name}={count}" for name, count in run_sweep().items()))
+    click.echo(" ".join(f"{name}={count}" for name, count in checks.sweep().items()))

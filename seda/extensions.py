@@ -1,16 +1,17 @@
-"""Every Flask extension, created once without an app and bound in `create_app`."""
+"""The Flask extensions every layer shares, created once without an app and bound in `create_app`.
+
+This module imports nothing of seda: `common` and the features build on it. The two extensions
+that carry seda's own policy live with that policy: the rate limiter in `seda.common.ratelimit`,
+the API (error envelope, OpenAPI) in `seda.common.api`.
+"""
 
 from flask_caching import Cache
 from flask_cors import CORS
-from flask_limiter import Limiter
 from flask_migrate import Migrate
 from flask_socketio import SocketIO
 from flask_sqlalchemy import SQLAlchemy
 from sqlalchemy import MetaData
 from sqlalchemy.orm import DeclarativeBase
-
-from seda.common.api import EnvelopeApi
-from seda.common.ratelimit import default_limit, rate_limit_key
 
 # Named constraints keep Alembic migrations deterministic on PostgreSQL and SQLite alike.
 NAMING_CONVENTION = {
@@ -26,23 +27,6 @@ class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
 
 
-class SedaLimiter(Limiter):
-    """Flask-Limiter that takes each app's settings afresh.
-
-    Flask-Limiter 4.1 keeps the first app's key prefix and storage options and a "storage dead"
-    flag across `init_app` calls; an app built after another (tests, a CLI inside a worker) must
-    start from its own configuration instead.
-    """
-
-    def init_app(self, app):
-        self._key_prefix = ""
-        self._storage_options = {}
-        self._storage_dead = False
-        super().init_app(app)
-
-
-# Objects stay readable after commit: services commit, then serialise what they stored
-# without a second round trip per object.
 class SedaSocketIO(SocketIO):
     """Flask-SocketIO that takes each app's settings afresh.
 
@@ -55,10 +39,10 @@ class SedaSocketIO(SocketIO):
         super().init_app(app, **kwargs)
 
 
+# Objects stay readable after commit: services commit, then serialise what they stored
+# without a second round trip per object.
 db = SQLAlchemy(model_class=Base, session_options={"expire_on_commit": False})
 migrate = Migrate(render_as_batch=True)
 socketio = SedaSocketIO()
-limiter = SedaLimiter(key_func=rate_limit_key, default_limits=[default_limit])
 cors = CORS()
 cache = Cache()
-api = EnvelopeApi()

@@ -9,23 +9,6 @@ from seda.common.db import UTCDateTime, new_id, utcnow
 from seda.extensions import db
 
 
-class AdminAction(db.Model):
-    """One admin change, written in the same transaction as the change itself."""
-
-    __tablename__ = "admin_actions"
-
-    id: Mapped[uuid.UUID] = mapped_column(sa.Uuid, primary_key=True, default=new_id)
-    admin_id: Mapped[uuid.UUID | None] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"), index=True)
-    actor: Mapped[str] = mapped_column(sa.String(64))  # the admin's user id, or "api-key"
-    action: Mapped[str] = mapped_column(sa.String(64), index=True)
-    target_type: Mapped[str] = mapped_column(sa.String(32))
-    target_id: Mapped[str | None] = mapped_column(sa.String(64), index=True)
-    details: Mapped[dict | None] = mapped_column(sa.JSON)
-    ip_address: Mapped[str | None] = mapped_column(sa.String(64))
-    user_agent: Mapped[str | None] = mapped_column(sa.String(512))
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
-
-
 class CrawlStatus(str, enum.Enum):
     QUEUED = "QUEUED"
     RUNNING = "RUNNING"

@@ -19,14 +19,14 @@ from seda.admin.schemas import (
     VerificationListQuerySchema,
     VerificationStatsSchema,
 )
-from seda.chat import messages
+from seda.chat import moderation
 from seda.chat.schemas import PageQuerySchema
 from seda.common.api import Blueprint
 from seda.common.auth import admin_required, current_actor
 from seda.common.pagination import PAGE_HEADERS_DOC, page_headers
 from seda.users import services as users
 from seda.users.schemas import UserSchema
-from seda.verification import services as verification
+from seda.verification import review as verification
 from seda.verification.schemas import AdminVerificationRequestSchema
 
 bp = Blueprint("admin", __name__, url_prefix="/admin", description="Admin: review, users, moderation, audit")
@@ -171,7 +171,7 @@ def unban_user(user_id):
 @bp.response(200, AdminReportSchema(many=True), headers=PAGE_HEADERS_DOC)
 def list_reports(query):
     """Message reports, newest first."""
-    return paged(messages.list_reports(query["limit"], query.get("cursor"), query.get("status")), query["limit"])
+    return paged(moderation.list_reports(query["limit"], query.get("cursor"), query.get("status")), query["limit"])
 
 
 @bp.route("/reports/<report_id>/resolve", methods=["POST"])
@@ -181,7 +181,7 @@ def list_reports(query):
 @bp.alt_response(409, description="Already resolved")
 def resolve_report(body, report_id):
     """Dismiss a report or delete the reported message."""
-    return messages.resolve_report(current_actor(), report_id, body["action"], body.get("notes"))
+    return moderation.resolve_report(current_actor(), report_id, body["action"], body.get("notes"))
 
 
 @bp.route("/messages/<message_id>", methods=["DELETE"])
@@ -189,7 +189,7 @@ def resolve_report(body, report_id):
 @bp.response(204)
 def delete_message(message_id):
     """Soft-delete any message; the room hears message_deleted."""
-    messages.admin_delete_message(current_actor(), message_id)
+    moderation.admin_delete_message(current_actor(), message_id)
 
 
 # -- audit and stats --------------------------------------------------------------------------

@@ -6,11 +6,13 @@ import sqlalchemy as sa
 from bs4 import BeautifulSoup
 from flask import current_app
 
-from seda.admin import audit
-from seda.admin.models import AdminAction, CrawlJob, CrawlStatus
+from seda.admin.models import CrawlJob, CrawlStatus
 from seda.chat.models import Message, Room
-from seda.common.db import parse_uuid, utcnow
-from seda.common.errors import NotFound, ValidationFailed
+from seda.common import audit
+from seda.common.audit import AdminAction
+from seda.common.db import utcnow
+from seda.common.errors import ValidationFailed
+from seda.common.lookup import get_or_404
 from seda.common.pagination import keyset_page
 from seda.common.tasks import enqueue
 from seda.crawler.fetcher import FetchFailed, fetcher_for
@@ -18,6 +20,8 @@ from seda.extensions import db
 from seda.users.models import Role, User
 from seda.verification.detection import code_pattern
 from seda.verification.models import VerificationRequest, VerificationStatus
+
+CRAWL_TASK = "admin.crawl"
 
 
 def platform_stats():
@@ -69,17 +73,12 @@ def create_crawl(actor, url, expect_code=None):
     db.session.flush()
     audit.record(actor, "crawl.create", "crawl", job.id, {"url": url, "expectCode": expect_code})
     db.session.commit()
-    from seda.admin.tasks import run_crawl
-
-    enqueue(run_crawl, str(job.id))
+    enqueue(CRAWL_TASK, str(job.id))
     return job
 
 
 def get_crawl(job_id):
-    job = db.session.get(CrawlJob, parse_uuid(job_id)) if parse_uuid(job_id) else None
-    if job is None:
-        raise NotFound("Crawl job not found")
-    return job
+    return get_or_404(CrawlJob, job_id, "Crawl job not found")
 
 
 def run_crawl_job(job_id):
@@ -95,7 +94,7 @@ def run_crawl_job(job_id):
     result = {"httpStatus": None, "finalUrl": None, "contentType": None, "bytes": None, "title": None,
               "codeFound": None, "error": None}
     try:
-        page = fetcher_for(current_app).fetch(job.url, use_cache=False)
+        page = fetcher_for(current_app).fetch(job.url)
     except FetchFailed as exc:
         result["error"] = exc.code
         status = CrawlStatus.FAILED

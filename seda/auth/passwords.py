@@ -7,8 +7,10 @@ pool; argon2-cffi releases the GIL while hashing.
 
 import secrets
 
+import gevent
 from argon2 import PasswordHasher, Type
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
+from gevent import monkey
 
 # OWASP Password Storage Cheat Sheet: Argon2id, m = 19 MiB, t = 2, p = 1.
 HASHER = PasswordHasher(time_cost=2, memory_cost=19456, parallelism=1, hash_len=32, salt_len=16, type=Type.ID)
@@ -16,15 +18,8 @@ _dummy_hash = None
 
 
 def _off_hub(function, *args):
-    try:
-        from gevent import monkey
-
-        if monkey.is_module_patched("threading"):
-            import gevent
-
-            return gevent.get_hub().threadpool.apply(function, args)
-    except ImportError:  # gevent is a dependency; this only guards odd installs
-        pass
+    if monkey.is_module_patched("threading"):
+        return gevent.get_hub().threadpool.apply(function, args)
     return function(*args)
 
 

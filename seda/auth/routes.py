@@ -5,7 +5,7 @@ from seda.auth import services
 from seda.auth.schemas import LoginSchema, RefreshSchema, SessionSchema, SignupSchema
 from seda.common.api import Blueprint
 from seda.common.auth import current_user, login_required
-from seda.extensions import limiter
+from seda.common.ratelimit import limiter
 
 bp = Blueprint("auth", __name__, url_prefix="/auth", description="Sign-up, login and tokens")
 

@@ -5,6 +5,7 @@ import sqlalchemy as sa
 from seda.chat.models import MemberRole, Message, Room, RoomMembership, RoomType
 from seda.common.db import parse_uuid
 from seda.common.errors import Forbidden, NotFound
+from seda.common.lookup import find_by_id
 from seda.extensions import db
 
 MODERATOR_ROLES = (MemberRole.OWNER, MemberRole.MODERATOR)
@@ -62,7 +63,7 @@ def moderated_room(user, room_id):
 
 def find_message(user, message_id):
     """A message the caller may see (deleted ones are gone), with its room and membership."""
-    message = db.session.get(Message, parse_uuid(message_id)) if parse_uuid(message_id) else None
+    message = find_by_id(Message, message_id)
     if message is None or message.deleted_at is not None:
         raise NotFound("Message not found")
     try:

@@ -1,13 +1,13 @@
-"""Messages, reactions and reports: store, commit, then notify."""
+"""Messages, reactions and reports: the rules; store, commit, then notify."""
 
 from datetime import timedelta
 
 import sqlalchemy as sa
 from flask import current_app
 
-from seda.admin import audit
 from seda.chat import notify
 from seda.chat.access import find_message, is_moderator, member_room
+from seda.chat.cards import queue_unfurl_if_needed
 from seda.chat.models import (
     Message,
     MessageReport,
@@ -17,12 +17,17 @@ from seda.chat.models import (
     Room,
     RoomMembership,
 )
+from seda.chat.payloads import (
+    message_payload,
+    reaction_ref,
+    serialize_message,
+    serialize_reaction,
+    user_ref,
+)
 from seda.chat.rooms import active_mute
-from seda.chat.schemas import ReactionSchema
-from seda.common import metrics
+from seda.common import audit, metrics
 from seda.common.db import iso_utc, new_id, parse_uuid, utcnow
 from seda.common.errors import Conflict, Forbidden, NotFound, ValidationFailed
-from seda.common.pagination import keyset_page
 from seda.common.ratelimit import enforce
 from seda.extensions import db
 from seda.tracks.providers import recognise
@@ -30,63 +35,6 @@ from seda.users.models import ArtistProfile, User
 
 DEDUPE_WINDOW = timedelta(hours=24)
 MAX_DISTINCT_EMOJI = 20
-_reaction_schema = ReactionSchema()
-
-
-def serialize_message(message):
-    """The contract's Message, built by hand: broadcasts and history pages dump thousands a
-    second and marshmallow took ~90 µs per message. MessageSchema documents the same shape and
-    tests/chat/test_payloads.py keeps the two equal."""
-    user, profile = message.user, message.user.artist_profile
-    return _message_payload(
-        message,
-        _user_ref(user.id, user.display_name, user.avatar_url, user.role,
-                  profile.artist_name if profile else None, profile.verified if profile else None),
-        [_reaction_ref(r) for r in message.reactions],
-    )
-
-
-def _message_payload(m, user_ref, reactions):
-    """`m` is a Message or a history row: both carry the message columns by name."""
-    return {
-        "id": str(m.id),
-        "roomId": str(m.room_id),
-        "userId": str(m.user_id),
-        "type": m.type.name,
-        "text": m.text,
-        "trackRef": m.track_ref,
-        "parentId": _str_or_none(m.parent_id),
-        "clientMessageId": m.client_message_id,
-        "seq": m.seq,
-        "replyCount": m.reply_count,
-        "createdAt": iso_utc(m.created_at),
-        "updatedAt": iso_utc(m.updated_at),
-        "editedAt": iso_utc(m.edited_at) if m.edited_at else None,
-        "user": user_ref,
-        "reactions": reactions,
-    }
-
-
-def _user_ref(user_id, display_name, avatar_url, role, artist_name, verified):
-    return {
-        "id": str(user_id),
-        "displayName": display_name,
-        "avatarUrl": avatar_url,
-        "role": role.name,
-        "artistProfile": None if artist_name is None else {"artistName": artist_name, "verified": verified},
-    }
-
-
-def _reaction_ref(r):
-    return {"id": str(r.id), "emoji": r.emoji, "userId": str(r.user_id), "createdAt": iso_utc(r.created_at)}
-
-
-def _str_or_none(value):
-    return None if value is None else str(value)
-
-
-def serialize_reaction(reaction):
-    return _reaction_schema.dump(reaction)
 
 
 def send_message(user, room_id, text, parent_id=None, track_ref=None, client_message_id=None):
@@ -106,14 +54,8 @@ def send_message(user, room_id, text, parent_id=None, track_ref=None, client_mes
         return _find_duplicate(user.id, client_message_id), False
     metrics.MESSAGES_STORED.labels("track_card" if track_ref else "text").inc()
     notify.message_created(serialize_message(message))
-    _queue_unfurl(message)
-    return message, True
-
-
-def _queue_unfurl(message):
-    from seda.tracks.services import queue_unfurl_if_needed
-
     queue_unfurl_if_needed(message)
+    return message, True
 
 
 def _find_duplicate(user_id, client_message_id):
@@ -265,7 +207,7 @@ def list_messages(user, room_id, limit=50, cursor=None, after=None, parent_id=No
         _explain_empty_page(user, room_uuid, anchor, "after" if after else "cursor")
     has_more, rows = len(rows) > limit, rows[:limit]
     page = [
-        _message_payload(row, _user_ref(row.user_id, row.display_name, row.avatar_url, row.role,
+        message_payload(row, user_ref(row.user_id, row.display_name, row.avatar_url, row.role,
                                         row.artist_name, row.verified), [])
         for row in rows
     ]
@@ -284,7 +226,7 @@ def _attach_reactions(message_ids, page):
         .order_by(r.c.created_at, r.c.id)
     )
     for row in rows:
-        by_id[row.message_id]["reactions"].append(_reaction_ref(row))
+        by_id[row.message_id]["reactions"].append(reaction_ref(row))
 
 
 def _explain_empty_page(user, room_id, anchor, anchor_name):
@@ -311,7 +253,7 @@ def edit_message(user, message_id, text):
     message.edited_at = message.updated_at = utcnow()
     db.session.commit()
     notify.message_updated(serialize_message(message))
-    _queue_unfurl(message)
+    queue_unfurl_if_needed(message)
     return message
 
 
@@ -332,7 +274,6 @@ def soft_delete(message, actor=None, audit_details=None):
             sa.update(Message).where(Message.id == message.parent_id).values(reply_count=Message.reply_count - 1)
         )
     if actor is not None:
-
         audit.record(actor, "message.delete", "message", message.id,
                      {"roomId": str(message.room_id), **(audit_details or {})})
     db.session.commit()
@@ -390,45 +331,5 @@ def report_message(user, message_id, reason):
         raise Conflict("You already reported this message")
     report = MessageReport(message_id=message.id, reporter_id=user.id, reason=reason)
     db.session.add(report)
-    db.session.commit()
-    return report
-
-
-
-
-# -- admin moderation -------------------------------------------------------------------------
-
-
-def admin_delete_message(actor, message_id):
-    message = db.session.get(Message, parse_uuid(message_id)) if parse_uuid(message_id) else None
-    if message is None or message.deleted_at is not None:
-        raise NotFound("Message not found")
-    soft_delete(message, actor)
-
-
-def list_reports(limit, cursor=None, status=None):
-
-    query = sa.select(MessageReport)
-    if status is not None:
-        query = query.where(MessageReport.status == ReportStatus(status))
-    return keyset_page(query, (MessageReport.created_at,), MessageReport.id, cursor, limit)
-
-
-def resolve_report(actor, report_id, action, notes=None):
-    """Close an OPEN report, dismissing it or deleting the reported message."""
-
-    report = db.session.get(MessageReport, parse_uuid(report_id)) if parse_uuid(report_id) else None
-    if report is None:
-        raise NotFound("Report not found")
-    if report.status != ReportStatus.OPEN:
-        raise Conflict("This report is already resolved")
-    report.status, report.resolution = ReportStatus.RESOLVED, action
-    report.resolved_at, report.resolved_by = utcnow(), actor.user_id
-    details = {"action": action, "notes": notes, "messageId": str(report.message_id)}
-    if action == "DELETE_MESSAGE" and report.message.deleted_at is None:
-        audit.record(actor, "report.resolve", "report", report.id, details)
-        soft_delete(report.message, actor, {"reportId": str(report.id)})
-        return report
-    audit.record(actor, "report.resolve", "report", report.id, details)
     db.session.commit()
     return report

@@ -1,29 +1,6 @@
-"""The one way a change reaches sockets: called by services after commit, from REST handlers,
-socket handlers and Celery tasks alike. With a Redis message queue every emit reaches the
-sockets of every process; serialised payloads are built once per change, not per recipient.
-"""
+"""Chat's real-time events, each one emitted through `seda.common.realtime` after commit."""
 
-from seda.chat.presence import presence_store
-from seda.extensions import socketio
-
-NAMESPACE = "/chat"
-
-
-def room_channel(room_id):
-    return f"room:{room_id}"
-
-
-def user_channel(user_id):
-    return f"user:{user_id}"
-
-
-def to_room(room_id, event, *args, skip_sid=None):
-    socketio.emit(event, args if len(args) != 1 else args[0], to=room_channel(room_id),
-                  namespace=NAMESPACE, skip_sid=skip_sid)
-
-
-def to_user(user_id, event, *args):
-    socketio.emit(event, args if len(args) != 1 else args[0], to=user_channel(user_id), namespace=NAMESPACE)
+from seda.common.realtime import to_room, to_user
 
 
 def message_created(message):
@@ -76,15 +53,3 @@ def user_typing(room_id, user_id, is_typing, skip_sid=None):
 
 def presence(room_id, user_id, online):
     to_room(room_id, "presence", str(room_id), str(user_id), online)
-
-
-def remove_user_from_room(room_id, user_id):
-    """Unsubscribe every socket of `user_id` from the room, on whichever process holds it."""
-    for sid in presence_store().room_sids(room_id, user_id):
-        socketio.server.leave_room(sid, room_channel(room_id), namespace=NAMESPACE)
-
-
-def disconnect_user(user_id):
-    """Close every socket of `user_id` on every process (account banned)."""
-    for sid in presence_store().user_sids(user_id):
-        socketio.server.disconnect(sid, namespace=NAMESPACE)

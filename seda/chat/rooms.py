@@ -16,10 +16,11 @@ from seda.chat.models import (
     RoomMute,
     RoomType,
 )
-from seda.chat.presence import presence_store
+from seda.common import realtime
 from seda.common.db import escape_like, iso_utc, parse_uuid, utcnow
 from seda.common.errors import Forbidden, NotFound, ValidationFailed
 from seda.common.pagination import keyset_page
+from seda.common.presence import presence_store
 from seda.extensions import db
 from seda.users.models import User
 from seda.users.services import get_user
@@ -136,7 +137,7 @@ def leave_room(user, room_id):
         _hand_over_ownership(room, user.id)
     _remove_membership(room, membership)
     db.session.commit()
-    notify.remove_user_from_room(room.id, user.id)
+    realtime.remove_user_from_room(room.id, user.id)
     notify.user_left(room.id, user.id)
 
 
@@ -199,7 +200,7 @@ def kick_member(actor, room_id, user_id):
     _refuse_unless_outranks(actor, membership, target)
     _remove_membership(room, target)
     db.session.commit()
-    notify.remove_user_from_room(room.id, target.user_id)
+    realtime.remove_user_from_room(room.id, target.user_id)
     notify.user_removed(room.id, target.user_id)
 
 
@@ -247,7 +248,7 @@ def ban_member(actor, room_id, user_id, reason=None):
         db.session.add(ban)
     ban.reason, ban.banned_by = reason, actor.id
     db.session.commit()
-    notify.remove_user_from_room(room.id, target_user.id)
+    realtime.remove_user_from_room(room.id, target_user.id)
     notify.user_banned(room.id, target_user.id)
     return ban
 

@@ -2,10 +2,11 @@ import marshmallow as ma
 
 from seda.chat.models import MemberRole, MessageType, ReportStatus, RoomType
 from seda.common.schemas import HttpsUrl, JsonBoolean, JsonInteger, Timestamp, Trimmed
+from seda.tracks.providers import NAMES as PROVIDERS
+from seda.tracks.schemas import TrackRefSchema
 from seda.users.schemas import UserRefSchema
 
 Length, Range, OneOf = ma.validate.Length, ma.validate.Range, ma.validate.OneOf
-PROVIDERS = ["spotify", "apple_music", "youtube", "soundcloud", "bandcamp", "tidal", "deezer"]
 MAX_TEXT = 4000
 
 
@@ -224,3 +225,16 @@ class ReportCreatedSchema(ma.Schema):
 
 class SocketMarkReadSchema(MessageIdSchema):
     roomId = ma.fields.UUID(required=True)
+
+
+# -- track cards ------------------------------------------------------------------------------
+
+
+class PopularTrackSchema(TrackRefSchema):
+    shareCount = ma.fields.Integer()
+    lastSharedAt = Timestamp()
+
+
+class PopularQuerySchema(ma.Schema):
+    days = ma.fields.Integer(load_default=7, validate=ma.validate.Range(1, 30))
+    limit = ma.fields.Integer(load_default=20, validate=ma.validate.Range(1, 50))

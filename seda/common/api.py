@@ -9,9 +9,16 @@ from flask_smorest import Blueprint as SmorestBlueprint
 from flask_smorest.arguments import FlaskParser
 from sqlalchemy.exc import DataError, DBAPIError, IntegrityError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
+from webargs.flaskparser import abort
 from werkzeug.exceptions import HTTPException, InternalServerError
 
-from seda.common.errors import DomainError, database_failure, envelope, flatten_validation_messages
+from seda.common.errors import (
+    DomainError,
+    database_failure,
+    envelope,
+    flatten_validation_messages,
+)
+from seda.extensions import db
 
 log = logging.getLogger(__name__)
 
@@ -43,8 +50,6 @@ class StrictParser(FlaskParser):
         return data
 
     def _handle_invalid_json_error(self, error, req, *args, **kwargs):
-        from webargs.flaskparser import abort
-
         abort(400, exc=error, messages={"_schema": ["Malformed JSON body"]})
 
 
@@ -139,8 +144,6 @@ def handle_domain_error(error):
 
 
 def _rollback():
-    from seda.extensions import db
-
     try:
         db.session.rollback()
     except Exception:  # the connection may be gone; the session is discarded at teardown
@@ -172,3 +175,6 @@ def handle_unexpected_error(error):
     _rollback()
     log.exception("unhandled error on %s %s", request.method, request.path)
     return error_response(500, ["Internal server error"])
+
+
+api = EnvelopeApi()

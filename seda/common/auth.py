@@ -3,31 +3,44 @@
 A before_request hook verifies the bearer token early, so the rate limiter can count per user;
 the decorators then load the user from the database (roles and bans are never read from a
 token) and refuse what the route does not allow.
+
+`common` knows no feature: the app factory hands `init_auth` the two feature pieces it needs,
+the token verifier (seda.auth) and the user loader (seda.users).
 """
 
 import hmac
+from collections.abc import Callable
 from copy import deepcopy
+from dataclasses import dataclass
 from functools import wraps
 
 from flask import current_app, g, request
 
-from seda.auth.tokens import JwksKeys, TokenVerifier
+from seda.common.audit import Actor
 from seda.common.errors import Forbidden, Unauthorized
-from seda.users.services import user_for_identity
 
 MISSING_TOKEN = "Missing authentication token"
 INVALID_TOKEN = "Invalid authentication token"
 BEARER_SECURITY = [{"bearerAuth": []}]
 
 
-def init_auth(app):
-    """Build this app's token verifier and verify bearer tokens before anything else runs."""
-    config = app.config
-    jwks = JwksKeys(config["SUPABASE_JWKS_URL"]) if config["SUPABASE_JWKS_URL"] else None
-    app.extensions["seda_token_verifier"] = TokenVerifier(
-        config["JWT_SECRET"], config["SUPABASE_URL"], config["SUPABASE_JWT_SECRET"], jwks
-    )
+@dataclass(frozen=True)
+class Authenticator:
+    """`verify(token)` gives the identity a token speaks for (raises Unauthorized);
+    `load_user(identity)` gives its active user (raises Unauthorized or Forbidden)."""
+
+    verify: Callable
+    load_user: Callable
+
+
+def init_auth(app, verify, load_user):
+    """Verify bearer tokens with `verify` before anything else runs; load users with `load_user`."""
+    app.extensions["seda_auth"] = Authenticator(verify, load_user)
     app.before_request(_identify_caller)
+
+
+def _authenticator():
+    return current_app.extensions["seda_auth"]
 
 
 def _identify_caller():
@@ -41,7 +54,7 @@ def _identify_caller():
         g.auth_error = INVALID_TOKEN
         return
     try:
-        g.identity = current_app.extensions["seda_token_verifier"].verify_access(token.strip())
+        g.identity = _authenticator().verify(token.strip())
     except Unauthorized:
         g.auth_error = INVALID_TOKEN
         return
@@ -52,11 +65,12 @@ def authenticate_token(token):
     """The user a raw bearer token speaks for (Socket.IO connect); raises Unauthorized/Forbidden."""
     if not token or not isinstance(token, str):
         raise Unauthorized(MISSING_TOKEN)
+    authenticator = _authenticator()
     try:
-        identity = current_app.extensions["seda_token_verifier"].verify_access(token)
+        identity = authenticator.verify(token)
     except Unauthorized:
         raise Unauthorized(INVALID_TOKEN) from None
-    return user_for_identity(identity)
+    return authenticator.load_user(identity)
 
 
 def current_user():
@@ -66,7 +80,7 @@ def current_user():
 def _authenticate_request():
     if g.get("identity") is None:
         raise Unauthorized(g.get("auth_error") or MISSING_TOKEN)
-    user = user_for_identity(g.identity)
+    user = _authenticator().load_user(g.identity)
     g.current_user = user
     g.caller_id = str(user.id)
     return user
@@ -101,8 +115,6 @@ def admin_required(view):
 
     @wraps(view)
     def wrapper(*args, **kwargs):
-        from seda.admin.audit import Actor
-
         ip, agent = request.remote_addr, request.headers.get("User-Agent")
         if request.headers.get("X-Admin-Api-Key") is not None and g.get("identity") is None:
             if not _api_key_matches(request.headers["X-Admin-Api-Key"]):

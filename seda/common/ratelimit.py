@@ -9,6 +9,7 @@ import logging
 import time
 
 from flask import current_app, g
+from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from limits import parse
 from limits.storage import MemoryStorage
@@ -31,6 +32,23 @@ def default_limit():
     return current_app.config[name]
 
 
+class SedaLimiter(Limiter):
+    """Flask-Limiter that takes each app's settings afresh.
+
+    Flask-Limiter 4.1 keeps the first app's key prefix and storage options and a "storage dead"
+    flag across `init_app` calls; an app built after another (tests, a CLI inside a worker) must
+    start from its own configuration instead.
+    """
+
+    def init_app(self, app):
+        self._key_prefix = ""
+        self._storage_options = {}
+        self._storage_dead = False
+        super().init_app(app)
+
+
+limiter = SedaLimiter(key_func=rate_limit_key, default_limits=[default_limit])
+
 # Counts kept in this process while the shared storage (Redis) is unreachable: limits still hold
 # per process and a Redis outage never turns a send into an error.
 _fallback = FixedWindowRateLimiter(MemoryStorage())
@@ -38,8 +56,6 @@ _fallback = FixedWindowRateLimiter(MemoryStorage())
 
 def enforce(limit_string, scope, identity, message="Too many requests"):
     """Count one hit of `identity` against `limit_string`; raise RateLimited when over it."""
-    from seda.extensions import limiter
-
     limit = parse(limit_string)
     strategy = limiter.limiter
     try:

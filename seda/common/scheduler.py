@@ -5,7 +5,7 @@ import threading
 import time
 from dataclasses import dataclass
 
-from seda.common.tasks import enqueue
+from seda.common.tasks import submit
 
 log = logging.getLogger(__name__)
 
@@ -32,7 +32,7 @@ def beat_schedule():
 class EmbeddedScheduler:
     """Queues each registered job when it is due, from a daemon thread (a greenlet under gevent)."""
 
-    def __init__(self, jobs, tick_seconds=1.0, clock=time.monotonic, submit=enqueue):
+    def __init__(self, jobs, tick_seconds=1.0, clock=time.monotonic, submit=submit):
         self._jobs = list(jobs)
         self._submit = submit
         self._tick = tick_seconds

@@ -1,5 +1,7 @@
 """Celery bound to the Flask app, and the one way code queues background work.
 
+Services queue tasks by name (`enqueue("chat.unfurl_message", id)`), so a service never imports
+its feature's tasks module (which imports the service) nor another feature's.
 Production sends tasks to the Redis broker. The embedded default has no broker: `enqueue()`
 runs the task in a background greenlet (a thread outside gevent) so the request that queued
 it answers at once, as it would with a worker.
@@ -9,6 +11,7 @@ import logging
 import threading
 
 from celery import Celery, Task
+from flask import current_app
 from kombu.exceptions import OperationalError as BrokerUnavailable
 
 log = logging.getLogger(__name__)
@@ -38,8 +41,14 @@ def celery_init_app(app, beat_schedule):
     return celery
 
 
-def enqueue(task, *args):
-    """Queue `task(*args)`; call it only after the data the task reads is committed."""
+def enqueue(task_name, *args):
+    """Queue the task named `task_name` with `args`; call it only after the data the task reads
+    is committed."""
+    submit(current_app.extensions["celery"].tasks[task_name], args)
+
+
+def submit(task, args=()):
+    """Queue `task(*args)`: to the broker, or to a background thread in the embedded default."""
     if task.app.conf.task_always_eager:
         _run_in_process(task, args)
         return

@@ -4,17 +4,19 @@ Verification checks, admin crawls and unfurling all call `SafeFetcher.fetch`. It
 before connecting anything the policy forbids, pins each connection to a checked address,
 re-checks every redirect hop, keeps one total deadline, caps the decoded body, refuses
 compression bombs, retries only timeouts and 5xx with jittered backoff, bounds concurrent
-requests per host and caches results by normalised URL.
+requests per host.
 """
 
 import hashlib
 import logging
 import random
+import tempfile
 import threading
 import time
-from dataclasses import asdict, dataclass
-from urllib.parse import urljoin, urlsplit, urlunsplit
+from dataclasses import dataclass
+from urllib.parse import urljoin
 
+import certifi
 import requests
 
 from seda.crawler.policy import AddressPolicy, Refused, parse_target
@@ -57,24 +59,14 @@ class FetchFailed(Exception):
         self.code = code
 
 
-def normalise_url(url):
-    """The cache key of a URL: lower-case scheme and host, default port and fragment dropped."""
-    parts = urlsplit(url)
-    scheme, host, port = parse_target(url)
-    netloc = host if port in (80, 443) and parts.port in (None, port) else f"{host}:{port}"
-    return urlunsplit((scheme, netloc, parts.path or "/", parts.query, ""))
-
-
 class SafeFetcher:
     def __init__(self, user_agent, timeout_ms=30000, max_retries=3, allowed_networks=(), ca_bundle=None,
-                 cache=None, cache_ttl=300, resolver=None, sleep=time.sleep):
+                 resolver=None, sleep=time.sleep):
         self.user_agent = user_agent
         self.deadline_seconds = timeout_ms / 1000
         self.max_retries = max_retries
         self.policy = AddressPolicy(allowed_networks, **({"resolver": resolver} if resolver else {}))
         self.verify = ca_bundle or True
-        self.cache = cache
-        self.cache_ttl = cache_ttl
         self._sleep = sleep
         self._host_slots = {}
         self._host_slots_lock = threading.Lock()
@@ -86,13 +78,11 @@ class SafeFetcher:
         except Refused as exc:
             raise FetchFailed(exc.code) from exc
 
-    def fetch(self, url, use_cache=True):
-        """GET `url` and follow redirects safely; raises FetchFailed."""
-        key = f"crawl:{hashlib.sha256(normalise_url(url).encode()).hexdigest()}" if self.cache else None
-        if use_cache and key:
-            cached = self.cache.get(key)
-            if cached:
-                return FetchResult(**cached)
+    def fetch(self, url):
+        """GET `url` and follow redirects safely; raises FetchFailed.
+
+        Never cached: verification and admin crawls must see the page as it is now, and unfurls
+        cache the parsed TrackRef themselves."""
         deadline = time.monotonic() + self.deadline_seconds
         attempt = 0
         while True:
@@ -106,8 +96,6 @@ class SafeFetcher:
                     raise FetchFailed(exc.code) from exc
                 log.info("crawler retry %d for %s after %s", attempt, url, exc.code)
                 self._sleep(delay)
-        if key and result.status < 500:
-            self.cache.set(key, asdict(result), timeout=self.cache_ttl)
         return result
 
     def _follow(self, url, deadline):
@@ -203,8 +191,6 @@ def fetcher_for(app):
     """The app's fetcher, configured from its settings (built once per app)."""
     fetcher = app.extensions.get("seda_fetcher")
     if fetcher is None:
-        from seda.extensions import cache
-
         config = app.config
         fetcher = app.extensions["seda_fetcher"] = SafeFetcher(
             config["CRAWLER_USER_AGENT"],
@@ -212,7 +198,6 @@ def fetcher_for(app):
             config["CRAWLER_MAX_RETRIES"],
             config["CRAWLER_ALLOWED_PRIVATE_NETWORKS"],
             _ca_bundle(config["CRAWLER_CA_BUNDLE"]),
-            cache=cache,
         )
     return fetcher
 
@@ -221,10 +206,6 @@ def _ca_bundle(extra):
     """certifi's roots plus the configured extra CA file, in one bundle requests can use."""
     if not extra:
         return None
-    import tempfile
-
-    import certifi
-
     with open(certifi.where(), "rb") as roots, open(extra, "rb") as added:
         bundle = roots.read() + b"\n" + added.read()
     handle = tempfile.NamedTemporaryFile(prefix="seda-ca-", suffix=".pem", delete=False)

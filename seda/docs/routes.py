@@ -5,7 +5,7 @@ from pathlib import Path
 import flask_swagger_ui
 from flask import Blueprint, render_template, send_from_directory, url_for
 
-from seda.extensions import limiter
+from seda.common.ratelimit import limiter
 
 SWAGGER_UI_DIST = Path(flask_swagger_ui.__file__).parent / "dist"
 

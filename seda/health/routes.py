@@ -6,7 +6,7 @@ from flask import Response, current_app, request
 from seda.common.api import Blueprint
 from seda.common.errors import Unauthorized, iso_now
 from seda.common.metrics import render_metrics
-from seda.extensions import limiter
+from seda.common.ratelimit import limiter
 from seda.health.schemas import HealthSchema, LivenessSchema
 from seda.health.services import health_report
 

@@ -116,6 +116,7 @@ PROVIDERS = (
     Provider("deezer", ("deezer.com", "www.deezer.com"), "https://api.deezer.com/oembed", _deezer),
 )
 BY_NAME = {p.name: p for p in PROVIDERS}
+NAMES = [p.name for p in PROVIDERS]
 
 
 def _provider_for(host):

@@ -1,7 +1,7 @@
 import marshmallow as ma
 
-from seda.chat.schemas import PROVIDERS
-from seda.common.schemas import Timestamp, Trimmed
+from seda.common.schemas import Trimmed
+from seda.tracks.providers import NAMES
 
 
 class UnfurlSchema(ma.Schema):
@@ -9,7 +9,7 @@ class UnfurlSchema(ma.Schema):
 
 
 class TrackRefSchema(ma.Schema):
-    provider = ma.fields.String(metadata={"enum": PROVIDERS})
+    provider = ma.fields.String(metadata={"enum": NAMES})
     providerId = ma.fields.String()
     url = ma.fields.String()
     title = ma.fields.String(allow_none=True)
@@ -17,12 +17,3 @@ class TrackRefSchema(ma.Schema):
     artwork = ma.fields.String(allow_none=True)
     duration = ma.fields.Integer(allow_none=True, metadata={"description": "Seconds"})
 
-
-class PopularTrackSchema(TrackRefSchema):
-    shareCount = ma.fields.Integer()
-    lastSharedAt = Timestamp()
-
-
-class PopularQuerySchema(ma.Schema):
-    days = ma.fields.Integer(load_default=7, validate=ma.validate.Range(1, 30))
-    limit = ma.fields.Integer(load_default=20, validate=ma.validate.Range(1, 50))

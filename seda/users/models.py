@@ -19,6 +19,10 @@ class Role(str, enum.Enum):
     def is_admin(self):
         return self in (Role.ADMIN, Role.SUPER_ADMIN)
 
+    @property
+    def is_super_admin(self):
+        return self == Role.SUPER_ADMIN
+
 
 class User(db.Model):
     __tablename__ = "users"

@@ -2,10 +2,10 @@
 
 import sqlalchemy as sa
 
-from seda.admin import audit
-from seda.chat import notify
-from seda.common.db import escape_like, parse_uuid, utcnow
-from seda.common.errors import Conflict, Forbidden, NotFound, Unauthorized
+from seda.common import audit, realtime
+from seda.common.db import escape_like, utcnow
+from seda.common.errors import Conflict, Forbidden, Unauthorized
+from seda.common.lookup import find_by_id, get_or_404
 from seda.common.pagination import keyset_page
 from seda.extensions import db
 from seda.users.models import ArtistProfile, Role, User
@@ -22,10 +22,7 @@ ARTIST_FIELDS = {
 
 
 def get_user(user_id):
-    user = db.session.get(User, parse_uuid(user_id)) if parse_uuid(user_id) else None
-    if user is None:
-        raise NotFound("User not found")
-    return user
+    return get_or_404(User, user_id, "User not found")
 
 
 def find_by_email(email):
@@ -39,7 +36,7 @@ def default_display_name(email):
 def user_for_identity(identity):
     """The active user a verified token speaks for; Supabase users are created on first sight."""
     if identity.issuer == "seda":
-        user = db.session.get(User, parse_uuid(identity.subject)) if parse_uuid(identity.subject) else None
+        user = find_by_id(User, identity.subject)
     else:
         user = _supabase_user(identity)
     if user is None:
@@ -128,7 +125,6 @@ def mark_verified_artist(user, when):
 
 
 def admin_list_users(limit, cursor=None, q=None, role=None, banned=None):
-
     query = sa.select(User)
     if q:
         pattern = f"%{escape_like(q).lower()}%"
@@ -143,7 +139,6 @@ def admin_list_users(limit, cursor=None, q=None, role=None, banned=None):
 
 def set_role(actor, user_id, role):
     """ADMIN sets USER/ARTIST; only SUPER_ADMIN grants or removes admin roles; never one's own."""
-
     target, role = get_user(user_id), Role(role)
     if actor.user_id == target.id:
         raise Forbidden("You cannot change your own role")
@@ -165,18 +160,16 @@ def _super_admin_count():
 
 def ban_user(actor, user_id, reason):
     """Suspend an account: its tokens answer 403 at once and its sockets are disconnected."""
-
     target = get_user(user_id)
     _refuse_unless_outranks(actor, target)
     target.banned, target.banned_reason, target.banned_at = True, reason, utcnow()
     audit.record(actor, "user.ban", "user", target.id, {"reason": reason})
     db.session.commit()
-    notify.disconnect_user(target.id)
+    realtime.disconnect_user(target.id)
     return target
 
 
 def unban_user(actor, user_id):
-
     target = get_user(user_id)
     _refuse_unless_outranks(actor, target)
     target.banned, target.banned_reason, target.banned_at = False, None, None

@@ -1,6 +1,6 @@
 from seda.common.api import Blueprint
 from seda.common.auth import current_user, login_required
-from seda.verification import services
+from seda.verification import claims
 from seda.verification.schemas import (
     NewVerificationRequestSchema,
     SubmitSchema,
@@ -18,7 +18,7 @@ bp = Blueprint("verification", __name__, url_prefix="/artist/verification",
 @bp.alt_response(429, description="3 requests per rolling 24 hours")
 def request_code():
     """Get a claim code to put on a page you control."""
-    return services.request_code(current_user())
+    return claims.request_code(current_user())
 
 
 @bp.route("/submit", methods=["POST"])
@@ -30,7 +30,7 @@ def request_code():
 @bp.alt_response(410, description="The claim code expired")
 def submit(body):
     """Submit the https URL of the page carrying your code; a check is queued."""
-    return services.submit(current_user(), body["claimCode"], body["targetUrl"])
+    return claims.submit(current_user(), body["claimCode"], body["targetUrl"])
 
 
 @bp.route("/status/<request_id>")
@@ -38,7 +38,7 @@ def submit(body):
 @bp.response(200, VerificationRequestSchema)
 def status(request_id):
     """One of your verification requests."""
-    return services.get_own(current_user(), request_id)
+    return claims.get_own(current_user(), request_id)
 
 
 @bp.route("/my-requests")
@@ -46,4 +46,4 @@ def status(request_id):
 @bp.response(200, VerificationRequestSchema(many=True))
 def my_requests():
     """Your verification requests, newest first."""
-    return services.list_own(current_user())
+    return claims.list_own(current_user())

@@ -3,7 +3,14 @@ import marshmallow as ma
 from seda.common.schemas import HttpsUrl, Timestamp, Trimmed
 from seda.users.schemas import UserSchema
 from seda.verification.models import VerificationStatus
-from seda.verification.services import INSTRUCTIONS
+
+INSTRUCTIONS = [
+    "Put the claim code on a page you control: your website, Bandcamp or SoundCloud bio, or link page.",
+    'Or add <meta name="seda-verification" content="CODE"> to the page, or serve the code at '
+    "https://<your domain>/.well-known/seda-verification.txt.",
+    "Then submit the page's https URL. We check it right away and again every 6 hours until the code expires.",
+    "An admin reviews the result; you will see the outcome here.",
+]
 
 
 class LastCheckSchema(ma.Schema):

@@ -5,28 +5,28 @@ import uuid
 from celery import shared_task
 
 from seda.common.scheduler import register_periodic
-from seda.verification import services
+from seda.verification import checks
 
 
-@shared_task(name="verification.check")
+@shared_task(name=checks.CHECK_TASK)
 def check_verification(request_id):
     """Check one CRAWLING request (a duplicate delivery finds it no longer CRAWLING)."""
-    services.run_check(uuid.UUID(request_id))
+    checks.run_check(uuid.UUID(request_id))
 
 
 @shared_task(name="verification.expire")
 def expire_verifications():
-    services.expire_requests()
+    checks.expire_requests()
 
 
 @shared_task(name="verification.requeue_stuck")
 def requeue_stuck_checks():
-    services.requeue_stuck()
+    checks.requeue_stuck()
 
 
 @shared_task(name="verification.recheck")
 def recheck_pending():
-    services.start_rechecks()
+    checks.start_rechecks()
 
 
 register_periodic(expire_verifications, 3600)

@@ -6,7 +6,7 @@ from datetime import timedelta
 import pytest
 import sqlalchemy as sa
 
-from seda.admin.models import AdminAction
+from seda.common.audit import AdminAction
 from seda.common.db import utcnow
 from seda.common.tasks import wait_for_in_process_tasks
 from seda.extensions import db, socketio

@@ -5,7 +5,7 @@ import uuid
 
 import sqlalchemy as sa
 
-from seda.chat.messages import serialize_message
+from seda.chat.payloads import serialize_message
 from seda.chat.models import Message
 from seda.chat.schemas import MessageSchema
 from seda.extensions import db

@@ -3,10 +3,10 @@
 import marshmallow as ma
 import pytest
 import sqlalchemy as sa
-from seda.common.api import Blueprint
+from seda.common.api import Blueprint, api
 
 from seda.common import errors
-from seda.extensions import api, db
+from seda.extensions import db
 from tests.helpers.tiers import services_only
 
 ENVELOPE_KEYS = {"statusCode", "error", "message", "timestamp", "path", "method", "requestId"}

@@ -25,7 +25,8 @@ def tick_job():
 def test_embedded_mode_runs_tasks_in_process_without_blocking_the_caller(app):
     finished.clear()
     started = time.perf_counter()
-    enqueue(slow_job, "first")
+    with app.app_context():
+        enqueue("tests.slow_job", "first")
     assert time.perf_counter() - started < 0.1
     assert not finished.is_set()
     wait_for_in_process_tasks()

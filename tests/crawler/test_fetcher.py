@@ -7,7 +7,7 @@ import time
 import pytest
 from werkzeug import Response
 
-from seda.crawler.fetcher import MAX_BODY_BYTES, FetchFailed, SafeFetcher, normalise_url
+from seda.crawler.fetcher import MAX_BODY_BYTES, FetchFailed, SafeFetcher
 from tests.helpers.origin import ORIGIN_IP, origin_url
 
 UA = "Mozilla/5.0 (compatible; SedaBot/1.0)"
@@ -107,7 +107,7 @@ def test_relative_redirects_are_followed_up_to_five_hops(fetcher, origin):
     origin.expect_request("/hop6").respond_with_data("arrived")
     assert fetcher.fetch(origin_url(origin, "/hop1")).final_url.endswith("/hop6")
     with pytest.raises(FetchFailed) as too_many:
-        fetcher.fetch(origin_url(origin, "/hop0"), use_cache=False)
+        fetcher.fetch(origin_url(origin, "/hop0"))
     assert too_many.value.code == "too_many_redirects"
 
 
@@ -172,17 +172,3 @@ def test_untrusted_certificates_fail(resolver, origin):
     origin.expect_request("/").respond_with_data("ok")
     with pytest.raises(FetchFailed):
         strict.fetch(origin_url(origin, "/"))
-
-
-def test_results_are_cached_by_normalised_url(ca_file, resolver, origin):
-    from cachelib import SimpleCache
-
-    fetcher = SafeFetcher(UA, allowed_networks=[f"{ORIGIN_IP}/32"], ca_bundle=ca_file, resolver=resolver,
-                          cache=SimpleCache())
-    origin.expect_request("/cached").respond_with_data("once")
-    fetcher.fetch(f"https://origin.test:{origin.port}/cached")
-    fetcher.fetch(f"HTTPS://ORIGIN.TEST:{origin.port}/cached#section")
-    assert len(origin.log) == 1
-    fetcher.fetch(f"https://origin.test:{origin.port}/cached", use_cache=False)
-    assert len(origin.log) == 2
-    assert normalise_url("HTTPS://Example.COM:443/a?b=1#x") == "https://example.com/a?b=1"

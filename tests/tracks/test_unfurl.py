@@ -140,12 +140,12 @@ def test_a_failing_provider_leaves_the_message_untouched(tracks_app, providers, 
     providers.expect_request("/oembed").respond_with_data("{broken", content_type="application/json")
     chat = Chat(tracks_app.test_client(), listener)
     room = chat.room()
-    with caplog.at_level(logging.WARNING, logger="seda.tracks.services"):
+    with caplog.at_level(logging.WARNING, logger="seda.chat.cards"):
         sent = chat.send(room["id"], SPOTIFY)
         wait_for_in_process_tasks()
     stored = chat.get(f"/messages/{sent['id']}")[1]
     assert stored["type"] == "TEXT" and stored["trackRef"] is None and stored["updatedAt"] == sent["updatedAt"]
-    lines = [r for r in caplog.records if r.name == "seda.tracks.services"]
+    lines = [r for r in caplog.records if r.name == "seda.chat.cards"]
     assert len(lines) == 1 and "invalid_json" in lines[0].getMessage()
 
 

@@ -13,7 +13,7 @@ from seda.common.tasks import wait_for_in_process_tasks
 from seda.extensions import db, socketio
 from seda.users.models import User
 from seda.verification.models import VerificationRequest, VerificationStatus
-from seda.verification.services import sweep
+from seda.verification.checks import sweep
 from tests.helpers.fixtures import UserFactory
 from tests.helpers.origin import ORIGIN_IP, origin_url
 
@@ -240,7 +240,7 @@ def test_stuck_checks_are_requeued_and_old_requests_expire(vapp, artist, origin)
 
 
 def test_a_duplicate_check_changes_nothing(vapp, artist, origin):
-    from seda.verification.services import run_check
+    from seda.verification.checks import run_check
 
     code = claim(vapp, artist)["claimCode"]
     origin.expect_request("/bio").respond_with_data(f"<p>{code}</p>", content_type="text/html")

@@ -14,7 +14,7 @@ from werkzeug import Response
 from seda.common.db import utcnow
 from seda.extensions import db
 from seda.verification.models import VerificationRequest
-from seda.verification.services import sweep
+from seda.verification.checks import sweep
 from tests.helpers.fixtures import UserFactory
 from tests.helpers.origin import ORIGIN_IP, origin_url
 from tests.helpers.servers import celery_worker, wait_until

@@ -1,15 +1,13 @@
 from flask import current_app
 
+from seda.chat import cards
+from seda.chat.schemas import PopularQuerySchema, PopularTrackSchema
 from seda.common.api import Blueprint
 from seda.common.auth import login_required
-from seda.extensions import cache, limiter
-from seda.tracks import services
-from seda.tracks.schemas import (
-    PopularQuerySchema,
-    PopularTrackSchema,
-    TrackRefSchema,
-    UnfurlSchema,
-)
+from seda.common.ratelimit import limiter
+from seda.extensions import cache
+from seda.tracks import services as tracks
+from seda.tracks.schemas import TrackRefSchema, UnfurlSchema
 
 bp = Blueprint("tracks", __name__, url_prefix="/tracks", description="Track cards from music links")
 
@@ -22,7 +20,7 @@ bp = Blueprint("tracks", __name__, url_prefix="/tracks", description="Track card
 @bp.alt_response(422, description="Not a supported music link, or the provider gave no usable details")
 def unfurl(body):
     """The TrackRef of a Spotify, Apple Music, YouTube, SoundCloud, Bandcamp, Tidal or Deezer link."""
-    return services.unfurl(body["url"])
+    return tracks.unfurl(body["url"])
 
 
 @bp.route("/popular")
@@ -32,4 +30,4 @@ def unfurl(body):
 @cache.cached(timeout=300, query_string=True)
 def popular(query):
     """Most shared tracks in public rooms (the same answer for every caller, cached 5 minutes)."""
-    return services.popular(query["days"], query["limit"])
+    return cards.popular(query["days"], query["limit"])

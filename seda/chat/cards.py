@@ -1,0 +1,90 @@
+"""Track cards: a message's first music link becomes its TrackRef, unfurled in the background,
+and the most shared cards of public rooms. Recognising and unfurling links is seda.tracks' job;
+attaching the result to a message is chat's."""
+
+import logging
+from datetime import timedelta
+
+import sqlalchemy as sa
+
+from seda.chat import notify
+from seda.chat.models import Message, MessageType, Room, RoomType
+from seda.chat.payloads import serialize_message
+from seda.common.db import utcnow
+from seda.common.errors import Unprocessable
+from seda.common.tasks import enqueue
+from seda.extensions import db
+from seda.tracks.providers import first_link
+from seda.tracks.services import unfurl
+
+log = logging.getLogger(__name__)
+UNFURL_TASK = "chat.unfurl_message"
+
+
+def queue_unfurl_if_needed(message):
+    """After a message is stored or edited: queue the unfurl when its first music link changed."""
+    if message.track_ref is not None and not message.track_ref_auto:
+        return  # the client sent the card itself
+    link = first_link(message.text)
+    if (link and link.url != message.track_url) or (link is None and message.track_ref_auto):
+        enqueue(UNFURL_TASK, str(message.id))
+
+
+def attach_card(message_id):
+    """Turn a message's first music link into its TrackRef (idempotent; a failure changes nothing)."""
+    message = db.session.get(Message, message_id)
+    if message is None or message.deleted_at is not None:
+        return
+    if message.track_ref is not None and not message.track_ref_auto:
+        return
+    text = message.text
+    link = first_link(text)
+    if link is not None and link.url == message.track_url:
+        return
+    if link is None:
+        if not message.track_ref_auto:
+            return
+        changes = {"track_ref": None, "track_url": None, "track_ref_auto": False,
+                   "type": MessageType.REPLY if message.parent_id else MessageType.TEXT}
+    else:
+        try:
+            track = unfurl(link.url)
+        except Unprocessable as exc:
+            log.warning("unfurl of %s for message %s failed: %s", link.url, message_id, exc.messages[0])
+            return
+        changes = {"track_ref": track, "track_url": link.url, "track_ref_auto": True, "type": MessageType.TRACK_CARD}
+    # Only if the text is still the one we read: a concurrent edit wins and queues its own run.
+    changed = db.session.execute(
+        sa.update(Message).where(Message.id == message.id, Message.text == text, Message.deleted_at.is_(None))
+        .values(**changes, updated_at=utcnow())
+    ).rowcount
+    db.session.commit()
+    if changed:
+        db.session.refresh(message)
+        notify.message_updated(serialize_message(message))
+
+
+def popular(days, limit):
+    """Tracks shared in public rooms over the last `days`, most shared first."""
+    since = utcnow() - timedelta(days=days)
+    shared = (
+        sa.select(Message.track_url, sa.func.count().label("shares"), sa.func.max(Message.created_at).label("last"))
+        .join(Room, Room.id == Message.room_id)
+        .where(Message.type == MessageType.TRACK_CARD, Message.deleted_at.is_(None), Message.track_url.is_not(None),
+               Message.created_at >= since, Room.type == RoomType.PUBLIC)
+        .group_by(Message.track_url)
+        .order_by(sa.desc("shares"), sa.desc("last"), Message.track_url)
+        .limit(limit)
+    ).subquery()
+    rows = db.session.execute(
+        sa.select(shared.c.track_url, shared.c.shares, shared.c.last, Message.track_ref)
+        .join(Message, sa.and_(Message.track_url == shared.c.track_url, Message.created_at == shared.c.last))
+        .order_by(shared.c.shares.desc(), shared.c.last.desc(), shared.c.track_url)
+    ).all()
+    seen, result = set(), []
+    for url, shares, last, track_ref in rows:
+        if url in seen:
+            continue
+        seen.add(url)
+        result.append({**(track_ref or {}), "url": url, "shareCount": shares, "lastSharedAt": last})
+    return result

@@ -1,0 +1,175 @@
+"""The plumbing under the `/chat` handlers: the connection registry, the per-socket event
+limit, and `socket_event`, which validates a payload, loads the user, acks and turns errors
+into envelopes.
+
+Every client event answers through its ack `{ok: true, …}` / `{ok: false, error: <envelope>}`,
+or, when the client asked for no ack, failures arrive as an `error` event. A bad event never
+closes the connection.
+"""
+
+import json
+import logging
+import threading
+import time
+from collections import deque
+from contextvars import ContextVar
+from dataclasses import dataclass, field
+from functools import wraps
+
+import marshmallow as ma
+from flask import current_app, request
+from flask_socketio import emit
+
+from seda.common import metrics
+from seda.common.errors import (
+    DomainError,
+    Forbidden,
+    RateLimited,
+    Unauthorized,
+    ValidationFailed,
+    database_failure,
+    envelope,
+    flatten_validation_messages,
+)
+from seda.common.request_id import accept_or_generate, bind_request_id, reset_request_id
+from seda.extensions import db
+from seda.users.models import User
+
+log = logging.getLogger(__name__)
+MAX_EVENT_BYTES = 64 * 1024
+_ack_requested: ContextVar[bool] = ContextVar("ack_requested", default=True)
+
+
+@dataclass
+class Connection:
+    user_id: object
+    rooms: set = field(default_factory=set)
+    recent_events: deque = field(default_factory=deque)
+    typing: dict = field(default_factory=dict)  # room id -> generation of the latest start
+
+    def allow_event(self, now, per_second):
+        while self.recent_events and now - self.recent_events[0] >= 1.0:
+            self.recent_events.popleft()
+        if len(self.recent_events) >= per_second:
+            return False
+        self.recent_events.append(now)
+        return True
+
+
+_connections: dict[str, Connection] = {}
+_connections_lock = threading.Lock()
+
+
+def register_connection(sid, user_id):
+    with _connections_lock:
+        _connections[sid] = Connection(user_id)
+
+
+def unregister_connection(sid):
+    """Forget the socket; returns its Connection, or None when it was not registered."""
+    with _connections_lock:
+        return _connections.pop(sid, None)
+
+
+def track_ack_requests(server):
+    """Record, per event, whether the client passed an ack callback (python-socketio hides it)."""
+    original = server._handle_event_internal
+
+    def handle_event_internal(srv, sid, eio_sid, data, namespace, id):
+        token = _ack_requested.set(id is not None)
+        try:
+            return original(srv, sid, eio_sid, data, namespace, id)
+        finally:
+            _ack_requested.reset(token)
+
+    server._handle_event_internal = handle_event_internal
+
+
+def _failure(event, status, messages_):
+    metrics.SOCKET_EVENTS.labels(event, str(status)).inc()
+    error = envelope(status, messages_, path=event, method="SOCKET")
+    if _ack_requested.get():
+        return {"ok": False, "error": error}
+    emit("error", error)
+    return None
+
+
+def socket_event(schema=None):
+    """Wrap a handler: rate and size limits, payload validation, the user, acks and errors."""
+
+    def decorator(handler):
+        event = handler.__name__.removeprefix("on_")
+
+        @wraps(handler)
+        def wrapper(self, payload=None, *_extra):
+            token = bind_request_id(accept_or_generate(None))
+            try:
+                connection = _connections.get(request.sid)
+                if connection is None:
+                    return _failure(event, 401, ["Not connected"])
+                per_second = current_app.config["RATE_LIMIT_SOCKET_EVENTS_PER_SECOND"]
+                if not connection.allow_event(time.monotonic(), per_second):
+                    raise RateLimited(f"More than {per_second} events per second", retry_after=1)
+                if len(json.dumps(payload, default=str)) > MAX_EVENT_BYTES:
+                    return _failure(event, 413, ["Event payload is larger than 64 KiB"])
+                data = _load(schema, payload)
+                user = _active_user(connection)
+                result = handler(self, user, connection, data)
+                metrics.SOCKET_EVENTS.labels(event, "ok").inc()
+                return {"ok": True, **(result or {})}
+            except DomainError as error:
+                db.session.rollback()
+                return _failure(event, error.status, error.messages)
+            except Exception as error:
+                _discard_session()
+                failure = database_failure(error)
+                if failure is not None:
+                    log.error("socket event %s: %s", event, failure.messages[0])
+                    return _failure(event, failure.status, failure.messages)
+                log.exception("socket event %s failed", event)
+                return _failure(event, 500, ["Internal server error"])
+            finally:
+                reset_request_id(token)
+
+        return wrapper
+
+    return decorator
+
+
+def _discard_session():
+    try:
+        db.session.rollback()
+    except Exception:  # the connection may be gone; removing the session is all that is left
+        log.debug("rollback after a lost connection failed", exc_info=True)
+    db.session.remove()
+
+
+def _load(schema, payload):
+    if schema is None:
+        if payload is not None and not isinstance(payload, str):
+            raise ValidationFailed("roomId: Not a valid UUID.")
+        return payload
+    if not isinstance(payload, dict):
+        raise ValidationFailed("payload: Must be an object.")
+    try:
+        return schema.load(payload)
+    except ma.ValidationError as error:
+        raise ValidationFailed(*flatten_validation_messages(error.messages)) from None
+
+
+def _active_user(connection):
+    user = db.session.get(User, connection.user_id)
+    if user is None:  # deleted while connected
+        raise Unauthorized("Account not found")
+    if user.banned:
+        raise Forbidden("Account suspended")
+    return user
+
+
+def room_id_of(payload):
+    """`join_room` and friends take the room id itself; an object `{roomId}` is accepted too."""
+    if isinstance(payload, dict):
+        payload = payload.get("roomId")
+    if not isinstance(payload, str) or not payload:
+        raise ValidationFailed("roomId: Missing data for required field.")
+    return payload

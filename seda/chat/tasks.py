@@ -1,0 +1,12 @@
+"""Celery tasks of chat."""
+
+import uuid
+
+from celery import shared_task
+
+from seda.chat import cards
+
+
+@shared_task(name=cards.UNFURL_TASK)
+def unfurl_message(message_id):
+    cards.attach_card(uuid.UUID(message_id))

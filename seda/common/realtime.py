@@ -1,0 +1,48 @@
+"""The one way a change reaches sockets: services call it after commit, from REST handlers,
+socket handlers and Celery tasks alike. With a Redis message queue every emit reaches the
+sockets of every process; payloads are built once per change, not per recipient.
+
+Each user's sockets share a private channel (`user:<id>`) and a room's subscribers the room's
+channel (`room:<id>`); features name their own events and never touch Socket.IO themselves.
+"""
+
+from seda.common.presence import presence_store
+from seda.extensions import socketio
+
+NAMESPACE = "/chat"
+
+
+def room_channel(room_id):
+    return f"room:{room_id}"
+
+
+def user_channel(user_id):
+    return f"user:{user_id}"
+
+
+def to_room(room_id, event, *args, skip_sid=None):
+    socketio.emit(event, _payload(args), to=room_channel(room_id), namespace=NAMESPACE, skip_sid=skip_sid)
+
+
+def to_user(user_id, event, *args):
+    socketio.emit(event, _payload(args), to=user_channel(user_id), namespace=NAMESPACE)
+
+
+def _payload(args):
+    """One argument goes as itself; several as the event's argument list."""
+    return args if len(args) != 1 else args[0]
+
+
+def remove_user_from_room(room_id, user_id):
+    """Unsubscribe every socket of `user_id` from the room, on whichever process holds it.
+
+    Every socket the user has connected, not only those recorded as joined: a socket must not
+    stay subscribed because the room bookkeeping missed it."""
+    for sid in presence_store().user_sids(user_id):
+        socketio.server.leave_room(sid, room_channel(room_id), namespace=NAMESPACE)
+
+
+def disconnect_user(user_id):
+    """Close every socket of `user_id` on every process (account banned)."""
+    for sid in presence_store().user_sids(user_id):
+        socketio.server.disconnect(sid, namespace=NAMESPACE)
