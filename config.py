@@ -91,9 +91,7 @@ class Config:
         self.METRICS_TOKEN = env.get("METRICS_TOKEN") or None
         self.API_DOCS_ENABLED = _bool(env.get("API_DOCS_ENABLED"), self.API_DOCS_DEFAULT)
 
-        self.CRAWLER_USER_AGENT = env.get(
-            "CRAWLER_USER_AGENT", "Mozilla/5.0 (compatible; SedaBot/1.0)"
-        )
+        self.CRAWLER_USER_AGENT = env.get("CRAWLER_USER_AGENT", "Mozilla/5.0 (compatible; SedaBot/1.0)")
         self.CRAWLER_TIMEOUT_MS = _int(env, "CRAWLER_TIMEOUT_MS", 30000)
         self.CRAWLER_MAX_RETRIES = _int(env, "CRAWLER_MAX_RETRIES", 3)
         self.CRAWLER_ALLOWED_PRIVATE_NETWORKS = _list(env.get("CRAWLER_ALLOWED_PRIVATE_NETWORKS"))
@@ -138,9 +136,7 @@ class Config:
         self.CACHE_REDIS_URL = self.REDIS_URL
         self.CACHE_KEY_PREFIX = f"{self.REDIS_NAMESPACE}-cache:"
         self.CACHE_DEFAULT_TIMEOUT = 300
-        self.CACHE_OPTIONS = (
-            {"socket_timeout": 0.5, "socket_connect_timeout": 0.5} if self.REDIS_URL else {}
-        )
+        self.CACHE_OPTIONS = {"socket_timeout": 0.5, "socket_connect_timeout": 0.5} if self.REDIS_URL else {}
 
         self.SOCKETIO_MESSAGE_QUEUE = self.REDIS_URL
         self.SOCKETIO_CHANNEL = f"{self.REDIS_NAMESPACE}-socketio"
@@ -181,7 +177,7 @@ class Config:
         # Hosting platforms hand out postgres:// URLs; SQLAlchemy needs the psycopg 3 dialect.
         for prefix in ("postgres://", "postgresql://"):
             if url.startswith(prefix):
-                return "postgresql+psycopg://" + url[len(prefix):]
+                return "postgresql+psycopg://" + url[len(prefix) :]
         return url
 
     @staticmethod

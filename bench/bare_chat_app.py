@@ -21,8 +21,14 @@ _seq = itertools.count(1)
 # its room row lock: broadcasts then come one at a time instead of back to back (a diagnostic).
 STORE_SECONDS = float(os.environ.get("BARE_STORE_MS", "0")) / 1000
 _store_lock = Semaphore()
-USER = {"id": str(uuid.uuid4()), "displayName": "Bench user", "avatarUrl": None, "role": "USER",
-        "artistName": None, "verified": False}
+USER = {
+    "id": str(uuid.uuid4()),
+    "displayName": "Bench user",
+    "avatarUrl": None,
+    "role": "USER",
+    "artistName": None,
+    "verified": False,
+}
 
 
 @sio.on("join_room", namespace="/chat")
@@ -42,9 +48,22 @@ def send_message(sid, data):
 
 def _broadcast(data):
     now = datetime.now(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
-    message = {"id": str(uuid.uuid4()), "roomId": data["roomId"], "userId": USER["id"], "type": "TEXT",
-               "text": data["text"], "trackRef": None, "parentId": None, "clientMessageId": None,
-               "seq": next(_seq), "replyCount": 0, "createdAt": now, "updatedAt": now, "editedAt": None,
-               "user": USER, "reactions": []}
+    message = {
+        "id": str(uuid.uuid4()),
+        "roomId": data["roomId"],
+        "userId": USER["id"],
+        "type": "TEXT",
+        "text": data["text"],
+        "trackRef": None,
+        "parentId": None,
+        "clientMessageId": None,
+        "seq": next(_seq),
+        "replyCount": 0,
+        "createdAt": now,
+        "updatedAt": now,
+        "editedAt": None,
+        "user": USER,
+        "reactions": [],
+    }
     sio.emit("message_created", message, to=f"room:{data['roomId']}", namespace="/chat")
     return {"ok": True, "message": message}

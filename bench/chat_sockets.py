@@ -32,7 +32,14 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 from seeding import access_token, fresh_database, seed_room, seed_users, server_env  # noqa: E402
 from procs import (  # noqa: E402
-    children, cpu_seconds, ensure_node_client, free_port, port_open, rss_kib, stop_process, wait_until,
+    children,
+    cpu_seconds,
+    ensure_node_client,
+    free_port,
+    port_open,
+    rss_kib,
+    stop_process,
+    wait_until,
 )
 
 from tests.helpers.servers import gunicorn_server  # noqa: E402
@@ -45,9 +52,25 @@ ROWS = []  # (benchmark, seda, baseline, ratio, target)
 def bare_server(store_ms=0):
     port = free_port()
     proc = subprocess.Popen(
-        [str(Path(sys.executable).with_name("gunicorn")), "-k", "gevent", "-w", "1", "--worker-connections", "8000",
-         "-b", f"127.0.0.1:{port}", "--no-control-socket", "--log-level", "warning", "bare_chat_app:app"],
-        cwd=HERE, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
+        [
+            str(Path(sys.executable).with_name("gunicorn")),
+            "-k",
+            "gevent",
+            "-w",
+            "1",
+            "--worker-connections",
+            "8000",
+            "-b",
+            f"127.0.0.1:{port}",
+            "--no-control-socket",
+            "--log-level",
+            "warning",
+            "bare_chat_app:app",
+        ],
+        cwd=HERE,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
         env={**os.environ, "BARE_STORE_MS": str(store_ms)},
     )
     try:
@@ -77,8 +100,14 @@ class Generator:
         self.plan_file = tempfile.NamedTemporaryFile("w", suffix=".json", delete=False)  # noqa: SIM115
         json.dump(plan, self.plan_file)
         self.plan_file.close()
-        self.proc = subprocess.Popen(["node", "chat_load.js", self.plan_file.name], cwd=HERE, text=True,
-                                     stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        self.proc = subprocess.Popen(
+            ["node", "chat_load.js", self.plan_file.name],
+            cwd=HERE,
+            text=True,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+        )
         self.deadline = time.monotonic() + timeout
 
     def next_event(self):
@@ -133,8 +162,22 @@ def _profile(master_pid, label):
     worker = children(master_pid)[0]
     out = Path(PROFILE_DIR) / f"{label}.txt"
     print(f"  profiling worker {worker} into {out}")
-    return subprocess.Popen([str(Path(sys.executable).with_name("py-spy")), "record", "-p", str(worker), "-r", "200",
-                             "-f", "raw", "-o", str(out)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    return subprocess.Popen(
+        [
+            str(Path(sys.executable).with_name("py-spy")),
+            "record",
+            "-p",
+            str(worker),
+            "-r",
+            "200",
+            "-f",
+            "raw",
+            "-o",
+            str(out),
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
 
 
 def idle_memory(plan, pids):
@@ -151,10 +194,12 @@ def idle_memory(plan, pids):
 
 def describe(result):
     flag = " [generator >90% CPU]" if result["generatorCpuPercent"] > 90 else ""
-    return (f"{result['deliveriesPerSecond']:,.0f} deliveries/s, {result['messagesPerSecond']:,.0f} msg/s, "
-            f"{result['bytesPerDelivery']:.0f} B/frame, p50 {result['p50ms']:.1f} ms, p99 {result['p99ms']:.1f} ms, lost {result['lost']}, "
-            f"server CPU {result['serverCpuPercent']:.0f}% ({result['serverCpuUsPerDelivery']:.1f} µs/delivery), "
-            f"generator CPU {result['generatorCpuPercent']:.0f}%{flag}")
+    return (
+        f"{result['deliveriesPerSecond']:,.0f} deliveries/s, {result['messagesPerSecond']:,.0f} msg/s, "
+        f"{result['bytesPerDelivery']:.0f} B/frame, p50 {result['p50ms']:.1f} ms, p99 {result['p99ms']:.1f} ms, lost {result['lost']}, "
+        f"server CPU {result['serverCpuPercent']:.0f}% ({result['serverCpuUsPerDelivery']:.1f} µs/delivery), "
+        f"generator CPU {result['generatorCpuPercent']:.0f}%{flag}"
+    )
 
 
 def row(name, seda, baseline, ratio, target):
@@ -171,20 +216,24 @@ class World:
             self.users = seed_users(conn, 5000)
             self.big_room = str(seed_room(conn, self.users[:1000], "Fan-out"))
             self.small_room = str(seed_room(conn, self.users[1000:1100], "Hundred"))
-            self.spread_rooms = [str(seed_room(conn, self.users[k:k + 100], f"Idle {k // 100}"))
-                                 for k in range(0, 5000, 100)]
+            self.spread_rooms = [
+                str(seed_room(conn, self.users[k : k + 100], f"Idle {k // 100}")) for k in range(0, 5000, 100)
+            ]
         engine.dispose()
         self.url = url
         self.tokens = [access_token(u) for u in self.users]
 
     def plan(self, members, room, **kwargs):
         first = self.users.index(members[0])
-        return {"urls": [], "tokens": self.tokens[first:first + len(members)], "rooms": [room] * len(members),
-                **kwargs}
+        return {
+            "urls": [],
+            "tokens": self.tokens[first : first + len(members)],
+            "rooms": [room] * len(members),
+            **kwargs,
+        }
 
     def spread_plan(self, count):
-        return {"urls": [], "tokens": self.tokens[:count],
-                "rooms": [self.spread_rooms[k // 100] for k in range(count)]}
+        return {"urls": [], "tokens": self.tokens[:count], "rooms": [self.spread_rooms[k // 100] for k in range(count)]}
 
 
 def with_urls(plan, urls):
@@ -193,8 +242,9 @@ def with_urls(plan, urls):
 
 def fanout_plan(world, args):
     """1,000 members of one room; socket 0 sends, keeping 8 messages in flight."""
-    return world.plan(world.users[:1000], world.big_room, mode="burst", senders=[0],
-                      messages=args.fanout_messages, window=8)
+    return world.plan(
+        world.users[:1000], world.big_room, mode="burst", senders=[0], messages=args.fanout_messages, window=8
+    )
 
 
 def fanout(world, args):
@@ -205,25 +255,33 @@ def fanout(world, args):
     with seda_servers(world.url) as (urls, pids):
         seda = drive(with_urls(plan, urls), pids, "fanout")
     print("  seda ", describe(seda))
-    row("Fan-out: 1,000 sockets in one room, one sender",
+    row(
+        "Fan-out: 1,000 sockets in one room, one sender",
         f"{seda['deliveriesPerSecond']:,.0f} deliveries/s, {seda['serverCpuUsPerDelivery']:.1f} µs CPU/delivery",
         f"{base['deliveriesPerSecond']:,.0f} deliveries/s, {base['serverCpuUsPerDelivery']:.1f} µs CPU/delivery",
-        f"x{seda['deliveriesPerSecond'] / base['deliveriesPerSecond']:.2f}", "≥ x0.9")
+        f"x{seda['deliveriesPerSecond'] / base['deliveriesPerSecond']:.2f}",
+        "≥ x0.9",
+    )
     # Diagnostic: the same bare server holding a lock 3 ms before each broadcast, as seda's
     # store does under the room row lock; broadcasts then arrive one by one, as seda's do.
     with bare_server(store_ms=3) as (urls, pids):
         spaced = drive(with_urls(plan, urls), pids)
     print("  bare, one broadcast at a time (3 ms lock) ", describe(spaced))
-    row("Fan-out, diagnostic: bare with broadcasts one at a time (3 ms lock before each)",
+    row(
+        "Fan-out, diagnostic: bare with broadcasts one at a time (3 ms lock before each)",
         f"{seda['deliveriesPerSecond']:,.0f} deliveries/s",
         f"{spaced['deliveriesPerSecond']:,.0f} deliveries/s, {spaced['serverCpuUsPerDelivery']:.1f} µs CPU/delivery",
-        f"x{seda['deliveriesPerSecond'] / spaced['deliveriesPerSecond']:.2f}", "(explains the gap)")
+        f"x{seda['deliveriesPerSecond'] / spaced['deliveriesPerSecond']:.2f}",
+        "(explains the gap)",
+    )
     return seda
 
 
 def latency(world, args):
-    cases = [("100 members at 100 msg/s", world.users[1000:1100], world.small_room, 100),
-             ("1,000 members at 20 msg/s", world.users[:1000], world.big_room, 20)]
+    cases = [
+        ("100 members at 100 msg/s", world.users[1000:1100], world.small_room, 100),
+        ("1,000 members at 20 msg/s", world.users[:1000], world.big_room, 20),
+    ]
     for label, members, room, rate in cases:
         plan = world.plan(members, room, mode="rate", senders=list(range(10)), rate=rate, seconds=args.seconds)
         with bare_server() as (urls, pids):
@@ -232,14 +290,24 @@ def latency(world, args):
         with seda_servers(world.url) as (urls, pids):
             seda = drive(with_urls(plan, urls), pids)
         print("  seda ", describe(seda))
-        row(f"Latency, {label}", f"p50 {seda['p50ms']:.1f} ms, p99 {seda['p99ms']:.1f} ms",
-            f"p50 {base['p50ms']:.1f} ms, p99 {base['p99ms']:.1f} ms", f"p99 x{seda['p99ms'] / base['p99ms']:.2f}",
-            "p99 ≤ x1.2")
+        row(
+            f"Latency, {label}",
+            f"p50 {seda['p50ms']:.1f} ms, p99 {seda['p99ms']:.1f} ms",
+            f"p50 {base['p50ms']:.1f} ms, p99 {base['p99ms']:.1f} ms",
+            f"p99 x{seda['p99ms'] / base['p99ms']:.2f}",
+            "p99 ≤ x1.2",
+        )
 
 
 def store(world, args):
-    plan = world.plan(world.users[1000:1100], world.small_room, mode="burst", senders=list(range(10)),
-                      messages=args.store_messages, window=4)
+    plan = world.plan(
+        world.users[1000:1100],
+        world.small_room,
+        mode="burst",
+        senders=list(range(10)),
+        messages=args.store_messages,
+        window=4,
+    )
     engine = sa.create_engine(world.url)
     count = sa.text("SELECT count(*) FROM messages WHERE room_id = :room AND text LIKE 'b|%'")
     with engine.connect() as conn:
@@ -253,11 +321,14 @@ def store(world, args):
     with bare_server() as (urls, pids):
         base = drive(with_urls(plan, urls), pids)
     print("  bare ", describe(base))
-    row("Store-then-broadcast: send_message into a 100-member room, PostgreSQL, one process",
+    row(
+        "Store-then-broadcast: send_message into a 100-member room, PostgreSQL, one process",
         f"{seda['messagesPerSecond']:,.0f} msg/s stored and delivered ({stored} rows, "
         f"{seda['deliveries']:,} deliveries, lost {seda['lost']})",
         f"bare broadcast, nothing stored: {base['messagesPerSecond']:,.0f} msg/s",
-        f"x{seda['messagesPerSecond'] / base['messagesPerSecond']:.2f}", "≥ 500 msg/s")
+        f"x{seda['messagesPerSecond'] / base['messagesPerSecond']:.2f}",
+        "≥ 500 msg/s",
+    )
 
 
 def idle(world, args):
@@ -268,8 +339,13 @@ def idle(world, args):
         with seda_servers(world.url) as (urls, pids):
             seda, s0, s1 = idle_memory(with_urls(plan, urls), pids)
         print(f"  bare RSS {b0:,} → {b1:,} KiB; seda RSS {s0:,} → {s1:,} KiB")
-        row(f"Idle sockets: {count:,} connected and joined (rooms of 100)", f"{seda:.1f} KiB/connection",
-            f"{base:.1f} KiB/connection", f"x{seda / base:.2f}", "≤ x1.2")
+        row(
+            f"Idle sockets: {count:,} connected and joined (rooms of 100)",
+            f"{seda:.1f} KiB/connection",
+            f"{base:.1f} KiB/connection",
+            f"x{seda / base:.2f}",
+            "≤ x1.2",
+        )
 
 
 def scaleout(world, args, single=None):
@@ -280,10 +356,13 @@ def scaleout(world, args, single=None):
     with seda_servers(world.url, count=2) as (urls, pids):
         double = drive(with_urls(plan, urls), pids)
     print("  seda x2", describe(double))
-    row("Scale-out: the fan-out on 2 processes through Redis (sockets alternate)",
+    row(
+        "Scale-out: the fan-out on 2 processes through Redis (sockets alternate)",
         f"{double['deliveriesPerSecond']:,.0f} deliveries/s, lost {double['lost']} of {double['expected']:,}",
         f"1 process: {single['deliveriesPerSecond']:,.0f} deliveries/s, lost {single['lost']}",
-        f"x{double['deliveriesPerSecond'] / single['deliveriesPerSecond']:.2f}", "0 lost")
+        f"x{double['deliveriesPerSecond'] / single['deliveriesPerSecond']:.2f}",
+        "0 lost",
+    )
 
 
 def main():

@@ -25,7 +25,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from seda.crawler.fetcher import SafeFetcher  # noqa: E402
 from seda.verification.detection import find_in_html  # noqa: E402
 
-ORIGIN = '''
+ORIGIN = """
 import sys, time
 from gevent import monkey; monkey.patch_all()
 from gevent.pywsgi import WSGIServer
@@ -35,7 +35,7 @@ def page(environ, start_response):
     start_response("200 OK", [("Content-Type", "text/html")])
     return [b"<html><body><h1>Band</h1><p>verify SEDA-ABCDEFGH</p></body></html>"]
 WSGIServer(("127.0.0.2", int(sys.argv[1])), page, log=None).serve_forever()
-'''
+"""
 
 
 def check(fetcher, url):
@@ -76,11 +76,15 @@ def main():
         same_host_results = pool.map(lambda u: check(fetcher, u), same_host)
         one_host = time.perf_counter() - started
         assert all(sequential) and all(results) and all(same_host_results)
-        print(f"one at a time (baseline): {baseline:6.1f} s for {args.checks} checks "
-              f"(measured {len(sequential)}, {per_check * 1000:.0f} ms each)")
+        print(
+            f"one at a time (baseline): {baseline:6.1f} s for {args.checks} checks "
+            f"(measured {len(sequential)}, {per_check * 1000:.0f} ms each)"
+        )
         print(f"gevent pool of {args.pool}:        {pooled:6.1f} s for {args.checks} checks")
         print(f"speed-up: x{baseline / pooled:.1f}")
-        print(f"all {args.checks} on one host (per-host bound of 4 applies): {one_host:.1f} s, x{baseline / one_host:.1f}")
+        print(
+            f"all {args.checks} on one host (per-host bound of 4 applies): {one_host:.1f} s, x{baseline / one_host:.1f}"
+        )
     finally:
         origin.terminate()
 

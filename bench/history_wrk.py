@@ -58,7 +58,7 @@ WHERE m.seq % 3 = 0;
 ANALYZE;
 """
 
-BASELINE_APP = '''
+BASELINE_APP = """
 from pathlib import Path
 from flask import Flask, Response
 
@@ -69,23 +69,23 @@ app = Flask("baseline")
 @app.get("/api/v1/chat/rooms/<room_id>/messages")
 def page(room_id):
     return Response(body, content_type="application/json")
-'''
+"""
 
-ME_SCRIPT = '''
+ME_SCRIPT = """
 local headers = {{["Authorization"] = "Bearer {token}"}}
 request = function()
   return wrk.format("GET", "/api/v1/users/me", headers)
 end
-'''
+"""
 
-WRK_SCRIPT = '''
+WRK_SCRIPT = """
 local rooms = {{{rooms}}}
 local headers = {{["Authorization"] = "Bearer {token}"}}
 request = function()
   local room = rooms[math.random(#rooms)]
   return wrk.format("GET", "/api/v1/chat/rooms/" .. room .. "/messages?limit=50", headers)
 end
-'''
+"""
 
 
 def seed(url, messages, rooms):
@@ -104,8 +104,11 @@ def run_wrk(base, script, seconds, pids):
     cpu0 = sum(cpu_seconds(pid) for pid in pids)
     children0 = _children_cpu()
     started = time.monotonic()
-    wrk = subprocess.Popen(["wrk", "-t", "2", "-c", "50", "-d", f"{seconds}s", "--latency", "-s", script, base],
-                           stdout=subprocess.PIPE, text=True)
+    wrk = subprocess.Popen(
+        ["wrk", "-t", "2", "-c", "50", "-d", f"{seconds}s", "--latency", "-s", script, base],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
     out, _ = wrk.communicate(timeout=seconds + 60)
     wall = time.monotonic() - started
     server_cpu = (sum(cpu_seconds(pid) for pid in pids) - cpu0) / wall * 100
@@ -114,8 +117,15 @@ def run_wrk(base, script, seconds, pids):
     p50 = _latency(out, "50%")
     p99 = _latency(out, "99%")
     errors = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
-    return {"rps": rps, "p50": p50, "p99": p99, "serverCpu": server_cpu, "generatorCpu": generator_cpu,
-            "non2xx": int(errors.group(1)) if errors else 0, "raw": out}
+    return {
+        "rps": rps,
+        "p50": p50,
+        "p99": p99,
+        "serverCpu": server_cpu,
+        "generatorCpu": generator_cpu,
+        "non2xx": int(errors.group(1)) if errors else 0,
+        "raw": out,
+    }
 
 
 def _children_cpu():
@@ -133,8 +143,16 @@ def sql_per_page(url, token, room):
     from seda import create_app
     from tests.helpers.queries import count_queries
 
-    app = create_app(TestingConfig({"DATABASE_URL": url, "JWT_SECRET": __import__("seeding").JWT_SECRET,
-                                    "LOG_LEVEL": "ERROR", "RATE_LIMIT_DEFAULT": "1000000/minute"}))
+    app = create_app(
+        TestingConfig(
+            {
+                "DATABASE_URL": url,
+                "JWT_SECRET": __import__("seeding").JWT_SECRET,
+                "LOG_LEVEL": "ERROR",
+                "RATE_LIMIT_DEFAULT": "1000000/minute",
+            }
+        )
+    )
     client = app.test_client()
     headers = {"Authorization": f"Bearer {token}"}
     path = f"/api/v1/chat/rooms/{room}/messages?limit=50"
@@ -173,9 +191,23 @@ def main():
         (tmp / "baseline_app.py").write_text(BASELINE_APP.format(body_path=str(tmp / "page.json")))
         port = free_port()
         baseline = subprocess.Popen(
-            [str(Path(sys.executable).with_name("gunicorn")), "-k", "gevent", "-w", "2", "-b", f"127.0.0.1:{port}",
-             "--no-control-socket", "--log-level", "warning", "baseline_app:app"],
-            cwd=tmp, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            [
+                str(Path(sys.executable).with_name("gunicorn")),
+                "-k",
+                "gevent",
+                "-w",
+                "2",
+                "-b",
+                f"127.0.0.1:{port}",
+                "--no-control-socket",
+                "--log-level",
+                "warning",
+                "baseline_app:app",
+            ],
+            cwd=tmp,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
         try:
             wait_until(lambda: port_open(port), 20)
             run_wrk(f"http://127.0.0.1:{port}", str(script), 3, [baseline.pid])
@@ -184,12 +216,16 @@ def main():
             stop_process(baseline)
 
     for name, r in (("seda", seda), ("baseline", bare), ("seda /me", floor)):
-        print(f"{name:<9} {r['rps']:>8,.0f} req/s  p50 {r['p50']:.2f} ms  p99 {r['p99']:.2f} ms  "
-              f"non-2xx {r['non2xx']}  server CPU {r['serverCpu']:.0f}% (of 200%)  wrk CPU {r['generatorCpu']:.0f}%"
-              + ("  [generator above 90% CPU]" if r["generatorCpu"] > 90 else ""))
+        print(
+            f"{name:<9} {r['rps']:>8,.0f} req/s  p50 {r['p50']:.2f} ms  p99 {r['p99']:.2f} ms  "
+            f"non-2xx {r['non2xx']}  server CPU {r['serverCpu']:.0f}% (of 200%)  wrk CPU {r['generatorCpu']:.0f}%"
+            + ("  [generator above 90% CPU]" if r["generatorCpu"] > 90 else "")
+        )
     print(f"SQL statements per page (auth included): {statements}")
-    print(f"seda / baseline: x{seda['rps'] / bare['rps']:.2f} req/s (target ≥ x0.6, ≤ 3 SQL statements); "
-          f"an authenticated GET /users/me alone reaches x{floor['rps'] / bare['rps']:.2f}")
+    print(
+        f"seda / baseline: x{seda['rps'] / bare['rps']:.2f} req/s (target ≥ x0.6, ≤ 3 SQL statements); "
+        f"an authenticated GET /users/me alone reaches x{floor['rps'] / bare['rps']:.2f}"
+    )
 
 
 if __name__ == "__main__":

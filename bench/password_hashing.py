@@ -55,10 +55,14 @@ def main():
     print(f"argon2id m=19456 t=2 p=1: hash {hash_ms:.1f} ms, verify {verify_ms:.1f} ms (median of {ROUNDS})")
     inline_max, inline_med = worst_heartbeat_delay(HASHER.hash)
     pool_max, pool_med = worst_heartbeat_delay(hash_password)
-    print(f"heartbeat delay during {ROUNDS} concurrent hashes: inline on the hub (baseline) "
-          f"max {inline_max:.1f} ms, median {inline_med:.2f} ms")
-    print(f"heartbeat delay during {ROUNDS} concurrent hashes: gevent thread pool (seda)  "
-          f"max {pool_max:.1f} ms, median {pool_med:.2f} ms  (x{pool_max / inline_max:.2f} of baseline)")
+    print(
+        f"heartbeat delay during {ROUNDS} concurrent hashes: inline on the hub (baseline) "
+        f"max {inline_max:.1f} ms, median {inline_med:.2f} ms"
+    )
+    print(
+        f"heartbeat delay during {ROUNDS} concurrent hashes: gevent thread pool (seda)  "
+        f"max {pool_max:.1f} ms, median {pool_med:.2f} ms  (x{pool_max / inline_max:.2f} of baseline)"
+    )
 
 
 if __name__ == "__main__":

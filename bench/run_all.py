@@ -44,8 +44,13 @@ def main():
             print(header, end="", flush=True)
             out.write(header)
             started = time.monotonic()
-            proc = subprocess.Popen([sys.executable, str(HERE / argv[0]), *argv[1:]], cwd=HERE.parent,
-                                    stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+            proc = subprocess.Popen(
+                [sys.executable, str(HERE / argv[0]), *argv[1:]],
+                cwd=HERE.parent,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.STDOUT,
+                text=True,
+            )
             for line in proc.stdout:
                 if line.startswith(("INFO  [alembic", "WARNING: Location")):
                     continue  # migration and pip index chatter

@@ -52,16 +52,24 @@ def seed_users(conn, count, artists=0):
     now = datetime.now(timezone.utc)
     users = [uuid.uuid4() for _ in range(count)]
     for start in range(0, count, 5000):
-        conn.execute(sa.text(
-            "INSERT INTO users (id, email, role, display_name, banned, created_at, updated_at) "
-            "VALUES (:id, :email, 'USER', :name, false, :now, :now)"),
-            [{"id": u, "email": f"{u.hex[:12]}@bench.example", "name": f"User {n}", "now": now}
-             for n, u in enumerate(users[start:start + 5000], start)])
+        conn.execute(
+            sa.text(
+                "INSERT INTO users (id, email, role, display_name, banned, created_at, updated_at) "
+                "VALUES (:id, :email, 'USER', :name, false, :now, :now)"
+            ),
+            [
+                {"id": u, "email": f"{u.hex[:12]}@bench.example", "name": f"User {n}", "now": now}
+                for n, u in enumerate(users[start : start + 5000], start)
+            ],
+        )
     if artists:
-        conn.execute(sa.text(
-            "INSERT INTO artist_profiles (id, user_id, artist_name, verified, created_at, updated_at) "
-            "VALUES (:id, :user, :name, true, :now, :now)"),
-            [{"id": uuid.uuid4(), "user": u, "name": f"Artist {n}", "now": now} for n, u in enumerate(users[:artists])])
+        conn.execute(
+            sa.text(
+                "INSERT INTO artist_profiles (id, user_id, artist_name, verified, created_at, updated_at) "
+                "VALUES (:id, :user, :name, true, :now, :now)"
+            ),
+            [{"id": uuid.uuid4(), "user": u, "name": f"Artist {n}", "now": now} for n, u in enumerate(users[:artists])],
+        )
     return users
 
 
@@ -69,15 +77,23 @@ def seed_room(conn, members, name="Bench", last_seq=0):
     """A public room whose members are `members` (the first one owns it)."""
     now = datetime.now(timezone.utc)
     room = uuid.uuid4()
-    conn.execute(sa.text(
-        "INSERT INTO rooms (id, name, type, slow_mode_seconds, last_seq, member_count, created_at, updated_at) "
-        "VALUES (:id, :name, 'PUBLIC', 0, :seq, :count, :now, :now)"),
-        {"id": room, "name": name, "seq": last_seq, "count": len(members), "now": now})
-    conn.execute(sa.text(
-        "INSERT INTO room_memberships (id, room_id, user_id, role, last_read_seq, joined_at) "
-        "VALUES (:id, :room, :user, :role, 0, :now)"),
-        [{"id": uuid.uuid4(), "room": room, "user": u, "role": "OWNER" if n == 0 else "MEMBER", "now": now}
-         for n, u in enumerate(members)])
+    conn.execute(
+        sa.text(
+            "INSERT INTO rooms (id, name, type, slow_mode_seconds, last_seq, member_count, created_at, updated_at) "
+            "VALUES (:id, :name, 'PUBLIC', 0, :seq, :count, :now, :now)"
+        ),
+        {"id": room, "name": name, "seq": last_seq, "count": len(members), "now": now},
+    )
+    conn.execute(
+        sa.text(
+            "INSERT INTO room_memberships (id, room_id, user_id, role, last_read_seq, joined_at) "
+            "VALUES (:id, :room, :user, :role, 0, :now)"
+        ),
+        [
+            {"id": uuid.uuid4(), "room": room, "user": u, "role": "OWNER" if n == 0 else "MEMBER", "now": now}
+            for n, u in enumerate(members)
+        ],
+    )
     return room
 
 
@@ -90,8 +106,15 @@ def access_token(user_id):
 def server_env(database_url, **extra):
     """Environment for a seda server in its production shape (PostgreSQL + Redis), limits lifted."""
     return {
-        "APP_ENV": "production", "DATABASE_URL": database_url, "REDIS_URL": REDIS_URL,
-        "REDIS_NAMESPACE": f"bench{uuid.uuid4().hex[:8]}", "JWT_SECRET": JWT_SECRET, "LOG_LEVEL": "WARNING",
-        "RATE_LIMIT_DEFAULT": "10000000/minute", "RATE_LIMIT_MESSAGES": "10000000 per 10 seconds",
-        "RATE_LIMIT_SOCKET_EVENTS_PER_SECOND": "100000", "WORKER_CONNECTIONS": "8000", **extra,
+        "APP_ENV": "production",
+        "DATABASE_URL": database_url,
+        "REDIS_URL": REDIS_URL,
+        "REDIS_NAMESPACE": f"bench{uuid.uuid4().hex[:8]}",
+        "JWT_SECRET": JWT_SECRET,
+        "LOG_LEVEL": "WARNING",
+        "RATE_LIMIT_DEFAULT": "10000000/minute",
+        "RATE_LIMIT_MESSAGES": "10000000 per 10 seconds",
+        "RATE_LIMIT_SOCKET_EVENTS_PER_SECOND": "100000",
+        "WORKER_CONNECTIONS": "8000",
+        **extra,
     }

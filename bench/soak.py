@@ -35,8 +35,11 @@ REDIS_URL = os.environ.get("SEDA_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
 
 
 def signup(base):
-    body = requests.post(f"{base}/api/v1/auth/signup", timeout=10, json={
-        "email": f"{uuid.uuid4().hex[:12]}@soak.example", "password": "long enough"}).json()
+    body = requests.post(
+        f"{base}/api/v1/auth/signup",
+        timeout=10,
+        json={"email": f"{uuid.uuid4().hex[:12]}@soak.example", "password": "long enough"},
+    ).json()
     return body["accessToken"]
 
 
@@ -51,9 +54,17 @@ def main():
     with admin.connect() as conn:
         conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
     url = sa.make_url(ADMIN_URL).set(database=name).render_as_string(hide_password=False)
-    env = {"APP_ENV": "testing", "DATABASE_URL": url, "REDIS_URL": REDIS_URL, "REDIS_NAMESPACE": name,
-           "LOG_LEVEL": "ERROR", "RATE_LIMIT_DEFAULT": "1000000/minute", "RATE_LIMIT_ANONYMOUS": "1000000/minute",
-           "RATE_LIMIT_SIGNUP": "1000000/hour", "RATE_LIMIT_MESSAGES": "1000000 per 10 seconds"}
+    env = {
+        "APP_ENV": "testing",
+        "DATABASE_URL": url,
+        "REDIS_URL": REDIS_URL,
+        "REDIS_NAMESPACE": name,
+        "LOG_LEVEL": "ERROR",
+        "RATE_LIMIT_DEFAULT": "1000000/minute",
+        "RATE_LIMIT_ANONYMOUS": "1000000/minute",
+        "RATE_LIMIT_SIGNUP": "1000000/hour",
+        "RATE_LIMIT_MESSAGES": "1000000 per 10 seconds",
+    }
     try:
         from flask_migrate import upgrade
 
@@ -72,8 +83,12 @@ def main():
 def run(args, bases):
     owner = signup(bases[0])
     auth = {"Authorization": f"Bearer {owner}"}
-    rooms = [requests.post(f"{bases[0]}/api/v1/chat/rooms", json={"name": f"Soak {n}"}, headers=auth,
-                           timeout=10).json()["id"] for n in range(4)]
+    rooms = [
+        requests.post(f"{bases[0]}/api/v1/chat/rooms", json={"name": f"Soak {n}"}, headers=auth, timeout=10).json()[
+            "id"
+        ]
+        for n in range(4)
+    ]
     stop = threading.Event()
     lock = threading.Lock()
     statuses, latencies, socket_errors, received = {}, [], [0], [0]
@@ -95,10 +110,16 @@ def run(args, bases):
             started = time.monotonic()
             try:
                 if kind < 0.5:
-                    response = requests.get(f"{base}/api/v1/chat/rooms/{room}/messages?limit=50", headers=headers, timeout=10)
+                    response = requests.get(
+                        f"{base}/api/v1/chat/rooms/{room}/messages?limit=50", headers=headers, timeout=10
+                    )
                 elif kind < 0.8:
-                    response = requests.post(f"{base}/api/v1/chat/rooms/{room}/messages",
-                                             json={"text": f"rest {random.random()}"}, headers=headers, timeout=10)
+                    response = requests.post(
+                        f"{base}/api/v1/chat/rooms/{room}/messages",
+                        json={"text": f"rest {random.random()}"},
+                        headers=headers,
+                        timeout=10,
+                    )
                 else:
                     response = requests.get(f"{base}/api/v1/chat/rooms?scope=discover", headers=headers, timeout=10)
                 record(response.status_code, time.monotonic() - started)
@@ -112,8 +133,7 @@ def run(args, bases):
         client = socketio.Client(reconnection=True)
         client.on("message_created", lambda *_: received.__setitem__(0, received[0] + 1), namespace="/chat")
         try:
-            client.connect(base, namespaces=["/chat"], auth={"token": token}, transports=["websocket"],
-                           wait_timeout=10)
+            client.connect(base, namespaces=["/chat"], auth={"token": token}, transports=["websocket"], wait_timeout=10)
         except socketio.exceptions.ConnectionError:
             socket_errors[0] += 1  # counted as a failure, the soak goes on
             return
@@ -121,8 +141,12 @@ def run(args, bases):
         client.call("join_room", room, namespace="/chat", timeout=10)
         while not stop.is_set():
             try:
-                ack = client.call("send_message", {"roomId": room, "text": "socket", "clientMessageId": uuid.uuid4().hex},
-                                  namespace="/chat", timeout=10)
+                ack = client.call(
+                    "send_message",
+                    {"roomId": room, "text": "socket", "clientMessageId": uuid.uuid4().hex},
+                    namespace="/chat",
+                    timeout=10,
+                )
                 if not ack.get("ok"):
                     socket_errors[0] += 1
             except Exception:
@@ -153,8 +177,10 @@ def run(args, bases):
     print(f"REST p50 {statistics.median(latencies) * 1000:.1f} ms, p99 {p99 * 1000:.1f} ms (target < 2000 ms)")
     print(f"socket sends failed: {socket_errors[0]}, message_created received: {received[0]}")
     for n, (start, end) in enumerate(zip(memory_start, memory_end, strict=True)):
-        print(f"server {n + 1} RSS: {start / 1024:.1f} MiB after warm-up, {end / 1024:.1f} MiB at the end "
-              f"({(end - start) / max(start, 1) * 100:+.1f} %)")
+        print(
+            f"server {n + 1} RSS: {start / 1024:.1f} MiB after warm-up, {end / 1024:.1f} MiB at the end "
+            f"({(end - start) / max(start, 1) * 100:+.1f} %)"
+        )
 
 
 if __name__ == "__main__":

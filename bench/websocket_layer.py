@@ -30,8 +30,16 @@ def ensure_gevent_websocket_venv():
     if not python.exists():
         venv.create(GWS_VENV, with_pip=True)
         subprocess.run(
-            [str(python), "-m", "pip", "install", "-q", "-r", str(ROOT / "requirements.txt"),
-             "gevent-websocket==0.10.1"],
+            [
+                str(python),
+                "-m",
+                "pip",
+                "install",
+                "-q",
+                "-r",
+                str(ROOT / "requirements.txt"),
+                "gevent-websocket==0.10.1",
+            ],
             check=True,
         )
     return GWS_VENV / "bin"
@@ -40,9 +48,24 @@ def ensure_gevent_websocket_venv():
 def run_variant(name, bin_dir, worker_class, clients, seconds):
     port = free_port()
     server = subprocess.Popen(
-        [str(bin_dir / "gunicorn"), "-k", worker_class, "-w", "1", "--worker-connections", "2000",
-         "-b", f"127.0.0.1:{port}", "--no-control-socket", "--log-level", "warning", "ws_echo_app:app"],
-        cwd=HERE, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+        [
+            str(bin_dir / "gunicorn"),
+            "-k",
+            worker_class,
+            "-w",
+            "1",
+            "--worker-connections",
+            "2000",
+            "-b",
+            f"127.0.0.1:{port}",
+            "--no-control-socket",
+            "--log-level",
+            "warning",
+            "ws_echo_app:app",
+        ],
+        cwd=HERE,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
     )
     try:
         wait_until(lambda: port_open(port), 20)
@@ -50,7 +73,10 @@ def run_variant(name, bin_dir, worker_class, clients, seconds):
         started = time.monotonic()
         load = subprocess.run(
             ["node", "ws_echo_load.js", f"http://127.0.0.1:{port}", str(clients), str(seconds)],
-            cwd=HERE, capture_output=True, text=True, timeout=seconds + 60,
+            cwd=HERE,
+            capture_output=True,
+            text=True,
+            timeout=seconds + 60,
         )
         elapsed = time.monotonic() - started
         if load.returncode != 0:
@@ -72,19 +98,27 @@ def main():
     ensure_node_client()
     gws_bin = ensure_gevent_websocket_venv()
     results = [
-        run_variant("simple-websocket (-k gevent)", Path(sys.executable).parent, "gevent",
-                    args.clients, args.seconds),
-        run_variant("gevent-websocket (GeventWebSocketWorker)", gws_bin,
-                    "geventwebsocket.gunicorn.workers.GeventWebSocketWorker", args.clients, args.seconds),
+        run_variant("simple-websocket (-k gevent)", Path(sys.executable).parent, "gevent", args.clients, args.seconds),
+        run_variant(
+            "gevent-websocket (GeventWebSocketWorker)",
+            gws_bin,
+            "geventwebsocket.gunicorn.workers.GeventWebSocketWorker",
+            args.clients,
+            args.seconds,
+        ),
     ]
     for r in results:
         flag = "  [generator above 90% CPU: figures may be capped]" if r["generatorCpuPercent"] > 90 else ""
-        print(f"{r['name']:<42} {r['perSecond']:>9.0f} round trips/s  p50 {r['p50ms']:.2f} ms  "
-              f"p99 {r['p99ms']:.2f} ms  server CPU {r['serverCpuPercent']:.0f}%  "
-              f"generator CPU {r['generatorCpuPercent']:.0f}%{flag}")
+        print(
+            f"{r['name']:<42} {r['perSecond']:>9.0f} round trips/s  p50 {r['p50ms']:.2f} ms  "
+            f"p99 {r['p99ms']:.2f} ms  server CPU {r['serverCpuPercent']:.0f}%  "
+            f"generator CPU {r['generatorCpuPercent']:.0f}%{flag}"
+        )
     a, b = results
-    print(f"gevent-websocket / simple-websocket: throughput x{b['perSecond'] / a['perSecond']:.2f}, "
-          f"p99 x{b['p99ms'] / a['p99ms']:.2f}")
+    print(
+        f"gevent-websocket / simple-websocket: throughput x{b['perSecond'] / a['perSecond']:.2f}, "
+        f"p99 x{b['p99ms'] / a['p99ms']:.2f}"
+    )
 
 
 if __name__ == "__main__":

@@ -82,8 +82,7 @@ class Processes:
 
     def start(self, name, argv, env):
         log = open(self.log_dir / f"{name}.log", "w")  # noqa: SIM115
-        proc = subprocess.Popen(argv, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
-                                start_new_session=True)
+        proc = subprocess.Popen(argv, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
         self.started.append((name, proc, log))
         return proc
 
@@ -116,28 +115,70 @@ def render_nginx(template, listen, web_ports, temp_dir):
 
 @contextmanager
 def topology(log_dir):
-    env_base = {**os.environ, "APP_ENV": "production", "REDIS_URL": REDIS_URL,
-                "REDIS_NAMESPACE": f"topology{uuid.uuid4().hex[:8]}",
-                "JWT_SECRET": os.environ.get("JWT_SECRET") or uuid.uuid4().hex + uuid.uuid4().hex,
-                "TRUSTED_PROXY_COUNT": "1", "LOG_LEVEL": os.environ.get("LOG_LEVEL", "WARNING")}
+    env_base = {
+        **os.environ,
+        "APP_ENV": "production",
+        "REDIS_URL": REDIS_URL,
+        "REDIS_NAMESPACE": f"topology{uuid.uuid4().hex[:8]}",
+        "JWT_SECRET": os.environ.get("JWT_SECRET") or uuid.uuid4().hex + uuid.uuid4().hex,
+        "TRUSTED_PROXY_COUNT": "1",
+        "LOG_LEVEL": os.environ.get("LOG_LEVEL", "WARNING"),
+    }
     nginx = shutil.which("nginx") or "/usr/sbin/nginx"
     if not Path(nginx).exists():
         raise SystemExit("nginx is needed for the proxy (Debian: apt-get install nginx)")
     with ExitStack() as stack:
         url = stack.enter_context(database())
         env = {**env_base, "DATABASE_URL": url}
-        subprocess.run([str(BIN / "flask"), "--app", "wsgi", "db", "upgrade"], cwd=ROOT, env=env, check=True,
-                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        subprocess.run(
+            [str(BIN / "flask"), "--app", "wsgi", "db", "upgrade"],
+            cwd=ROOT,
+            env=env,
+            check=True,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
         procs = Processes(log_dir)
         stack.callback(procs.stop)
         web_ports = [free_port(), free_port()]
         for n, port in enumerate(web_ports, 1):
-            procs.start(f"web{n}", [str(BIN / "gunicorn"), "-c", "gunicorn.conf.py", "wsgi:app"],
-                        {**env, "HOST": "127.0.0.1", "PORT": str(port)})
-        procs.start("worker", [str(BIN / "celery"), "-A", "celery_worker", "worker", "-P", "gevent", "-c", "20",
-                               "-n", f"topology-{uuid.uuid4().hex[:6]}@%h", "-l", "WARNING"], env)
-        procs.start("beat", [str(BIN / "celery"), "-A", "celery_worker", "beat", "-l", "WARNING",
-                             "-s", str(log_dir / "celerybeat-schedule")], env)
+            procs.start(
+                f"web{n}",
+                [str(BIN / "gunicorn"), "-c", "gunicorn.conf.py", "wsgi:app"],
+                {**env, "HOST": "127.0.0.1", "PORT": str(port)},
+            )
+        procs.start(
+            "worker",
+            [
+                str(BIN / "celery"),
+                "-A",
+                "celery_worker",
+                "worker",
+                "-P",
+                "gevent",
+                "-c",
+                "20",
+                "-n",
+                f"topology-{uuid.uuid4().hex[:6]}@%h",
+                "-l",
+                "WARNING",
+            ],
+            env,
+        )
+        procs.start(
+            "beat",
+            [
+                str(BIN / "celery"),
+                "-A",
+                "celery_worker",
+                "beat",
+                "-l",
+                "WARNING",
+                "-s",
+                str(log_dir / "celerybeat-schedule"),
+            ],
+            env,
+        )
         for port in web_ports:
             wait_for(f"http://127.0.0.1:{port}/api/v1/health/live")
         proxy_port = free_port()
@@ -159,8 +200,11 @@ def check(proxy, webs, procs):
         time.sleep(1)
     assert health["status"] == "healthy", health
     print(f"health via proxy: {health['status']} ({', '.join(sorted(health['checks']))})")
-    session = requests.post(f"{proxy}/api/v1/auth/signup", timeout=10, json={
-        "email": f"{uuid.uuid4().hex[:10]}@topology.example", "password": "long enough password"}).json()
+    session = requests.post(
+        f"{proxy}/api/v1/auth/signup",
+        timeout=10,
+        json={"email": f"{uuid.uuid4().hex[:10]}@topology.example", "password": "long enough password"},
+    ).json()
     headers = {"Authorization": f"Bearer {session['accessToken']}"}
     room = requests.post(f"{proxy}/api/v1/chat/rooms", json={"name": "Topology"}, headers=headers, timeout=10).json()
     received = {}
@@ -168,13 +212,19 @@ def check(proxy, webs, procs):
     for label, base in [("proxy", proxy)] + [(f"web{n}", web) for n, web in enumerate(webs, 1)]:
         client = socketio.Client(reconnection=False)
         client.on("message_created", lambda m, label=label: received.setdefault(label, m["text"]), namespace="/chat")
-        client.connect(base, namespaces=["/chat"], transports=["websocket"], auth={"token": session["accessToken"]},
-                       wait_timeout=10)
+        client.connect(
+            base,
+            namespaces=["/chat"],
+            transports=["websocket"],
+            auth={"token": session["accessToken"]},
+            wait_timeout=10,
+        )
         assert client.call("join_room", room["id"], namespace="/chat", timeout=10)["ok"]
         clients.append(client)
     text = f"across the topology {uuid.uuid4().hex[:6]}"
-    response = requests.post(f"{proxy}/api/v1/chat/rooms/{room['id']}/messages", json={"text": text},
-                             headers=headers, timeout=10)
+    response = requests.post(
+        f"{proxy}/api/v1/chat/rooms/{room['id']}/messages", json={"text": text}, headers=headers, timeout=10
+    )
     assert response.status_code == 201, response.text
     deadline = time.monotonic() + 10
     while len(received) < len(clients) and time.monotonic() < deadline:

@@ -91,12 +91,8 @@ def _init_extensions(app):
     if not app.config["API_DOCS_ENABLED"]:
         app.config["OPENAPI_URL_PREFIX"] = None
     api.init_app(app, spec_kwargs={"info": {"description": "seda.fm backend: REST API v1"}})
-    api.spec.components.security_scheme(
-        "bearerAuth", {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}
-    )
-    api.spec.components.security_scheme(
-        "adminApiKey", {"type": "apiKey", "in": "header", "name": "X-Admin-Api-Key"}
-    )
+    api.spec.components.security_scheme("bearerAuth", {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"})
+    api.spec.components.security_scheme("adminApiKey", {"type": "apiKey", "in": "header", "name": "X-Admin-Api-Key"})
     socketio.init_app(
         app,
         async_mode=app.config["SOCKETIO_ASYNC_MODE"],

@@ -19,9 +19,7 @@ from seda import create_app
 from seda.common.tasks import wait_for_in_process_tasks
 from seda.extensions import db
 
-PG_ADMIN_URL = os.environ.get(
-    "SEDA_TEST_PG_ADMIN_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
-)
+PG_ADMIN_URL = os.environ.get("SEDA_TEST_PG_ADMIN_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 REDIS_TEST_URL = os.environ.get("SEDA_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
 RUN_ID = uuid.uuid4().hex[:10]
 REQUIRE_SERVICES = os.environ.get("SEDA_REQUIRE_SERVICES") == "1"
@@ -53,9 +51,7 @@ def pytest_configure(config):
     problems = [p for p in (_postgres_problem(), _redis_problem()) if p]
     config.seda_service_problems = problems
     if problems and REQUIRE_SERVICES:
-        raise pytest.UsageError(
-            "SEDA_REQUIRE_SERVICES=1 but the service tier cannot run: " + "; ".join(problems)
-        )
+        raise pytest.UsageError("SEDA_REQUIRE_SERVICES=1 but the service tier cannot run: " + "; ".join(problems))
 
 
 def pytest_collection_modifyitems(config, items):
@@ -179,9 +175,7 @@ def app_factory(tier, request, tmp_path):
             if test_namespace is None:
                 test_namespace = f"{request.getfixturevalue('redis_namespace')}-{uuid.uuid4().hex[:8]}"
             use_redis = True if redis is None else redis
-            config = make_config(
-                url, REDIS_TEST_URL if use_redis else None, test_namespace, **overrides
-            )
+            config = make_config(url, REDIS_TEST_URL if use_redis else None, test_namespace, **overrides)
             # In-process tests drive sockets with the test client (no queue allowed) and run
             # tasks in process; tests of the worker and of several processes opt in.
             config.SOCKETIO_MESSAGE_QUEUE = None

@@ -66,8 +66,11 @@ def test_every_route_with_an_object_id_has_a_row(app):
 def world(app):
     factory = UserFactory(app)
     people = {
-        "owner": factory.make(), "moderator": factory.make(), "member": factory.make(),
-        "other": factory.make(), "admin": factory.make(role=Role.ADMIN),
+        "owner": factory.make(),
+        "moderator": factory.make(),
+        "member": factory.make(),
+        "other": factory.make(),
+        "admin": factory.make(role=Role.ADMIN),
     }
     client = app.test_client()
     owner = Chat(client, people["owner"])
@@ -78,8 +81,14 @@ def world(app):
     message = owner.send(room["id"], "the owner's message")
     owner.post(f"/messages/{message['id']}/reactions", json={"emoji": "🔥"})
     verification = client.post("/api/v1/artist/verification/request", headers=people["owner"].headers).get_json()
-    ids = {R: room["id"], M: message["id"], MEMBER: people["member"].id, OTHER: people["other"].id,
-           OWNER: people["owner"].id, V: verification["id"]}
+    ids = {
+        R: room["id"],
+        M: message["id"],
+        MEMBER: people["member"].id,
+        OTHER: people["other"].id,
+        OWNER: people["owner"].id,
+        V: verification["id"],
+    }
     return people, ids
 
 
@@ -103,4 +112,3 @@ def test_object_access(app, world, caller, method, path, body, expected):
     assert response.status_code == want, response.get_json()
     if response.status_code >= 400:
         assert set(response.get_json()) >= {"statusCode", "message", "requestId"}
-

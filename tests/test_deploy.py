@@ -75,12 +75,14 @@ def test_the_compose_file_validates():
     if command is None:
         pytest.skip("neither `docker compose` nor `docker-compose` is installed")
     env = {**os.environ, "JWT_SECRET": "x" * 32}
-    result = subprocess.run([*command, "-f", str(ROOT / "docker-compose.yml"), "config", "-q"],
-                            capture_output=True, text=True, env=env)
+    result = subprocess.run(
+        [*command, "-f", str(ROOT / "docker-compose.yml"), "config", "-q"], capture_output=True, text=True, env=env
+    )
     assert result.returncode == 0, result.stderr
     env.pop("JWT_SECRET")
-    missing = subprocess.run([*command, "-f", str(ROOT / "docker-compose.yml"), "config", "-q"],
-                             capture_output=True, text=True, env=env)
+    missing = subprocess.run(
+        [*command, "-f", str(ROOT / "docker-compose.yml"), "config", "-q"], capture_output=True, text=True, env=env
+    )
     assert missing.returncode != 0 and "JWT_SECRET" in missing.stderr
 
 
@@ -90,8 +92,13 @@ def test_the_topology_without_docker_serves_through_the_proxy(tier):
         if REQUIRE_SERVICES:
             pytest.fail("nginx is needed for the topology test (apt-get install nginx)")
         pytest.skip("nginx is not installed")
-    result = subprocess.run([sys.executable, str(ROOT / "deploy" / "topology.py"), "--check"],
-                            capture_output=True, text=True, cwd=ROOT, timeout=240)
+    result = subprocess.run(
+        [sys.executable, str(ROOT / "deploy" / "topology.py"), "--check"],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=240,
+    )
     assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-3000:]
     assert "message via proxy reached sockets on: proxy, web1, web2" in result.stdout
     assert "topology OK" in result.stdout

@@ -46,9 +46,7 @@ def test_production_mode_uses_postgres_and_redis_from_the_environment():
     assert config.API_DOCS_ENABLED is False
 
 
-@pytest.mark.parametrize(
-    "secret", [None, "", "short", "x" * 31, "dev-only-secret-change-me-in-production-0000"]
-)
+@pytest.mark.parametrize("secret", [None, "", "short", "x" * 31, "dev-only-secret-change-me-in-production-0000"])
 def test_production_refuses_a_weak_jwt_secret(secret):
     env = {"APP_ENV": "production"}
     if secret is not None:
@@ -58,8 +56,7 @@ def test_production_refuses_a_weak_jwt_secret(secret):
 
 
 def test_production_refuses_test_only_crawler_networks():
-    env = {"APP_ENV": "production", "JWT_SECRET": "s" * 40,
-           "CRAWLER_ALLOWED_PRIVATE_NETWORKS": "127.0.0.0/8"}
+    env = {"APP_ENV": "production", "JWT_SECRET": "s" * 40, "CRAWLER_ALLOWED_PRIVATE_NETWORKS": "127.0.0.0/8"}
     with pytest.raises(ConfigError, match="CRAWLER_ALLOWED_PRIVATE_NETWORKS"):
         config_from_env(env)
 

@@ -9,6 +9,7 @@ import os
 import pytest
 import schemathesis
 from hypothesis import HealthCheck, settings
+
 # Trimming, email and URL rules are stricter than OpenAPI can say, so "schema-valid" bodies such
 # as a blank name are rightly refused; every other default check applies.
 from schemathesis.specs.openapi.checks import positive_data_acceptance
@@ -28,10 +29,16 @@ def caller(request):
 
 @pytest.fixture
 def fuzz_target(app_factory, caller):
-    app = app_factory(RATE_LIMIT_DEFAULT="100000/minute", RATE_LIMIT_ANONYMOUS="100000/minute",
-                      RATE_LIMIT_SIGNUP="100000/hour", RATE_LIMIT_LOGIN_ACCOUNT="100000/minute",
-                      RATE_LIMIT_LOGIN_IP="100000/minute", RATE_LIMIT_MESSAGES="100000 per 10 seconds",
-                      RATE_LIMIT_UNFURL="100000/minute", RATE_LIMIT_VERIFICATION_PER_DAY="100000")
+    app = app_factory(
+        RATE_LIMIT_DEFAULT="100000/minute",
+        RATE_LIMIT_ANONYMOUS="100000/minute",
+        RATE_LIMIT_SIGNUP="100000/hour",
+        RATE_LIMIT_LOGIN_ACCOUNT="100000/minute",
+        RATE_LIMIT_LOGIN_IP="100000/minute",
+        RATE_LIMIT_MESSAGES="100000 per 10 seconds",
+        RATE_LIMIT_UNFURL="100000/minute",
+        RATE_LIMIT_VERIFICATION_PER_DAY="100000",
+    )
     user = UserFactory(app).make(role=Role(caller))
     return app, user
 
@@ -43,9 +50,9 @@ schema = schemathesis.openapi.from_wsgi(
 
 
 @schema.parametrize()
-@settings(max_examples=EXAMPLES, deadline=None, derandomize=True,
-          suppress_health_check=list(HealthCheck))
+@settings(max_examples=EXAMPLES, deadline=None, derandomize=True, suppress_health_check=list(HealthCheck))
 def test_the_api_keeps_its_documented_promises(case, fuzz_target):
     app, user = fuzz_target
-    case.call_and_validate(app=app, headers={"Authorization": f"Bearer {user.token}"},
-                           excluded_checks=[positive_data_acceptance])
+    case.call_and_validate(
+        app=app, headers={"Authorization": f"Bearer {user.token}"}, excluded_checks=[positive_data_acceptance]
+    )

@@ -55,8 +55,10 @@ def pending(query):
 @bp.response(200, AdminVerificationRequestSchema(many=True), headers=PAGE_HEADERS_DOC)
 def list_verifications(query):
     """All requests, newest first, by status or user."""
-    return paged(verification.admin_list(query["limit"], query.get("cursor"), query.get("status"),
-                                         query.get("userId")), query["limit"])
+    return paged(
+        verification.admin_list(query["limit"], query.get("cursor"), query.get("status"), query.get("userId")),
+        query["limit"],
+    )
 
 
 @bp.route("/verification/stats/overview")
@@ -132,8 +134,12 @@ def get_crawl(job_id):
 @bp.response(200, UserSchema(many=True), headers=PAGE_HEADERS_DOC)
 def list_users(query):
     """Users by email or name, role and ban state, newest first."""
-    return paged(users.admin_list_users(query["limit"], query.get("cursor"), query.get("q"), query.get("role"),
-                                        query.get("banned")), query["limit"])
+    return paged(
+        users.admin_list_users(
+            query["limit"], query.get("cursor"), query.get("q"), query.get("role"), query.get("banned")
+        ),
+        query["limit"],
+    )
 
 
 @bp.route("/users/<user_id>", methods=["PATCH"])
@@ -201,8 +207,12 @@ def delete_message(message_id):
 @bp.response(200, AdminActionSchema(many=True), headers=PAGE_HEADERS_DOC)
 def list_actions(query):
     """The audit log, newest first."""
-    return paged(services.list_actions(query["limit"], query.get("cursor"), query.get("adminId"),
-                                       query.get("action"), query.get("targetId")), query["limit"])
+    return paged(
+        services.list_actions(
+            query["limit"], query.get("cursor"), query.get("adminId"), query.get("action"), query.get("targetId")
+        ),
+        query["limit"],
+    )
 
 
 @bp.route("/stats")

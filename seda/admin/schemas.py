@@ -25,8 +25,6 @@ class DenySchema(ma.Schema):
     reason = Trimmed(required=True, validate=Length(1, 500))
 
 
-
-
 class VerificationStatsSchema(ma.Schema):
     total = ma.fields.Integer()
     byStatus = ma.fields.Dict(keys=ma.fields.String(), values=ma.fields.Integer())

@@ -34,9 +34,11 @@ def platform_stats():
             sa.func.count().filter(Message.created_at >= utcnow() - timedelta(hours=24)),
         ).where(Message.deleted_at.is_(None))
     ).one()
-    verifications = dict(db.session.execute(
-        sa.select(VerificationRequest.status, sa.func.count()).group_by(VerificationRequest.status)
-    ).all())
+    verifications = dict(
+        db.session.execute(
+            sa.select(VerificationRequest.status, sa.func.count()).group_by(VerificationRequest.status)
+        ).all()
+    )
     return {
         "users": {
             "total": sum(by_role.values()),
@@ -84,15 +86,23 @@ def get_crawl(job_id):
 def run_crawl_job(job_id):
     """Fetch the job's URL through the safe fetcher and record what came back (idempotent)."""
     started = db.session.execute(
-        sa.update(CrawlJob).where(CrawlJob.id == job_id, CrawlJob.status == CrawlStatus.QUEUED)
+        sa.update(CrawlJob)
+        .where(CrawlJob.id == job_id, CrawlJob.status == CrawlStatus.QUEUED)
         .values(status=CrawlStatus.RUNNING, started_at=utcnow())
     ).rowcount
     db.session.commit()
     if not started:
         return
     job = db.session.get(CrawlJob, job_id)
-    result = {"httpStatus": None, "finalUrl": None, "contentType": None, "bytes": None, "title": None,
-              "codeFound": None, "error": None}
+    result = {
+        "httpStatus": None,
+        "finalUrl": None,
+        "contentType": None,
+        "bytes": None,
+        "title": None,
+        "codeFound": None,
+        "error": None,
+    }
     try:
         page = fetcher_for(current_app).fetch(job.url)
     except FetchFailed as exc:
@@ -102,8 +112,13 @@ def run_crawl_job(job_id):
         text = page.text
         soup = BeautifulSoup(text, "lxml") if "html" in page.content_type else None
         title = soup.title.get_text(" ", strip=True)[:300] if soup is not None and soup.title else None
-        result.update(httpStatus=page.status, finalUrl=page.final_url, contentType=page.content_type,
-                      bytes=len(page.body), title=title)
+        result.update(
+            httpStatus=page.status,
+            finalUrl=page.final_url,
+            contentType=page.content_type,
+            bytes=len(page.body),
+            title=title,
+        )
         if job.expect_code:
             result["codeFound"] = bool(code_pattern(job.expect_code).search(text))
         status = CrawlStatus.DONE

@@ -139,9 +139,7 @@ class JwksKeys:
         except jwt.PyJWKClientError:
             return
         self._keys = {
-            key.key_id: key
-            for key in jwk_set.keys
-            if key.key_id and key.algorithm_name in ASYMMETRIC_ALGORITHMS
+            key.key_id: key for key in jwk_set.keys if key.key_id and key.algorithm_name in ASYMMETRIC_ALGORITHMS
         }
 
 

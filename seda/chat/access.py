@@ -13,9 +13,7 @@ MODERATOR_ROLES = (MemberRole.OWNER, MemberRole.MODERATOR)
 
 def find_membership(room_id, user_id):
     return db.session.scalar(
-        sa.select(RoomMembership).where(
-            RoomMembership.room_id == room_id, RoomMembership.user_id == user_id
-        )
+        sa.select(RoomMembership).where(RoomMembership.room_id == room_id, RoomMembership.user_id == user_id)
     )
 
 

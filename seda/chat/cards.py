@@ -44,8 +44,12 @@ def attach_card(message_id):
     if link is None:
         if not message.track_ref_auto:
             return
-        changes = {"track_ref": None, "track_url": None, "track_ref_auto": False,
-                   "type": MessageType.REPLY if message.parent_id else MessageType.TEXT}
+        changes = {
+            "track_ref": None,
+            "track_url": None,
+            "track_ref_auto": False,
+            "type": MessageType.REPLY if message.parent_id else MessageType.TEXT,
+        }
     else:
         try:
             track = unfurl(link.url)
@@ -55,7 +59,8 @@ def attach_card(message_id):
         changes = {"track_ref": track, "track_url": link.url, "track_ref_auto": True, "type": MessageType.TRACK_CARD}
     # Only if the text is still the one we read: a concurrent edit wins and queues its own run.
     changed = db.session.execute(
-        sa.update(Message).where(Message.id == message.id, Message.text == text, Message.deleted_at.is_(None))
+        sa.update(Message)
+        .where(Message.id == message.id, Message.text == text, Message.deleted_at.is_(None))
         .values(**changes, updated_at=utcnow())
     ).rowcount
     db.session.commit()
@@ -70,8 +75,13 @@ def popular(days, limit):
     shared = (
         sa.select(Message.track_url, sa.func.count().label("shares"), sa.func.max(Message.created_at).label("last"))
         .join(Room, Room.id == Message.room_id)
-        .where(Message.type == MessageType.TRACK_CARD, Message.deleted_at.is_(None), Message.track_url.is_not(None),
-               Message.created_at >= since, Room.type == RoomType.PUBLIC)
+        .where(
+            Message.type == MessageType.TRACK_CARD,
+            Message.deleted_at.is_(None),
+            Message.track_url.is_not(None),
+            Message.created_at >= since,
+            Room.type == RoomType.PUBLIC,
+        )
         .group_by(Message.track_url)
         .order_by(sa.desc("shares"), sa.desc("last"), Message.track_url)
         .limit(limit)

@@ -88,7 +88,11 @@ class ChatNamespace(Namespace):
     @socket_event(SocketSendMessageSchema())
     def on_send_message(self, user, connection, data):
         message, _created = messages.send_message(
-            user, data["roomId"], data["text"], data.get("parentId"), data.get("trackRef"),
+            user,
+            data["roomId"],
+            data["text"],
+            data.get("parentId"),
+            data.get("trackRef"),
             data.get("clientMessageId"),
         )
         return {"message": serialize_message(message)}

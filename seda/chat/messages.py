@@ -77,7 +77,9 @@ def _check_may_send(user, room, membership):
     enforce(config["RATE_LIMIT_MESSAGES"], "messages", str(user.id), "Too many messages, slow down")
     if room.slow_mode_seconds and not is_moderator(user, membership):
         enforce(
-            f"1 per {room.slow_mode_seconds} seconds", f"slow-mode:{room.id}", str(user.id),
+            f"1 per {room.slow_mode_seconds} seconds",
+            f"slow-mode:{room.id}",
+            str(user.id),
             f"Slow mode: one message every {room.slow_mode_seconds} seconds",
         )
 
@@ -132,9 +134,7 @@ def _store(user, room, membership, text, parent, track_ref, client_message_id):
             db.session.execute(
                 sa.update(messages).where(messages.c.id == parent.id).values(reply_count=messages.c.reply_count + 1)
             )
-        db.session.execute(
-            sa.update(memberships).where(memberships.c.id == membership.id).values(last_read_seq=seq)
-        )
+        db.session.execute(sa.update(memberships).where(memberships.c.id == membership.id).values(last_read_seq=seq))
         db.session.commit()
     except sa.exc.IntegrityError:
         db.session.rollback()
@@ -145,8 +145,20 @@ def _store(user, room, membership, text, parent, track_ref, client_message_id):
 
 
 _INSERTED_COLUMNS = (
-    "id", "room_id", "user_id", "seq", "type", "text", "track_ref", "track_url", "track_ref_auto",
-    "parent_id", "client_message_id", "reply_count", "created_at", "updated_at",
+    "id",
+    "room_id",
+    "user_id",
+    "seq",
+    "type",
+    "text",
+    "track_ref",
+    "track_url",
+    "track_ref_auto",
+    "parent_id",
+    "client_message_id",
+    "reply_count",
+    "created_at",
+    "updated_at",
 )
 
 
@@ -190,9 +202,7 @@ def list_messages(user, room_id, limit=50, cursor=None, after=None, parent_id=No
         .where(m.c.room_id == room_uuid, m.c.deleted_at.is_(None))
     )
     if not user.role.is_admin:
-        query = query.where(
-            sa.exists().where(RoomMembership.room_id == room_uuid, RoomMembership.user_id == user.id)
-        )
+        query = query.where(sa.exists().where(RoomMembership.room_id == room_uuid, RoomMembership.user_id == user.id))
     if parent_id is not None:
         query = query.where(m.c.parent_id == parent_id)
     elif after is None:
@@ -207,8 +217,9 @@ def list_messages(user, room_id, limit=50, cursor=None, after=None, parent_id=No
         _explain_empty_page(user, room_uuid, anchor, "after" if after else "cursor")
     has_more, rows = len(rows) > limit, rows[:limit]
     page = [
-        message_payload(row, user_ref(row.user_id, row.display_name, row.avatar_url, row.role,
-                                        row.artist_name, row.verified), [])
+        message_payload(
+            row, user_ref(row.user_id, row.display_name, row.avatar_url, row.role, row.artist_name, row.verified), []
+        )
         for row in rows
     ]
     _attach_reactions([row.id for row in rows], page)
@@ -274,8 +285,9 @@ def soft_delete(message, actor=None, audit_details=None):
             sa.update(Message).where(Message.id == message.parent_id).values(reply_count=Message.reply_count - 1)
         )
     if actor is not None:
-        audit.record(actor, "message.delete", "message", message.id,
-                     {"roomId": str(message.room_id), **(audit_details or {})})
+        audit.record(
+            actor, "message.delete", "message", message.id, {"roomId": str(message.room_id), **(audit_details or {})}
+        )
     db.session.commit()
     notify.message_deleted(message.room_id, message.id)
 
@@ -304,7 +316,9 @@ def add_reaction(user, message_id, emoji):
 
 def _find_reaction(message_id, user_id, emoji):
     return db.session.scalar(
-        sa.select(Reaction).where(Reaction.message_id == message_id, Reaction.user_id == user_id, Reaction.emoji == emoji)
+        sa.select(Reaction).where(
+            Reaction.message_id == message_id, Reaction.user_id == user_id, Reaction.emoji == emoji
+        )
     )
 
 

@@ -56,9 +56,7 @@ class Room(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
-    __table_args__ = (
-        sa.Index("ix_rooms_type_member_count", "type", "member_count"),
-    )
+    __table_args__ = (sa.Index("ix_rooms_type_member_count", "type", "member_count"),)
 
     @property
     def is_private(self):

@@ -33,8 +33,13 @@ def resolve_report(actor, report_id, action, notes=None):
         raise Conflict("This report is already resolved")
     report.status, report.resolution = ReportStatus.RESOLVED, action
     report.resolved_at, report.resolved_by = utcnow(), actor.user_id
-    audit.record(actor, "report.resolve", "report", report.id,
-                 {"action": action, "notes": notes, "messageId": str(report.message_id)})
+    audit.record(
+        actor,
+        "report.resolve",
+        "report",
+        report.id,
+        {"action": action, "notes": notes, "messageId": str(report.message_id)},
+    )
     if action == "DELETE_MESSAGE" and report.message.deleted_at is None:
         soft_delete(report.message, actor, {"reportId": str(report.id)})
         return report

@@ -13,8 +13,14 @@ def serialize_message(message):
     user, profile = message.user, message.user.artist_profile
     return message_payload(
         message,
-        user_ref(user.id, user.display_name, user.avatar_url, user.role,
-                  profile.artist_name if profile else None, profile.verified if profile else None),
+        user_ref(
+            user.id,
+            user.display_name,
+            user.avatar_url,
+            user.role,
+            profile.artist_name if profile else None,
+            profile.verified if profile else None,
+        ),
         [reaction_ref(r) for r in message.reactions],
     )
 

@@ -99,15 +99,16 @@ def list_rooms(user, scope, limit, cursor=None, q=None):
     """Joined rooms by latest activity, or public rooms by member count; keyset pages by id."""
     if scope == "joined":
         activity = sa.func.coalesce(Room.last_message_at, Room.created_at)
-        query = (
-            sa.select(Room, RoomMembership)
-            .join(RoomMembership, sa.and_(RoomMembership.room_id == Room.id, RoomMembership.user_id == user.id))
+        query = sa.select(Room, RoomMembership).join(
+            RoomMembership, sa.and_(RoomMembership.room_id == Room.id, RoomMembership.user_id == user.id)
         )
         order = activity
     else:
-        query = sa.select(Room, RoomMembership).outerjoin(
-            RoomMembership, sa.and_(RoomMembership.room_id == Room.id, RoomMembership.user_id == user.id)
-        ).where(Room.type == RoomType.PUBLIC)
+        query = (
+            sa.select(Room, RoomMembership)
+            .outerjoin(RoomMembership, sa.and_(RoomMembership.room_id == Room.id, RoomMembership.user_id == user.id))
+            .where(Room.type == RoomType.PUBLIC)
+        )
         order = Room.member_count
     if q:
         query = query.where(Room.name.ilike(f"%{escape_like(q)}%", escape="\\"))
@@ -160,8 +161,13 @@ def list_members(user, room_id, limit, cursor=None):
     room, _ = member_room(user, room_id)
     page, next_cursor = keyset_page(
         sa.select(RoomMembership).where(RoomMembership.room_id == room.id),
-        (RoomMembership.joined_at,), RoomMembership.user_id, cursor, limit, descending=False,
-        anchor_where=(RoomMembership.room_id == room.id,), cursor_of=lambda membership: membership.user_id,
+        (RoomMembership.joined_at,),
+        RoomMembership.user_id,
+        cursor,
+        limit,
+        descending=False,
+        anchor_where=(RoomMembership.room_id == room.id,),
+        cursor_of=lambda membership: membership.user_id,
     )
     online = presence_store().online([m.user_id for m in page])
     return [Member(m.user, m.role, m.joined_at, str(m.user_id) in online) for m in page], next_cursor
@@ -268,15 +274,22 @@ def direct_room(user, other_user_id):
     room = db.session.scalar(sa.select(Room).where(Room.direct_key == key))
     created = False
     if room is None:
-        room = Room(name=f"{user.display_name} & {other.display_name}"[:100], type=RoomType.DIRECT,
-                    created_by=user.id, direct_key=key, member_count=2)
+        room = Room(
+            name=f"{user.display_name} & {other.display_name}"[:100],
+            type=RoomType.DIRECT,
+            created_by=user.id,
+            direct_key=key,
+            member_count=2,
+        )
         db.session.add(room)
         try:
             db.session.flush()
-            db.session.add_all([
-                RoomMembership(room_id=room.id, user_id=user.id, role=MemberRole.MEMBER),
-                RoomMembership(room_id=room.id, user_id=other.id, role=MemberRole.MEMBER),
-            ])
+            db.session.add_all(
+                [
+                    RoomMembership(room_id=room.id, user_id=user.id, role=MemberRole.MEMBER),
+                    RoomMembership(room_id=room.id, user_id=other.id, role=MemberRole.MEMBER),
+                ]
+            )
             db.session.commit()
             created = True
         except sa.exc.IntegrityError:
@@ -351,5 +364,3 @@ def _user_uuid(user_id):
     if value is None:
         raise NotFound("User not found")
     return value
-
-

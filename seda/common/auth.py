@@ -103,9 +103,7 @@ def login_required(view):
         _authenticate_request()
         return view(*args, **kwargs)
 
-    return _documented(
-        wrapper, view, {401: "Missing or invalid token", 403: "Account suspended"}
-    )
+    return _documented(wrapper, view, {401: "Missing or invalid token", 403: "Account suspended"})
 
 
 def admin_required(view):

@@ -79,10 +79,7 @@ class MemoryPresence:
 class RedisPresence:
     # Adds and removes are atomic on the Redis side: the returned count decides first/last.
     _JOIN = "redis.call('SADD', KEYS[1], ARGV[1]); return redis.call('SCARD', KEYS[1])"
-    _LEAVE = (
-        "local removed = redis.call('SREM', KEYS[1], ARGV[1]); "
-        "return {removed, redis.call('SCARD', KEYS[1])}"
-    )
+    _LEAVE = "local removed = redis.call('SREM', KEYS[1], ARGV[1]); return {removed, redis.call('SCARD', KEYS[1])}"
 
     def __init__(self, url, namespace):
         self._redis = redis.Redis.from_url(url, socket_timeout=1, socket_connect_timeout=1)
@@ -135,9 +132,7 @@ class RedisPresence:
 def init_presence(app):
     config = app.config
     app.extensions["seda_presence"] = (
-        RedisPresence(config["REDIS_URL"], config["REDIS_NAMESPACE"])
-        if config["REDIS_URL"]
-        else MemoryPresence()
+        RedisPresence(config["REDIS_URL"], config["REDIS_NAMESPACE"]) if config["REDIS_URL"] else MemoryPresence()
     )
 
 

@@ -60,8 +60,16 @@ class FetchFailed(Exception):
 
 
 class SafeFetcher:
-    def __init__(self, user_agent, timeout_ms=30000, max_retries=3, allowed_networks=(), ca_bundle=None,
-                 resolver=None, sleep=time.sleep):
+    def __init__(
+        self,
+        user_agent,
+        timeout_ms=30000,
+        max_retries=3,
+        allowed_networks=(),
+        ca_bundle=None,
+        resolver=None,
+        sleep=time.sleep,
+    ):
         self.user_agent = user_agent
         self.deadline_seconds = timeout_ms / 1000
         self.max_retries = max_retries
@@ -122,11 +130,20 @@ class SafeFetcher:
         session.trust_env = False  # no proxies or .netrc from the environment
         session.mount("http://", PinnedAddressAdapter(self.policy, is_https=False))
         session.mount("https://", PinnedAddressAdapter(self.policy, is_https=True))
-        headers = {"User-Agent": self.user_agent, "Accept": "text/html,application/xhtml+xml,text/plain;q=0.9,*/*;q=0.5",
-                   "Accept-Encoding": "gzip, deflate"}
+        headers = {
+            "User-Agent": self.user_agent,
+            "Accept": "text/html,application/xhtml+xml,text/plain;q=0.9,*/*;q=0.5",
+            "Accept-Encoding": "gzip, deflate",
+        }
         try:
-            response = session.get(url, headers=headers, stream=True, allow_redirects=False, verify=self.verify,
-                                   timeout=(min(CONNECT_TIMEOUT, remaining), remaining))
+            response = session.get(
+                url,
+                headers=headers,
+                stream=True,
+                allow_redirects=False,
+                verify=self.verify,
+                timeout=(min(CONNECT_TIMEOUT, remaining), remaining),
+            )
         except Refused as exc:
             raise FetchFailed("redirect_blocked" if is_redirect else exc.code) from exc
         except (requests.Timeout, requests.ConnectionError) as exc:
@@ -153,13 +170,17 @@ class SafeFetcher:
                     del body[MAX_BODY_BYTES:]
                     truncated = True
                     break
-        except (requests.exceptions.ChunkedEncodingError, requests.exceptions.ContentDecodingError,
-                requests.ConnectionError) as exc:
+        except (
+            requests.exceptions.ChunkedEncodingError,
+            requests.exceptions.ContentDecodingError,
+            requests.ConnectionError,
+        ) as exc:
             raise _Retryable("unreachable") from exc
         finally:
             response.close()
-        return FetchResult(url, final_url, response.status_code, response.headers.get("Content-Type", ""),
-                           bytes(body), truncated)
+        return FetchResult(
+            url, final_url, response.status_code, response.headers.get("Content-Type", ""), bytes(body), truncated
+        )
 
     def _slot(self, host):
         with self._host_slots_lock:

@@ -29,7 +29,9 @@ class PinnedAddressAdapter(HTTPAdapter):
             pool_kwargs["assert_hostname"] = hostname
             pool_kwargs["server_hostname"] = hostname
         # Resolve the name exactly as the URL policy judged it (no trailing dot, lower case).
-        address, address_port = self._policy.resolve(hostname.rstrip(".").lower(), port, 443 if self._is_https else 80)[0]
+        address, address_port = self._policy.resolve(hostname.rstrip(".").lower(), port, 443 if self._is_https else 80)[
+            0
+        ]
         host_params["host"] = f"[{address}]" if address.version == 6 else str(address)
         host_params["port"] = address_port
         return host_params, pool_kwargs

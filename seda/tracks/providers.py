@@ -63,8 +63,23 @@ def _youtube(host, path, query):
     return None
 
 
-SOUNDCLOUD_RESERVED = {"discover", "stream", "upload", "you", "search", "charts", "pages", "settings", "tags",
-                       "messages", "notifications", "people", "terms-of-use", "mobile", "popular"}
+SOUNDCLOUD_RESERVED = {
+    "discover",
+    "stream",
+    "upload",
+    "you",
+    "search",
+    "charts",
+    "pages",
+    "settings",
+    "tags",
+    "messages",
+    "notifications",
+    "people",
+    "terms-of-use",
+    "mobile",
+    "popular",
+}
 
 
 def _soundcloud(host, path, query):
@@ -107,10 +122,18 @@ def _deezer(host, path, query):
 PROVIDERS = (
     Provider("spotify", ("open.spotify.com", "play.spotify.com"), "https://open.spotify.com/oembed", _spotify),
     Provider("apple_music", ("music.apple.com", "geo.music.apple.com"), None, _apple_music),
-    Provider("youtube", ("youtube.com", "www.youtube.com", "m.youtube.com", "music.youtube.com", "youtu.be"),
-             "https://www.youtube.com/oembed", _youtube),
-    Provider("soundcloud", ("soundcloud.com", "www.soundcloud.com", "m.soundcloud.com"),
-             "https://soundcloud.com/oembed", _soundcloud),
+    Provider(
+        "youtube",
+        ("youtube.com", "www.youtube.com", "m.youtube.com", "music.youtube.com", "youtu.be"),
+        "https://www.youtube.com/oembed",
+        _youtube,
+    ),
+    Provider(
+        "soundcloud",
+        ("soundcloud.com", "www.soundcloud.com", "m.soundcloud.com"),
+        "https://soundcloud.com/oembed",
+        _soundcloud,
+    ),
     Provider("bandcamp", (".bandcamp.com",), None, _bandcamp),
     Provider("tidal", ("tidal.com", "www.tidal.com", "listen.tidal.com"), "https://oembed.tidal.com/", _tidal),
     Provider("deezer", ("deezer.com", "www.deezer.com"), "https://api.deezer.com/oembed", _deezer),

@@ -16,4 +16,3 @@ class TrackRefSchema(ma.Schema):
     artist = ma.fields.String(allow_none=True)
     artwork = ma.fields.String(allow_none=True)
     duration = ma.fields.Integer(allow_none=True, metadata={"description": "Seconds"})
-

@@ -31,9 +31,7 @@ class User(db.Model):
     email: Mapped[str | None] = mapped_column(sa.String(254), unique=True)
     password_hash: Mapped[str | None] = mapped_column(sa.String(255))
     supabase_id: Mapped[str | None] = mapped_column(sa.String(255), unique=True)
-    role: Mapped[Role] = mapped_column(
-        sa.Enum(Role, name="user_role", native_enum=False, length=20), default=Role.USER
-    )
+    role: Mapped[Role] = mapped_column(sa.Enum(Role, name="user_role", native_enum=False, length=20), default=Role.USER)
     display_name: Mapped[str] = mapped_column(sa.String(50))
     avatar_url: Mapped[str | None] = mapped_column(sa.String(2048))
     bio: Mapped[str | None] = mapped_column(sa.String(500))
@@ -43,18 +41,14 @@ class User(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
-    artist_profile: Mapped["ArtistProfile | None"] = relationship(
-        back_populates="user", uselist=False, lazy="joined"
-    )
+    artist_profile: Mapped["ArtistProfile | None"] = relationship(back_populates="user", uselist=False, lazy="joined")
 
 
 class ArtistProfile(db.Model):
     __tablename__ = "artist_profiles"
 
     id: Mapped[uuid.UUID] = mapped_column(sa.Uuid, primary_key=True, default=new_id)
-    user_id: Mapped[uuid.UUID] = mapped_column(
-        sa.ForeignKey("users.id", ondelete="CASCADE"), unique=True
-    )
+    user_id: Mapped[uuid.UUID] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"), unique=True)
     artist_name: Mapped[str] = mapped_column(sa.String(50))
     bio: Mapped[str | None] = mapped_column(sa.String(500))
     verified: Mapped[bool] = mapped_column(default=False)

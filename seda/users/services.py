@@ -128,8 +128,12 @@ def admin_list_users(limit, cursor=None, q=None, role=None, banned=None):
     query = sa.select(User)
     if q:
         pattern = f"%{escape_like(q).lower()}%"
-        query = query.where(sa.or_(sa.func.lower(User.email).like(pattern, escape="\\"),
-                                   sa.func.lower(User.display_name).like(pattern, escape="\\")))
+        query = query.where(
+            sa.or_(
+                sa.func.lower(User.email).like(pattern, escape="\\"),
+                sa.func.lower(User.display_name).like(pattern, escape="\\"),
+            )
+        )
     if role is not None:
         query = query.where(User.role == Role(role))
     if banned is not None:

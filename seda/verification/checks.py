@@ -68,7 +68,9 @@ def run_check(request_id):
     db.session.commit()
     if not changed:
         return None
-    metrics.VERIFICATION_CHECKS.labels("found" if outcome["found"] else outcome["last_check"]["error"] or "missed").inc()
+    metrics.VERIFICATION_CHECKS.labels(
+        "found" if outcome["found"] else outcome["last_check"]["error"] or "missed"
+    ).inc()
     db.session.refresh(request)
     publish(request)
     return request
@@ -84,8 +86,11 @@ def _check_page(url, code):
     last_check.update(httpStatus=page.status, finalUrl=page.final_url)
     match = None
     if 200 <= page.status < 300 and _is_html_or_text(page.content_type):
-        match = detection.find_in_html(page.text, code) if "html" in page.content_type or not page.content_type \
+        match = (
+            detection.find_in_html(page.text, code)
+            if "html" in page.content_type or not page.content_type
             else detection.find_in_text(page.text, code)
+        )
     evidence_page = page
     if match is None:
         match, evidence_page = _check_well_known(fetcher, page.final_url, code)
@@ -93,8 +98,12 @@ def _check_page(url, code):
         error = None if 200 <= page.status < 300 else f"http_{page.status}"
         return {"found": False, "last_check": {**last_check, "error": error or "code_not_found"}}
     method, excerpt = match
-    evidence = {"excerpt": excerpt, "contentSha256": evidence_page.sha256, "bytes": len(evidence_page.body),
-                "contentType": evidence_page.content_type}
+    evidence = {
+        "excerpt": excerpt,
+        "contentSha256": evidence_page.sha256,
+        "bytes": len(evidence_page.body),
+        "contentType": evidence_page.content_type,
+    }
     return {"found": True, "last_check": {**last_check, "found": True, "method": method}, "evidence": evidence}
 
 
@@ -149,12 +158,15 @@ def requeue_stuck():
     mistake) split the work instead of both queueing it."""
     now = utcnow()
     stuck = db.session.scalars(
-        sa.select(VerificationRequest).where(
+        sa.select(VerificationRequest)
+        .where(
             VerificationRequest.status == VerificationStatus.CRAWLING,
             VerificationRequest.expires_at > now,
-            sa.or_(VerificationRequest.crawl_started_at.is_(None),
-                   VerificationRequest.crawl_started_at < now - STUCK_AFTER),
-        ).with_for_update(skip_locked=True, of=VerificationRequest)
+            sa.or_(
+                VerificationRequest.crawl_started_at.is_(None), VerificationRequest.crawl_started_at < now - STUCK_AFTER
+            ),
+        )
+        .with_for_update(skip_locked=True, of=VerificationRequest)
     ).all()
     for request in stuck:
         request.crawl_started_at = now
@@ -168,12 +180,14 @@ def start_rechecks():
     """PENDING requests with a URL, unchecked for 6 hours: check again."""
     now = utcnow()
     due = db.session.scalars(
-        sa.select(VerificationRequest).where(
+        sa.select(VerificationRequest)
+        .where(
             VerificationRequest.status == VerificationStatus.PENDING,
             VerificationRequest.target_url.is_not(None),
             VerificationRequest.expires_at > now,
             sa.or_(VerificationRequest.crawled_at.is_(None), VerificationRequest.crawled_at < now - RECHECK_EVERY),
-        ).with_for_update(skip_locked=True, of=VerificationRequest)
+        )
+        .with_for_update(skip_locked=True, of=VerificationRequest)
     ).all()
     for request in due:
         start_crawl(request, now)

@@ -67,8 +67,9 @@ def _check_request_rate(user, now):
     ).all()
     if len(recent) >= limit:
         retry_after = (recent[0] + window - now).total_seconds()
-        raise RateLimited(f"At most {limit} verification requests per {_window_words(window)}",
-                          retry_after=retry_after, limit=limit)
+        raise RateLimited(
+            f"At most {limit} verification requests per {_window_words(window)}", retry_after=retry_after, limit=limit
+        )
 
 
 def _window_words(window):
@@ -88,7 +89,9 @@ def submit(user, claim_code, target_url):
     """Attach the page URL and queue a check; returns the request (now CRAWLING)."""
     _refuse_unfetchable(target_url)
     request = db.session.scalar(
-        sa.select(VerificationRequest).where(sa.func.upper(VerificationRequest.claim_code) == claim_code.strip().upper())
+        sa.select(VerificationRequest).where(
+            sa.func.upper(VerificationRequest.claim_code) == claim_code.strip().upper()
+        )
     )
     if request is None or request.user_id != user.id:
         raise NotFound("Unknown claim code")

@@ -39,4 +39,6 @@ def find_in_html(html, code):
 def find_in_text(body, code):
     """The well-known file is plain text: the code as a token anywhere in it."""
     match = code_pattern(code).search(body)
-    return ("WELL_KNOWN", body[max(0, match.start() - EXCERPT_RADIUS): match.end() + EXCERPT_RADIUS]) if match else None
+    return (
+        ("WELL_KNOWN", body[max(0, match.start() - EXCERPT_RADIUS) : match.end() + EXCERPT_RADIUS]) if match else None
+    )

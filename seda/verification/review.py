@@ -25,7 +25,9 @@ def admin_get(request_id):
 
 def admin_pending(limit, cursor=None):
     query = sa.select(VerificationRequest).where(VerificationRequest.status == VerificationStatus.AWAITING_ADMIN)
-    return keyset_page(query, (VerificationRequest.created_at,), VerificationRequest.id, cursor, limit, descending=False)
+    return keyset_page(
+        query, (VerificationRequest.created_at,), VerificationRequest.id, cursor, limit, descending=False
+    )
 
 
 def admin_list(limit, cursor=None, status=None, user_id=None):
@@ -42,14 +44,21 @@ def approve(actor, request_id, notes=None, override=False):
     request = admin_get(request_id)
     allowed = {VerificationStatus.AWAITING_ADMIN} | ({VerificationStatus.PENDING} if override else set())
     if request.status not in allowed:
-        raise Conflict(f"A {request.status.value} request cannot be approved"
-                       + ("" if override else " (PENDING needs override: true)"))
+        raise Conflict(
+            f"A {request.status.value} request cannot be approved"
+            + ("" if override else " (PENDING needs override: true)")
+        )
     now = utcnow()
     request.status, request.reviewed_at, request.reviewed_by = VerificationStatus.APPROVED, now, actor.user_id
     request.review_notes = notes
     mark_verified_artist(request.user, now)
-    audit.record(actor, "verification.approve", "verification", request.id,
-                 {"userId": str(request.user_id), "notes": notes, "override": bool(override)})
+    audit.record(
+        actor,
+        "verification.approve",
+        "verification",
+        request.id,
+        {"userId": str(request.user_id), "notes": notes, "override": bool(override)},
+    )
     db.session.commit()
     publish(request)
     return request
@@ -62,8 +71,9 @@ def deny(actor, request_id, reason):
     request.status, request.reviewed_at, request.reviewed_by = VerificationStatus.DENIED, utcnow(), actor.user_id
     request.denial_reason = reason
     request.crawl_started_at = None
-    audit.record(actor, "verification.deny", "verification", request.id,
-                 {"userId": str(request.user_id), "reason": reason})
+    audit.record(
+        actor, "verification.deny", "verification", request.id, {"userId": str(request.user_id), "reason": reason}
+    )
     db.session.commit()
     publish(request)
     return request
@@ -86,18 +96,22 @@ def recrawl(actor, request_id):
 
 def stats_overview():
     """Counts by status, approvals of the last 7 days and the median hours to review."""
-    by_status = dict(db.session.execute(
-        sa.select(VerificationRequest.status, sa.func.count()).group_by(VerificationRequest.status)
-    ).all())
+    by_status = dict(
+        db.session.execute(
+            sa.select(VerificationRequest.status, sa.func.count()).group_by(VerificationRequest.status)
+        ).all()
+    )
     since = utcnow() - timedelta(days=7)
     approved_recently = db.session.scalar(
-        sa.select(sa.func.count()).where(VerificationRequest.status == VerificationStatus.APPROVED,
-                                         VerificationRequest.reviewed_at >= since)
+        sa.select(sa.func.count()).where(
+            VerificationRequest.status == VerificationStatus.APPROVED, VerificationRequest.reviewed_at >= since
+        )
     )
     reviewed = db.session.execute(
-        sa.select(VerificationRequest.submitted_at, VerificationRequest.reviewed_at).where(
-            VerificationRequest.reviewed_at.is_not(None), VerificationRequest.submitted_at.is_not(None)
-        ).order_by(VerificationRequest.reviewed_at.desc()).limit(1000)
+        sa.select(VerificationRequest.submitted_at, VerificationRequest.reviewed_at)
+        .where(VerificationRequest.reviewed_at.is_not(None), VerificationRequest.submitted_at.is_not(None))
+        .order_by(VerificationRequest.reviewed_at.desc())
+        .limit(1000)
     ).all()
     hours = sorted((done - sent).total_seconds() / 3600 for sent, done in reviewed)
     median = None

@@ -7,8 +7,9 @@ from seda.verification.schemas import (
     VerificationRequestSchema,
 )
 
-bp = Blueprint("verification", __name__, url_prefix="/artist/verification",
-               description="Artist verification by claim code")
+bp = Blueprint(
+    "verification", __name__, url_prefix="/artist/verification", description="Artist verification by claim code"
+)
 
 
 @bp.route("/request", methods=["POST"])

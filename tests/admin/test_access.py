@@ -70,7 +70,9 @@ def _normalise(rule):
 
 
 @pytest.mark.parametrize("caller", CALLERS)
-@pytest.mark.parametrize("method,path,body,admin_status", ROUTES, ids=[f"{m} {_template(p)}" for m, p, _b, _s in ROUTES])
+@pytest.mark.parametrize(
+    "method,path,body,admin_status", ROUTES, ids=[f"{m} {_template(p)}" for m, p, _b, _s in ROUTES]
+)
 def test_admin_access(admin_app, caller, method, path, body, admin_status):
     from tests.helpers.fixtures import UserFactory
 
@@ -98,5 +100,7 @@ def test_a_demoted_admin_is_refused_at_once(admin_app):
     boss, admin = factory.make(role=Role.SUPER_ADMIN), factory.make(role=Role.ADMIN)
     client = admin_app.test_client()
     assert client.get("/api/v1/admin/stats", headers=admin.headers).status_code == 200
-    assert client.patch(f"/api/v1/admin/users/{admin.id}", json={"role": "USER"}, headers=boss.headers).status_code == 200
+    assert (
+        client.patch(f"/api/v1/admin/users/{admin.id}", json={"role": "USER"}, headers=boss.headers).status_code == 200
+    )
     assert client.get("/api/v1/admin/stats", headers=admin.headers).status_code == 403

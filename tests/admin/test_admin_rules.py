@@ -20,8 +20,13 @@ from tests.helpers.origin import ORIGIN_IP, origin_url
 
 @pytest.fixture
 def admin_app(app_factory, ca_file):
-    return app_factory(ADMIN_API_KEY=ADMIN_KEY, CRAWLER_ALLOWED_PRIVATE_NETWORKS=f"{ORIGIN_IP}/32",
-                       CRAWLER_CA_BUNDLE=ca_file, CRAWLER_MAX_RETRIES="0", CRAWLER_TIMEOUT_MS="3000")
+    return app_factory(
+        ADMIN_API_KEY=ADMIN_KEY,
+        CRAWLER_ALLOWED_PRIVATE_NETWORKS=f"{ORIGIN_IP}/32",
+        CRAWLER_CA_BUNDLE=ca_file,
+        CRAWLER_MAX_RETRIES="0",
+        CRAWLER_TIMEOUT_MS="3000",
+    )
 
 
 @pytest.fixture
@@ -49,9 +54,14 @@ def audit_rows(app):
 
 def make_request(app, user, status, **values):
     with app.app_context():
-        request = VerificationRequest(user_id=uuid.UUID(user.id), claim_code=f"SEDA-{uuid.uuid4().hex[:8].upper()}",
-                                      status=status, expires_at=utcnow() + timedelta(days=7),
-                                      submitted_at=utcnow() - timedelta(hours=2), **values)
+        request = VerificationRequest(
+            user_id=uuid.UUID(user.id),
+            claim_code=f"SEDA-{uuid.uuid4().hex[:8].upper()}",
+            status=status,
+            expires_at=utcnow() + timedelta(days=7),
+            submitted_at=utcnow() - timedelta(hours=2),
+            **values,
+        )
         db.session.add(request)
         db.session.commit()
         return str(request.id)
@@ -59,20 +69,27 @@ def make_request(app, user, status, **values):
 
 def test_approval_makes_a_verified_artist_and_is_audited(admin_app, people):
     user = people["user"]
-    request_id = make_request(admin_app, user, VerificationStatus.AWAITING_ADMIN,
-                              evidence={"excerpt": "…SEDA…", "contentSha256": "ab", "bytes": 10, "contentType": "text/html"})
+    request_id = make_request(
+        admin_app,
+        user,
+        VerificationStatus.AWAITING_ADMIN,
+        evidence={"excerpt": "…SEDA…", "contentSha256": "ab", "bytes": 10, "contentType": "text/html"},
+    )
     status, pending = api(admin_app, people["admin"], "GET", "/admin/verification/pending")
     assert status == 200 and [r["id"] for r in pending] == [request_id]
     assert pending[0]["evidence"]["excerpt"] == "…SEDA…" and pending[0]["user"]["id"] == user.id
-    status, approved = api(admin_app, people["admin"], "PATCH", f"/admin/verification/{request_id}/approve",
-                           json={"notes": "looks right"})
+    status, approved = api(
+        admin_app, people["admin"], "PATCH", f"/admin/verification/{request_id}/approve", json={"notes": "looks right"}
+    )
     assert status == 200 and approved["status"] == "APPROVED" and approved["reviewedAt"]
     status, me = api(admin_app, user, "GET", "/users/me")
     assert me["role"] == "ARTIST"
     assert me["artistProfile"]["verified"] is True and me["artistProfile"]["artistName"] == "Plain Listener"
     assert me["artistProfile"]["verifiedAt"]
     rows = audit_rows(admin_app)
-    assert [(r.action, r.target_id, r.actor) for r in rows] == [("verification.approve", request_id, people["admin"].id)]
+    assert [(r.action, r.target_id, r.actor) for r in rows] == [
+        ("verification.approve", request_id, people["admin"].id)
+    ]
     assert rows[0].ip_address == "127.0.0.1"
     assert api(admin_app, people["admin"], "PATCH", f"/admin/verification/{request_id}/approve", json={})[0] == 409
     assert len(audit_rows(admin_app)) == 1  # a failed change writes no audit row
@@ -89,14 +106,25 @@ def test_pending_needs_override_and_deny_needs_a_reason(admin_app, people):
     status, error = api(admin_app, people["admin"], "PATCH", f"/admin/verification/{request_id}/approve", json={})
     assert status == 409
     assert api(admin_app, people["admin"], "PATCH", f"/admin/verification/{request_id}/deny", json={})[0] == 400
-    assert api(admin_app, people["admin"], "PATCH", f"/admin/verification/{request_id}/deny", json={"reason": ""})[0] == 400
-    status, denied = api(admin_app, "api-key", "PATCH", f"/admin/verification/{request_id}/deny",
-                         json={"reason": "no link to the band"})
+    assert (
+        api(admin_app, people["admin"], "PATCH", f"/admin/verification/{request_id}/deny", json={"reason": ""})[0]
+        == 400
+    )
+    status, denied = api(
+        admin_app, "api-key", "PATCH", f"/admin/verification/{request_id}/deny", json={"reason": "no link to the band"}
+    )
     assert status == 200 and denied["status"] == "DENIED" and denied["denialReason"] == "no link to the band"
-    assert api(admin_app, people["admin"], "PATCH", f"/admin/verification/{request_id}/deny", json={"reason": "x"})[0] == 409
+    assert (
+        api(admin_app, people["admin"], "PATCH", f"/admin/verification/{request_id}/deny", json={"reason": "x"})[0]
+        == 409
+    )
     other = make_request(admin_app, people["user"], VerificationStatus.PENDING)
-    assert api(admin_app, people["admin"], "PATCH", f"/admin/verification/{other}/approve",
-               json={"override": True})[1]["status"] == "APPROVED"
+    assert (
+        api(admin_app, people["admin"], "PATCH", f"/admin/verification/{other}/approve", json={"override": True})[1][
+            "status"
+        ]
+        == "APPROVED"
+    )
     assert [r.actor for r in audit_rows(admin_app)] == ["api-key", people["admin"].id]
 
 
@@ -115,8 +143,9 @@ def test_verification_lists_filters_and_stats(admin_app, people):
 
 def test_recrawl_queues_a_fresh_check(admin_app, people, origin):
     code_holder = {}
-    request_id = make_request(admin_app, people["artist"], VerificationStatus.PENDING,
-                              target_url=origin_url(origin, "/bio"))
+    request_id = make_request(
+        admin_app, people["artist"], VerificationStatus.PENDING, target_url=origin_url(origin, "/bio")
+    )
     with admin_app.app_context():
         code_holder["code"] = db.session.get(VerificationRequest, uuid.UUID(request_id)).claim_code
     origin.expect_request("/bio").respond_with_data(f"<p>{code_holder['code']}</p>", content_type="text/html")
@@ -127,10 +156,16 @@ def test_recrawl_queues_a_fresh_check(admin_app, people, origin):
 
 
 def test_ad_hoc_crawls_report_what_came_back(admin_app, people, origin):
-    origin.expect_request("/page").respond_with_data("<html><head><title> The Band </title></head><body>SEDA-ABC</body></html>",
-                                                     content_type="text/html")
-    status, job = api(admin_app, people["admin"], "POST", "/admin/crawl",
-                      json={"url": origin_url(origin, "/page"), "expectCode": "seda-abc"})
+    origin.expect_request("/page").respond_with_data(
+        "<html><head><title> The Band </title></head><body>SEDA-ABC</body></html>", content_type="text/html"
+    )
+    status, job = api(
+        admin_app,
+        people["admin"],
+        "POST",
+        "/admin/crawl",
+        json={"url": origin_url(origin, "/page"), "expectCode": "seda-abc"},
+    )
     assert status == 202 and job["status"] == "QUEUED"
     wait_for_in_process_tasks()
     status, done = api(admin_app, people["admin"], "GET", f"/admin/crawl/{job['jobId']}")
@@ -193,7 +228,10 @@ def test_a_ban_refuses_tokens_and_disconnects_sockets(admin_app, people):
     assert not sock.is_connected("/chat")
     status, error = api(admin_app, user, "GET", "/users/me")
     assert status == 403 and error["message"] == ["Account suspended"]
-    assert api(admin_app, people["admin"], "POST", f"/admin/users/{people['super'].id}/ban", json={"reason": "x"})[0] == 403
+    assert (
+        api(admin_app, people["admin"], "POST", f"/admin/users/{people['super'].id}/ban", json={"reason": "x"})[0]
+        == 403
+    )
     assert api(admin_app, people["admin"], "POST", f"/admin/users/{user.id}/ban", json={})[0] == 400
     assert api(admin_app, people["admin"], "POST", f"/admin/users/{user.id}/unban")[1]["banned"] is False
     assert api(admin_app, user, "GET", "/users/me")[0] == 200
@@ -214,12 +252,19 @@ def test_reports_are_resolved_and_messages_deleted(admin_app, people):
     assert {r["id"] for r in queue} == {report["id"], report2["id"]}
     entry = next(r for r in queue if r["id"] == report["id"])
     assert entry["reporter"]["id"] == people["user"].id and entry["message"]["text"] == "buy followers"
-    status, resolved = api(admin_app, people["admin"], "POST", f"/admin/reports/{report['id']}/resolve",
-                           json={"action": "DELETE_MESSAGE"})
+    status, resolved = api(
+        admin_app, people["admin"], "POST", f"/admin/reports/{report['id']}/resolve", json={"action": "DELETE_MESSAGE"}
+    )
     assert status == 200 and resolved["status"] == "RESOLVED" and resolved["resolution"] == "DELETE_MESSAGE"
     assert owner.get(f"/messages/{bad['id']}")[0] == 404
-    assert api(admin_app, people["admin"], "POST", f"/admin/reports/{report['id']}/resolve", json={"action": "DISMISS"})[0] == 409
-    assert api(admin_app, people["admin"], "POST", f"/admin/reports/{report2['id']}/resolve", json={"action": "BAN"})[0] == 400
+    assert (
+        api(admin_app, people["admin"], "POST", f"/admin/reports/{report['id']}/resolve", json={"action": "DISMISS"})[0]
+        == 409
+    )
+    assert (
+        api(admin_app, people["admin"], "POST", f"/admin/reports/{report2['id']}/resolve", json={"action": "BAN"})[0]
+        == 400
+    )
     assert api(admin_app, people["admin"], "DELETE", f"/admin/messages/{other['id']}")[0] == 204
     deleted = [e["args"] for e in listener.get_received("/chat") if e["name"] == "message_deleted"]
     assert deleted == [[bad["id"], room["id"]], [other["id"], room["id"]]]
@@ -233,14 +278,26 @@ def test_the_audit_log_lists_newest_first_with_filters(admin_app, people):
     api(admin_app, "api-key", "POST", f"/admin/users/{people['user'].id}/unban")
     status, actions = api(admin_app, people["admin"], "GET", "/admin/actions")
     assert [a["action"] for a in actions] == ["user.unban", "user.ban", "user.ban"]
-    assert set(actions[0]) == {"id", "adminId", "actor", "action", "targetType", "targetId", "details",
-                               "ipAddress", "userAgent", "createdAt"}
+    assert set(actions[0]) == {
+        "id",
+        "adminId",
+        "actor",
+        "action",
+        "targetType",
+        "targetId",
+        "details",
+        "ipAddress",
+        "userAgent",
+        "createdAt",
+    }
     assert actions[0]["actor"] == "api-key" and actions[0]["adminId"] is None
     by_admin = api(admin_app, people["admin"], "GET", f"/admin/actions?adminId={people['admin'].id}")[1]
     assert len(by_admin) == 2
     by_target = api(admin_app, people["admin"], "GET", f"/admin/actions?targetId={people['artist'].id}")[1]
     assert [a["targetId"] for a in by_target] == [people["artist"].id]
-    assert api(admin_app, people["admin"], "GET", "/admin/actions?action=user.ban&limit=1")[1][0]["action"] == "user.ban"
+    assert (
+        api(admin_app, people["admin"], "GET", "/admin/actions?action=user.ban&limit=1")[1][0]["action"] == "user.ban"
+    )
     assert api(admin_app, people["admin"], "DELETE", "/admin/actions")[0] == 405
 
 

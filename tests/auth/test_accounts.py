@@ -60,7 +60,10 @@ def test_a_taken_email_is_a_409_whatever_its_case(client):
         ({"email": "a@b.co", "password": "short"}, "password: Length must be between 8 and 128."),
         ({"email": "a@b.co", "password": "x" * 129}, "password: Length must be between 8 and 128."),
         ({"email": "a@b.co", "password": "longenough", "role": "ADMIN"}, "role: property should not exist"),
-        ({"email": "a@b.co", "password": "longenough", "displayName": ""}, "displayName: Length must be between 1 and 50."),
+        (
+            {"email": "a@b.co", "password": "longenough", "displayName": ""},
+            "displayName: Length must be between 1 and 50.",
+        ),
     ],
 )
 def test_signup_validation(client, body, message):
@@ -177,7 +180,8 @@ def test_signup_is_limited_per_ip(app_factory):
     statuses = [signup(client, email=f"s{i}@example.com").status_code for i in range(3)]
     assert statuses == [201, 201, 429]
     other_ip = client.post(
-        "/api/v1/auth/signup", json={"email": "s9@example.com", "password": "longenough"},
+        "/api/v1/auth/signup",
+        json={"email": "s9@example.com", "password": "longenough"},
         environ_base={"REMOTE_ADDR": "10.9.9.9"},
     )
     assert other_ip.status_code == 201
@@ -188,19 +192,27 @@ def test_behind_a_trusted_proxy_the_limit_is_per_forwarded_client(app_factory):
 
     def signup_from(client_ip, n):
         return client.post(
-            "/api/v1/auth/signup", json={"email": f"p{n}@example.com", "password": "longenough"},
-            headers={"X-Forwarded-For": client_ip}, environ_base={"REMOTE_ADDR": "10.0.0.2"},  # the proxy
+            "/api/v1/auth/signup",
+            json={"email": f"p{n}@example.com", "password": "longenough"},
+            headers={"X-Forwarded-For": client_ip},
+            environ_base={"REMOTE_ADDR": "10.0.0.2"},  # the proxy
         ).status_code
 
     assert [signup_from("203.0.113.7", 1), signup_from("203.0.113.8", 2), signup_from("203.0.113.7", 3)] == [
-        201, 201, 429]
+        201,
+        201,
+        429,
+    ]
 
 
 def test_without_trusted_proxies_a_forged_forwarded_header_changes_nothing(app_factory):
     client = app_factory(RATE_LIMIT_SIGNUP="1/hour").test_client()
     statuses = [
-        client.post("/api/v1/auth/signup", json={"email": f"f{n}@example.com", "password": "longenough"},
-                    headers={"X-Forwarded-For": f"203.0.113.{n}"}).status_code
+        client.post(
+            "/api/v1/auth/signup",
+            json={"email": f"f{n}@example.com", "password": "longenough"},
+            headers={"X-Forwarded-For": f"203.0.113.{n}"},
+        ).status_code
         for n in range(2)
     ]
     assert statuses == [201, 429]
@@ -213,8 +225,11 @@ def test_login_is_limited_per_account_even_for_the_right_password(app_factory):
     user = UserFactory(app).make()
     client = app.test_client()
     wrong = [
-        client.post("/api/v1/auth/login", json={"email": user.email, "password": "nope nope"},
-                    environ_base={"REMOTE_ADDR": f"10.0.0.{i}"}).status_code
+        client.post(
+            "/api/v1/auth/login",
+            json={"email": user.email, "password": "nope nope"},
+            environ_base={"REMOTE_ADDR": f"10.0.0.{i}"},
+        ).status_code
         for i in range(6)
     ]
     assert wrong == [401] * 5 + [429]

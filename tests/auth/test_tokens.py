@@ -26,8 +26,14 @@ NOW = datetime(2026, 11, 25, 12, 0, 0, tzinfo=timezone.utc)
 
 
 def seda_claims(app, user_id, **overrides):
-    claims = {"iss": "seda", "aud": "seda", "sub": user_id, "typ": "access",
-              "iat": NOW, "exp": NOW + timedelta(minutes=15)}
+    claims = {
+        "iss": "seda",
+        "aud": "seda",
+        "sub": user_id,
+        "typ": "access",
+        "iat": NOW,
+        "exp": NOW + timedelta(minutes=15),
+    }
     claims.update(overrides)
     return {k: v for k, v in claims.items() if v is not None}
 
@@ -115,7 +121,9 @@ def test_expiry_has_a_30_second_leeway(app, client, users, frozen):
 def test_an_access_token_expires_after_15_minutes(app, client, users):
     user = users.make()
     with time_machine.travel(NOW, tick=False) as traveller:
-        token = client.post("/api/v1/auth/login", json={"email": user.email, "password": "correct horse battery"}).get_json()["accessToken"]
+        token = client.post(
+            "/api/v1/auth/login", json={"email": user.email, "password": "correct horse battery"}
+        ).get_json()["accessToken"]
         traveller.shift(timedelta(minutes=15, seconds=25))
         assert status_with(client, token) == 200
         traveller.shift(timedelta(seconds=10))
@@ -136,8 +144,18 @@ def test_an_access_token_expires_after_15_minutes(app, client, users):
         {"typ": None},
         {"sub": None},
     ],
-    ids=["no-exp", "future-nbf", "future-iat", "wrong-aud", "no-aud", "unknown-iss",
-         "supabase-iss", "refresh-as-access", "no-typ", "no-sub"],
+    ids=[
+        "no-exp",
+        "future-nbf",
+        "future-iat",
+        "wrong-aud",
+        "no-aud",
+        "unknown-iss",
+        "supabase-iss",
+        "refresh-as-access",
+        "no-typ",
+        "no-sub",
+    ],
 )
 def test_claims_that_do_not_fit_are_rejected(app, client, users, frozen, overrides):
     user = users.make()
@@ -189,8 +207,15 @@ def test_a_deleted_or_banned_user_token_is_refused(app, client, users, frozen):
 
 
 def supabase_claims(sub="sb-user-1", **overrides):
-    claims = {"iss": SUPABASE_ISSUER, "aud": "authenticated", "sub": sub, "role": "authenticated",
-              "email": "Listener@Example.com", "iat": NOW, "exp": NOW + timedelta(hours=1)}
+    claims = {
+        "iss": SUPABASE_ISSUER,
+        "aud": "authenticated",
+        "sub": sub,
+        "role": "authenticated",
+        "email": "Listener@Example.com",
+        "iat": NOW,
+        "exp": NOW + timedelta(hours=1),
+    }
     claims.update(overrides)
     return {k: v for k, v in claims.items() if v is not None}
 
@@ -232,9 +257,7 @@ def hs256_by_hand(claims, secret, kid):
 def test_hs256_signed_with_the_jwks_public_key_is_rejected(supabase_app, ec_key, jwks_server, frozen):
     _, public_jwk = jwks_server
     client = supabase_app.test_client()
-    pem = ec_key.public_key().public_bytes(
-        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
-    )
+    pem = ec_key.public_key().public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
     for secret in (pem, json.dumps(public_jwk).encode()):
         assert status_with(client, hs256_by_hand(supabase_claims(sub="sb-confused"), secret, "key-1")) == 401
     # the same construction with the real secret passes, so the 401s above are about the key

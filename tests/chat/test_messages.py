@@ -10,11 +10,32 @@ from seda.chat.models import Message
 from seda.extensions import db
 from tests.helpers.queries import count_queries
 
-MESSAGE_KEYS = {"id", "roomId", "userId", "type", "text", "trackRef", "parentId", "clientMessageId", "seq",
-                "replyCount", "createdAt", "updatedAt", "editedAt", "user", "reactions"}
-TRACK = {"provider": "spotify", "providerId": "4uLU6hMCjMI75M1A2tKUQC",
-         "url": "https://open.spotify.com/track/4uLU6hMCjMI75M1A2tKUQC", "title": "Song", "artist": "Band",
-         "artwork": "https://i.scdn.co/image/x", "duration": 213}
+MESSAGE_KEYS = {
+    "id",
+    "roomId",
+    "userId",
+    "type",
+    "text",
+    "trackRef",
+    "parentId",
+    "clientMessageId",
+    "seq",
+    "replyCount",
+    "createdAt",
+    "updatedAt",
+    "editedAt",
+    "user",
+    "reactions",
+}
+TRACK = {
+    "provider": "spotify",
+    "providerId": "4uLU6hMCjMI75M1A2tKUQC",
+    "url": "https://open.spotify.com/track/4uLU6hMCjMI75M1A2tKUQC",
+    "title": "Song",
+    "artist": "Band",
+    "artwork": "https://i.scdn.co/image/x",
+    "duration": 213,
+}
 
 
 @pytest.fixture
@@ -35,8 +56,13 @@ def test_send_stores_a_text_message_with_the_contract_shape(chat, room_with):
     assert status == 201
     assert set(message) == MESSAGE_KEYS
     assert (message["text"], message["type"], message["seq"], message["replyCount"]) == ("first!", "TEXT", 1, 0)
-    assert message["user"] == {"id": owner.user.id, "displayName": message["user"]["displayName"],
-                               "avatarUrl": None, "role": "USER", "artistProfile": None}
+    assert message["user"] == {
+        "id": owner.user.id,
+        "displayName": message["user"]["displayName"],
+        "avatarUrl": None,
+        "role": "USER",
+        "artistProfile": None,
+    }
     assert message["reactions"] == [] and message["editedAt"] is None and message["trackRef"] is None
 
 
@@ -57,8 +83,10 @@ def test_seq_increases_by_one_per_room(chat, room_with):
         ({"text": "hi", "userId": str(uuid.uuid4())}, "userId: property should not exist"),
         ({"text": "hi", "type": "SYSTEM"}, "type: Must be one of: TEXT, TRACK_CARD, REPLY."),
         ({"text": "hi", "clientMessageId": "x" * 65}, "clientMessageId: Length must be between 1 and 64."),
-        ({"text": "hi", "trackRef": {"provider": "myspace", "providerId": "1", "url": "https://x.example"}},
-         "trackRef.provider: Must be one of: spotify, apple_music, youtube, soundcloud, bandcamp, tidal, deezer."),
+        (
+            {"text": "hi", "trackRef": {"provider": "myspace", "providerId": "1", "url": "https://x.example"}},
+            "trackRef.provider: Must be one of: spotify, apple_music, youtube, soundcloud, bandcamp, tidal, deezer.",
+        ),
     ],
 )
 def test_send_validation(room_with, body, message):
@@ -91,7 +119,9 @@ def test_replies_form_threads_with_reply_counts(chat, room_with):
     status, error = owner.post(f"/rooms/{other_room['id']}/messages", json={"text": "x", "parentId": parent["id"]})
     assert status == 403 and error["message"] == ["Join the room first"]
     own_other = room_with()
-    status, error = own_other[0].post(f"/rooms/{own_other[1]['id']}/messages", json={"text": "x", "parentId": parent["id"]})
+    status, error = own_other[0].post(
+        f"/rooms/{own_other[1]['id']}/messages", json={"text": "x", "parentId": parent["id"]}
+    )
     assert status == 400 and error["message"] == ["parentId: Not a message of this room."]
 
 
@@ -134,8 +164,15 @@ def test_bad_history_queries_are_400_never_500(room_with):
     owner, room = room_with()
     _, other = room_with()
     foreign = owner.send(room["id"])
-    for query in ("limit=0", "limit=101", "cursor=nope", f"cursor={uuid.uuid4()}", "after=1",
-                  f"cursor={foreign['id']}&after={foreign['id']}", "order=asc"):
+    for query in (
+        "limit=0",
+        "limit=101",
+        "cursor=nope",
+        f"cursor={uuid.uuid4()}",
+        "after=1",
+        f"cursor={foreign['id']}&after={foreign['id']}",
+        "order=asc",
+    ):
         status, _ = owner.get(f"/rooms/{room['id']}/messages?{query}")
         assert status == 400, query
 

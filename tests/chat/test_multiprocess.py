@@ -71,8 +71,16 @@ class Api:
 class Listener:
     """A python-socketio client recording every event it receives."""
 
-    EVENTS = ("message_created", "message_updated", "message_deleted", "user_joined", "user_left",
-              "user_banned", "presence", "error")
+    EVENTS = (
+        "message_created",
+        "message_updated",
+        "message_deleted",
+        "user_joined",
+        "user_left",
+        "user_banned",
+        "presence",
+        "error",
+    )
 
     def __init__(self, base, token):
         self.received = []
@@ -80,8 +88,9 @@ class Listener:
         self.client = socketio.Client(reconnection=False)
         for name in self.EVENTS:
             self.client.on(name, self._recorder(name), namespace="/chat")
-        self.client.connect(base, namespaces=["/chat"], auth={"token": token}, transports=["websocket"],
-                            wait_timeout=10)
+        self.client.connect(
+            base, namespaces=["/chat"], auth={"token": token}, transports=["websocket"], wait_timeout=10
+        )
 
     def _recorder(self, name):
         def record(*args):
@@ -143,8 +152,7 @@ def test_a_client_that_reconnects_catches_up_exactly_the_missed_messages(servers
     assert wait_until(lambda: [m["id"] for m in listener.messages()] == [seen["id"]])
     listener.close()
     missed = [
-        alice.call("POST", f"/chat/rooms/{room['id']}/messages", json={"text": f"missed {n}"}).json()
-        for n in range(5)
+        alice.call("POST", f"/chat/rooms/{room['id']}/messages", json={"text": f"missed {n}"}).json() for n in range(5)
     ]
     again = listeners(first, bob.token)
     assert again.call("join_room", room["id"])["ok"]
@@ -172,9 +180,13 @@ def test_concurrent_senders_on_both_processes_get_gap_free_seq(servers, postgres
         statuses = [s for batch in pool.map(send_many, senders) for s in batch]
     assert statuses == [201] * 120
     with postgres_engine.connect() as conn:
-        seqs = conn.execute(
-            sa.text("SELECT seq FROM messages WHERE room_id = :r ORDER BY seq"), {"r": uuid.UUID(room["id"])}
-        ).scalars().all()
+        seqs = (
+            conn.execute(
+                sa.text("SELECT seq FROM messages WHERE room_id = :r ORDER BY seq"), {"r": uuid.UUID(room["id"])}
+            )
+            .scalars()
+            .all()
+        )
     assert seqs == list(range(1, 121))
 
 
@@ -197,8 +209,12 @@ def test_an_account_ban_on_one_process_disconnects_sockets_on_the_other(servers,
     target = Api.signup(second)
     on_second = listeners(second, target.token)
     assert on_second.client.connected
-    response = requests.post(f"{first}/api/v1/admin/users/{target.user['id']}/ban", json={"reason": "spam"},
-                             headers={"X-Admin-Api-Key": ADMIN_KEY}, timeout=10)
+    response = requests.post(
+        f"{first}/api/v1/admin/users/{target.user['id']}/ban",
+        json={"reason": "spam"},
+        headers={"X-Admin-Api-Key": ADMIN_KEY},
+        timeout=10,
+    )
     assert response.status_code == 200
     assert wait_until(lambda: not on_second.client.connected, timeout=10)
     assert target.call("GET", "/users/me").status_code == 403
@@ -206,8 +222,9 @@ def test_an_account_ban_on_one_process_disconnects_sockets_on_the_other(servers,
     refused = socketio.Client(reconnection=False)
     refused.on("connect_error", lambda data: errors.append(data), namespace="/chat")
     with pytest.raises(socketio.exceptions.ConnectionError):
-        refused.connect(second, namespaces=["/chat"], auth={"token": target.token}, transports=["websocket"],
-                        wait_timeout=5)
+        refused.connect(
+            second, namespaces=["/chat"], auth={"token": target.token}, transports=["websocket"], wait_timeout=5
+        )
     assert errors and errors[0]["message"] == "Account suspended"
 
 
@@ -219,8 +236,11 @@ def test_a_music_link_becomes_a_track_card_on_every_process(servers, listeners, 
     bob.call("POST", f"/chat/rooms/{room['id']}/join")
     on_second = listeners(second, bob.token)
     on_second.call("join_room", room["id"])
-    sent = alice.call("POST", f"/chat/rooms/{room['id']}/messages",
-                      json={"text": "https://open.spotify.com/track/4cOdK2wGLETKBW3PvgPWqT?si=x"}).json()
+    sent = alice.call(
+        "POST",
+        f"/chat/rooms/{room['id']}/messages",
+        json={"text": "https://open.spotify.com/track/4cOdK2wGLETKBW3PvgPWqT?si=x"},
+    ).json()
     assert wait_until(lambda: on_second.messages("message_updated"), timeout=20)
     updated = on_second.messages("message_updated")[0]
     assert updated["id"] == sent["id"] and updated["type"] == "TRACK_CARD"
@@ -248,7 +268,9 @@ def test_the_official_socket_io_js_client_connects_joins_sends_and_receives(serv
         subprocess.run(["npm", "install", "--no-audit", "--no-fund", "--silent"], cwd=ROOT / "bench", check=True)
     proc = subprocess.Popen(
         ["node", str(script), first, alice.token, room["id"]],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
         env={"NODE_PATH": str(node_modules), "PATH": "/usr/local/bin:/usr/bin:/bin"},
     )
     # the JS client prints "ready" once joined; then a message from the other process must reach it

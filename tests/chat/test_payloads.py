@@ -11,8 +11,15 @@ from seda.chat.schemas import MessageSchema
 from seda.extensions import db
 from seda.users.models import Role
 
-CARD = {"provider": "youtube", "providerId": "dQw4w9WgXcQ", "url": "https://www.youtube.com/watch?v=dQw4w9WgXcQ",
-        "title": "Mine", "artist": None, "artwork": None, "duration": None}
+CARD = {
+    "provider": "youtube",
+    "providerId": "dQw4w9WgXcQ",
+    "url": "https://www.youtube.com/watch?v=dQw4w9WgXcQ",
+    "title": "Mine",
+    "artist": None,
+    "artwork": None,
+    "duration": None,
+}
 
 
 def test_every_kind_of_message_serialises_as_the_schema_says(app, chat, users):

@@ -2,8 +2,21 @@ import uuid
 
 import pytest
 
-ROOM_KEYS = {"id", "name", "description", "type", "isPrivate", "createdBy", "createdAt", "updatedAt",
-             "memberCount", "myRole", "slowModeSeconds", "lastMessageAt", "unreadCount"}
+ROOM_KEYS = {
+    "id",
+    "name",
+    "description",
+    "type",
+    "isPrivate",
+    "createdBy",
+    "createdAt",
+    "updatedAt",
+    "memberCount",
+    "myRole",
+    "slowModeSeconds",
+    "lastMessageAt",
+    "unreadCount",
+}
 
 
 def test_create_room_makes_the_creator_its_owner(chat):
@@ -20,7 +33,10 @@ def test_create_room_makes_the_creator_its_owner(chat):
     [
         ({}, "name: Missing data for required field."),
         ({"name": "   "}, "name: Length must be between 1 and 100."),
-        ({"name": "x", "slowModeSeconds": 21601}, "slowModeSeconds: Must be greater than or equal to 0 and less than or equal to 21600."),
+        (
+            {"name": "x", "slowModeSeconds": 21601},
+            "slowModeSeconds: Must be greater than or equal to 0 and less than or equal to 21600.",
+        ),
         ({"name": "x", "ownerId": str(uuid.uuid4())}, "ownerId: property should not exist"),
     ],
 )

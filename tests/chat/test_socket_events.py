@@ -47,8 +47,12 @@ def test_send_message_is_stored_acked_and_broadcast_to_rest_and_socket_clients(a
     joined(owner_sock, room["id"])
     joined(fan_sock, room["id"])
     events(owner_sock), events(fan_sock)
-    ack = fan_sock.emit("send_message", {"roomId": room["id"], "text": "from a socket", "clientMessageId": "k1"},
-                        namespace="/chat", callback=True)
+    ack = fan_sock.emit(
+        "send_message",
+        {"roomId": room["id"], "text": "from a socket", "clientMessageId": "k1"},
+        namespace="/chat",
+        callback=True,
+    )
     assert ack["ok"] is True and ack["message"]["text"] == "from a socket" and ack["message"]["seq"] == 1
     stored = owner.get(f"/messages/{ack['message']['id']}")[1]
     assert stored["id"] == ack["message"]["id"]
@@ -101,7 +105,9 @@ def test_bad_events_get_error_acks_and_the_connection_stays(chat, socket_for):
         assert ack["error"]["statusCode"] == status, (event, payload, ack)
         assert ack["error"]["path"] == event and isinstance(ack["error"]["message"], list)
     assert sock.is_connected("/chat")
-    assert sock.emit("send_message", {"roomId": room["id"], "text": "still fine"}, namespace="/chat", callback=True)["ok"]
+    assert sock.emit("send_message", {"roomId": room["id"], "text": "still fine"}, namespace="/chat", callback=True)[
+        "ok"
+    ]
 
 
 def test_failures_without_an_ack_arrive_as_error_events(chat, socket_for):
@@ -128,8 +134,9 @@ def test_the_socket_event_limit_is_configurable(app_factory, users):
 
     app = app_factory(RATE_LIMIT_SOCKET_EVENTS_PER_SECOND="5")
     user = users.make()
-    sock = socketio.test_client(app, namespace="/chat",
-                                auth={"token": issue_access_token(app.config["JWT_SECRET"], user.id)})
+    sock = socketio.test_client(
+        app, namespace="/chat", auth={"token": issue_access_token(app.config["JWT_SECRET"], user.id)}
+    )
     acks = [sock.emit("ping", namespace="/chat", callback=True) for _ in range(8)]
     assert [a["ok"] for a in acks] == [True] * 5 + [False] * 3
     assert acks[5]["error"]["message"] == ["More than 5 events per second"]
@@ -142,8 +149,9 @@ def test_an_event_finding_no_free_database_connection_answers_503(app_factory, u
 
     app = app_factory(DB_POOL_SIZE="1", DB_MAX_OVERFLOW="0", DB_POOL_TIMEOUT_MS="200")
     user = users.make()
-    sock = socketio.test_client(app, namespace="/chat",
-                                auth={"token": issue_access_token(app.config["JWT_SECRET"], user.id)})
+    sock = socketio.test_client(
+        app, namespace="/chat", auth={"token": issue_access_token(app.config["JWT_SECRET"], user.id)}
+    )
     with app.app_context():
         held = db.engine.connect()
         try:
@@ -248,8 +256,10 @@ def test_the_socket_send_limit_is_shared_with_rest(app_factory, users):
     for n in range(2):
         rest.send(room["id"], f"rest {n}")
     sock = socketio.test_client(app, namespace="/chat", auth={"token": user.token})
-    acks = [sock.emit("send_message", {"roomId": room["id"], "text": f"s{n}"}, namespace="/chat", callback=True)
-            for n in range(3)]
+    acks = [
+        sock.emit("send_message", {"roomId": room["id"], "text": f"s{n}"}, namespace="/chat", callback=True)
+        for n in range(3)
+    ]
     assert [a["ok"] for a in acks] == [True, True, False]
     assert acks[2]["error"]["statusCode"] == 429
     sock.disconnect("/chat")

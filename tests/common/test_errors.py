@@ -120,9 +120,7 @@ def test_a_json_route_without_a_body_is_a_400(probe):
 
 
 def test_malformed_json_is_a_400(probe):
-    response = probe.post(
-        "/api/v1/probe/echo", data='{"name": "x",', content_type="application/json"
-    )
+    response = probe.post("/api/v1/probe/echo", data='{"name": "x",', content_type="application/json")
     body = assert_envelope(response, 400, "/api/v1/probe/echo", "POST")
     assert body["message"] == ["Malformed JSON body"]
 
@@ -176,9 +174,7 @@ def test_wrong_method_is_a_405_with_allow(client):
 
 
 def test_body_over_one_mebibyte_is_a_413(probe):
-    response = probe.post(
-        "/api/v1/probe/echo", data=b"x" * (1024 * 1024 + 1), content_type="application/json"
-    )
+    response = probe.post("/api/v1/probe/echo", data=b"x" * (1024 * 1024 + 1), content_type="application/json")
     body = assert_envelope(response, 413, "/api/v1/probe/echo", "POST")
     assert body["message"] == ["Request body is larger than 1 MiB"]
 

@@ -138,8 +138,5 @@ def test_the_rate_limit_is_shared_by_two_processes_through_redis(app, postgres_u
         "LOG_LEVEL": "WARNING",
     }
     with gunicorn_server(env) as first, gunicorn_server(env) as second:
-        statuses = [
-            requests.get(f"{base}{LIMITED_ROUTE}", timeout=5).status_code
-            for base in (first, second) * 4
-        ]
+        statuses = [requests.get(f"{base}{LIMITED_ROUTE}", timeout=5).status_code for base in (first, second) * 4]
     assert statuses == [200] * 6 + [429, 429]

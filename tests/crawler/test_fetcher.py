@@ -26,26 +26,36 @@ class StubResolver:
             return socket.getaddrinfo(host, port, family, type)
         if isinstance(answer[0], list):
             answer = answer[0] if len(answer) == 1 else answer.pop(0)
-        return [(socket.AF_INET6 if ":" in ip else socket.AF_INET, socket.SOCK_STREAM, 6, "", (ip, port))
-                for ip in answer]
+        return [
+            (socket.AF_INET6 if ":" in ip else socket.AF_INET, socket.SOCK_STREAM, 6, "", (ip, port)) for ip in answer
+        ]
 
 
 @pytest.fixture
 def resolver():
-    return StubResolver({
-        "origin.test": [ORIGIN_IP],
-        "evil.test": ["127.0.0.1"],
-        "metadata.test": ["169.254.169.254"],
-        "mixed.test": [ORIGIN_IP, "127.0.0.1"],
-        "rebind.test": [[ORIGIN_IP], ["127.0.0.1"]],
-        "public.test": ["93.184.216.34"],
-    })
+    return StubResolver(
+        {
+            "origin.test": [ORIGIN_IP],
+            "evil.test": ["127.0.0.1"],
+            "metadata.test": ["169.254.169.254"],
+            "mixed.test": [ORIGIN_IP, "127.0.0.1"],
+            "rebind.test": [[ORIGIN_IP], ["127.0.0.1"]],
+            "public.test": ["93.184.216.34"],
+        }
+    )
 
 
 @pytest.fixture
 def fetcher(ca_file, resolver):
-    return SafeFetcher(UA, timeout_ms=3000, max_retries=2, allowed_networks=[f"{ORIGIN_IP}/32"],
-                       ca_bundle=ca_file, resolver=resolver, sleep=lambda _s: None)
+    return SafeFetcher(
+        UA,
+        timeout_ms=3000,
+        max_retries=2,
+        allowed_networks=[f"{ORIGIN_IP}/32"],
+        ca_bundle=ca_file,
+        resolver=resolver,
+        sleep=lambda _s: None,
+    )
 
 
 def test_fetches_a_page_with_the_configured_user_agent_and_no_cookies(fetcher, origin):
@@ -68,16 +78,42 @@ def test_names_resolve_once_and_tls_checks_the_name(fetcher, origin, resolver):
 def ssrf_cases(trap_port):
     t = trap_port
     return [
-        f"https://127.0.0.1:{t}/", f"http://127.0.0.1:{t}/", f"http://localhost:{t}/", f"http://LOCALHOST:{t}/",
-        f"http://localhost.:{t}/", "http://169.254.169.254/latest/meta-data/", f"http://[::1]:{t}/",
-        f"http://[::ffff:127.0.0.1]:{t}/", f"http://[::ffff:7f00:1]:{t}/", f"http://[64:ff9b::7f00:1]:{t}/",
-        f"http://2130706433:{t}/", f"http://0x7f000001:{t}/", f"http://0177.0.0.1:{t}/", f"http://127.1:{t}/",
-        f"http://0:{t}/", "http://10.0.0.1/", "http://100.64.0.1/", "http://192.168.1.1/", "http://172.16.0.1/",
-        "http://[fd00:ec2::254]/", "http://[fe80::1]/", "http://224.0.0.1/", f"http://evil.test:{t}/",
-        "http://metadata.test/", f"http://mixed.test:{t}/", "http://public.test:6379/",
-        f"ftp://127.0.0.1:{t}/", "file:///etc/passwd", f"gopher://127.0.0.1:{t}/_INFO", f"dict://127.0.0.1:{t}/",
-        "data:text/html,<p>x</p>", "javascript:alert(1)", f"http://origin.test@127.0.0.1:{t}/",
-        f"http://user:pw@origin.test:{t}/", f"http://127.0.0.1:{t}#@origin.test/", f"http://origin.test\\@127.0.0.1:{t}/",
+        f"https://127.0.0.1:{t}/",
+        f"http://127.0.0.1:{t}/",
+        f"http://localhost:{t}/",
+        f"http://LOCALHOST:{t}/",
+        f"http://localhost.:{t}/",
+        "http://169.254.169.254/latest/meta-data/",
+        f"http://[::1]:{t}/",
+        f"http://[::ffff:127.0.0.1]:{t}/",
+        f"http://[::ffff:7f00:1]:{t}/",
+        f"http://[64:ff9b::7f00:1]:{t}/",
+        f"http://2130706433:{t}/",
+        f"http://0x7f000001:{t}/",
+        f"http://0177.0.0.1:{t}/",
+        f"http://127.1:{t}/",
+        f"http://0:{t}/",
+        "http://10.0.0.1/",
+        "http://100.64.0.1/",
+        "http://192.168.1.1/",
+        "http://172.16.0.1/",
+        "http://[fd00:ec2::254]/",
+        "http://[fe80::1]/",
+        "http://224.0.0.1/",
+        f"http://evil.test:{t}/",
+        "http://metadata.test/",
+        f"http://mixed.test:{t}/",
+        "http://public.test:6379/",
+        f"ftp://127.0.0.1:{t}/",
+        "file:///etc/passwd",
+        f"gopher://127.0.0.1:{t}/_INFO",
+        f"dict://127.0.0.1:{t}/",
+        "data:text/html,<p>x</p>",
+        "javascript:alert(1)",
+        f"http://origin.test@127.0.0.1:{t}/",
+        f"http://user:pw@origin.test:{t}/",
+        f"http://127.0.0.1:{t}#@origin.test/",
+        f"http://origin.test\\@127.0.0.1:{t}/",
     ]
 
 
@@ -92,7 +128,9 @@ def test_every_ssrf_form_is_refused_before_any_connection(fetcher, trap):
 
 
 def test_redirects_are_rechecked_at_every_hop(fetcher, origin, trap):
-    origin.expect_request("/away").respond_with_data("", status=302, headers={"Location": f"http://127.0.0.1:{trap.port}/"})
+    origin.expect_request("/away").respond_with_data(
+        "", status=302, headers={"Location": f"http://127.0.0.1:{trap.port}/"}
+    )
     origin.expect_request("/scheme").respond_with_data("", status=302, headers={"Location": "file:///etc/passwd"})
     for path in ("/away", "/scheme"):
         with pytest.raises(FetchFailed) as refused:
@@ -130,7 +168,9 @@ def test_bodies_are_truncated_at_two_mebibytes(fetcher, origin):
 
 def test_compression_bombs_are_refused(fetcher, origin):
     bomb = gzip.compress(b"\0" * (10 * 1024 * 1024))
-    origin.expect_request("/bomb").respond_with_data(bomb, content_type="text/html", headers={"Content-Encoding": "gzip"})
+    origin.expect_request("/bomb").respond_with_data(
+        bomb, content_type="text/html", headers={"Content-Encoding": "gzip"}
+    )
     with pytest.raises(FetchFailed) as refused:
         fetcher.fetch(origin_url(origin, "/bomb"))
     assert refused.value.code == "compression_bomb"
@@ -143,8 +183,9 @@ def test_a_slow_trickle_ends_at_the_deadline(ca_file, resolver, origin):
             yield b"."
 
     origin.expect_request("/slow").respond_with_handler(lambda r: Response(trickle(), content_type="text/html"))
-    fetcher = SafeFetcher(UA, timeout_ms=1500, max_retries=0, allowed_networks=[f"{ORIGIN_IP}/32"],
-                          ca_bundle=ca_file, resolver=resolver)
+    fetcher = SafeFetcher(
+        UA, timeout_ms=1500, max_retries=0, allowed_networks=[f"{ORIGIN_IP}/32"], ca_bundle=ca_file, resolver=resolver
+    )
     started = time.monotonic()
     with pytest.raises(FetchFailed) as failed:
         fetcher.fetch(origin_url(origin, "/slow"))

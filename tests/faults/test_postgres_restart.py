@@ -22,11 +22,19 @@ def test_requests_during_a_postgres_restart_get_503_and_recover():
 
         with create_app(TestingConfig({"DATABASE_URL": pg.url, "LOG_LEVEL": "ERROR"})).app_context():
             upgrade()
-        env = {"APP_ENV": "testing", "DATABASE_URL": pg.url, "LOG_LEVEL": "ERROR",
-               "RATE_LIMIT_DEFAULT": "100000/minute", "RATE_LIMIT_MESSAGES": "100000 per 10 seconds"}
+        env = {
+            "APP_ENV": "testing",
+            "DATABASE_URL": pg.url,
+            "LOG_LEVEL": "ERROR",
+            "RATE_LIMIT_DEFAULT": "100000/minute",
+            "RATE_LIMIT_MESSAGES": "100000 per 10 seconds",
+        }
         with gunicorn_server(env) as base:
-            session = requests.post(f"{base}/api/v1/auth/signup", timeout=10, json={
-                "email": f"{uuid.uuid4().hex[:8]}@example.com", "password": "long enough"}).json()
+            session = requests.post(
+                f"{base}/api/v1/auth/signup",
+                timeout=10,
+                json={"email": f"{uuid.uuid4().hex[:8]}@example.com", "password": "long enough"},
+            ).json()
             auth = {"Authorization": f"Bearer {session['accessToken']}"}
             room = requests.post(f"{base}/api/v1/chat/rooms", json={"name": "Load"}, headers=auth, timeout=10).json()
             results, stop = [], threading.Event()
@@ -36,11 +44,16 @@ def test_requests_during_a_postgres_restart_get_503_and_recover():
                     started = time.monotonic()
                     try:
                         if kind == "read":
-                            response = requests.get(f"{base}/api/v1/chat/rooms/{room['id']}/messages", headers=auth,
-                                                    timeout=10)
+                            response = requests.get(
+                                f"{base}/api/v1/chat/rooms/{room['id']}/messages", headers=auth, timeout=10
+                            )
                         else:
-                            response = requests.post(f"{base}/api/v1/chat/rooms/{room['id']}/messages",
-                                                     json={"text": "under load"}, headers=auth, timeout=10)
+                            response = requests.post(
+                                f"{base}/api/v1/chat/rooms/{room['id']}/messages",
+                                json={"text": "under load"},
+                                headers=auth,
+                                timeout=10,
+                            )
                         outcome = response.status_code
                         try:
                             body = response.json()
@@ -56,8 +69,9 @@ def test_requests_during_a_postgres_restart_get_503_and_recover():
             assert sock.call("join_room", room["id"], namespace="/chat", timeout=10)["ok"]
 
             def socket_send():
-                return sock.call("send_message", {"roomId": room["id"], "text": "by socket"}, namespace="/chat",
-                                 timeout=10)
+                return sock.call(
+                    "send_message", {"roomId": room["id"], "text": "by socket"}, namespace="/chat", timeout=10
+                )
 
             threads = [threading.Thread(target=load, args=(k,), daemon=True) for k in ("read", "write") * 3]
             for thread in threads:
@@ -80,10 +94,14 @@ def test_requests_during_a_postgres_restart_get_503_and_recover():
         outages = [r for r in results if down <= r[0] < up]
         after = [r for r in results if r[0] >= up + 5]
         first_success = min((r[0] + r[1] for r in results if r[0] >= up and r[2] in (200, 201)), default=None)
-        print(f"\npostgres restart: {len(results)} requests, {len(outages)} during the outage "
-              f"({sorted({str(r[2]) for r in outages})}), slowest {max(r[1] for r in results):.2f} s, "
-              f"first success {first_success - up if first_success else None:.2f} s after restart")
-        assert all(r[2] in (200, 201, 503) for r in results), [r[2:] for r in results if r[2] not in (200, 201, 503)][:3]
+        print(
+            f"\npostgres restart: {len(results)} requests, {len(outages)} during the outage "
+            f"({sorted({str(r[2]) for r in outages})}), slowest {max(r[1] for r in results):.2f} s, "
+            f"first success {first_success - up if first_success else None:.2f} s after restart"
+        )
+        assert all(r[2] in (200, 201, 503) for r in results), [r[2:] for r in results if r[2] not in (200, 201, 503)][
+            :3
+        ]
         # (the last moments of the window may already succeed: pg_ctl returns once it accepts connections)
         refused = [r for r in outages if r[2] == 503]
         assert len(refused) > len(outages) / 2

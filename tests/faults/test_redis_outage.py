@@ -20,8 +20,11 @@ SENDERS, PER_SENDER = 20, 50
 
 
 def signup(base):
-    body = requests.post(f"{base}/api/v1/auth/signup", timeout=10, json={
-        "email": f"{uuid.uuid4().hex[:12]}@example.com", "password": "long enough"}).json()
+    body = requests.post(
+        f"{base}/api/v1/auth/signup",
+        timeout=10,
+        json={"email": f"{uuid.uuid4().hex[:12]}@example.com", "password": "long enough"},
+    ).json()
     return body["accessToken"], body["user"]["id"]
 
 
@@ -33,8 +36,9 @@ class Sender(threading.Thread):
     def __init__(self, base, token, room_id, index):
         super().__init__(daemon=True)
         self.client = socketio.Client(reconnection=False)
-        self.client.connect(base, namespaces=["/chat"], auth={"token": token}, transports=["websocket"],
-                            wait_timeout=10)
+        self.client.connect(
+            base, namespaces=["/chat"], auth={"token": token}, transports=["websocket"], wait_timeout=10
+        )
         self.room_id, self.index = room_id, index
         self.acked = {}  # clientMessageId -> message id
         self.failures = []
@@ -44,9 +48,12 @@ class Sender(threading.Thread):
             client_id = f"s{self.index}-m{n}"
             for _attempt in range(20):
                 try:
-                    ack = self.client.call("send_message", {"roomId": self.room_id, "text": f"message {n}",
-                                                            "clientMessageId": client_id},
-                                           namespace="/chat", timeout=5)
+                    ack = self.client.call(
+                        "send_message",
+                        {"roomId": self.room_id, "text": f"message {n}", "clientMessageId": client_id},
+                        namespace="/chat",
+                        timeout=5,
+                    )
                 except Exception as exc:  # a timeout: retry with the same clientMessageId
                     self.failures.append(repr(exc))
                     time.sleep(0.3)
@@ -63,15 +70,23 @@ def test_a_redis_outage_loses_no_acknowledged_message(postgres_url, postgres_eng
     from tests.conftest import _truncate_all
 
     redis_server = RedisServer().start()
-    env = {"APP_ENV": "testing", "DATABASE_URL": postgres_url, "REDIS_URL": redis_server.url,
-           "REDIS_NAMESPACE": f"{redis_namespace}-outage", "LOG_LEVEL": "ERROR",
-           "RATE_LIMIT_DEFAULT": "100000/minute", "RATE_LIMIT_ANONYMOUS": "100000/minute",
-           "RATE_LIMIT_SIGNUP": "100000/hour", "RATE_LIMIT_MESSAGES": "100000 per 10 seconds"}
+    env = {
+        "APP_ENV": "testing",
+        "DATABASE_URL": postgres_url,
+        "REDIS_URL": redis_server.url,
+        "REDIS_NAMESPACE": f"{redis_namespace}-outage",
+        "LOG_LEVEL": "ERROR",
+        "RATE_LIMIT_DEFAULT": "100000/minute",
+        "RATE_LIMIT_ANONYMOUS": "100000/minute",
+        "RATE_LIMIT_SIGNUP": "100000/hour",
+        "RATE_LIMIT_MESSAGES": "100000 per 10 seconds",
+    }
     try:
         with gunicorn_server(env) as first, gunicorn_server(env) as second:
             owner_token, _ = signup(first)
-            room = requests.post(f"{first}/api/v1/chat/rooms", json={"name": "Outage"}, headers=headers(owner_token),
-                                 timeout=10).json()
+            room = requests.post(
+                f"{first}/api/v1/chat/rooms", json={"name": "Outage"}, headers=headers(owner_token), timeout=10
+            ).json()
             senders = []
             for index in range(SENDERS):
                 base = (first, second)[index % 2]
@@ -95,8 +110,11 @@ def test_a_redis_outage_loses_no_acknowledged_message(postgres_url, postgres_eng
             while time.monotonic() - outage_started < 5:
                 for base in (first, second):
                     started = time.monotonic()
-                    status = requests.get(f"{base}/api/v1/chat/rooms/{room['id']}/messages?limit=5",
-                                          headers=headers(owner_token), timeout=5).status_code
+                    status = requests.get(
+                        f"{base}/api/v1/chat/rooms/{room['id']}/messages?limit=5",
+                        headers=headers(owner_token),
+                        timeout=5,
+                    ).status_code
                     rest.append((status, time.monotonic() - started))
                 time.sleep(0.2)
             redis_server.start()
@@ -106,8 +124,12 @@ def test_a_redis_outage_loses_no_acknowledged_message(postgres_url, postgres_eng
             recovered_after = None
             for attempt in range(40):
                 probe = f"probe {attempt}"
-                requests.post(f"{first}/api/v1/chat/rooms/{room['id']}/messages", json={"text": probe},
-                              headers=headers(owner_token), timeout=5)
+                requests.post(
+                    f"{first}/api/v1/chat/rooms/{room['id']}/messages",
+                    json={"text": probe},
+                    headers=headers(owner_token),
+                    timeout=5,
+                )
                 if wait_until(lambda p=probe: p in seen_on_second, timeout=0.5):
                     recovered_after = time.monotonic() - back
                     break
@@ -119,13 +141,20 @@ def test_a_redis_outage_loses_no_acknowledged_message(postgres_url, postgres_eng
 
         acked = {cid: mid for s in senders for cid, mid in s.acked.items()}
         with postgres_engine.connect() as conn:
-            stored = dict(conn.execute(sa.text(
-                "SELECT client_message_id, id FROM messages WHERE room_id = :r AND client_message_id IS NOT NULL"),
-                {"r": uuid.UUID(room["id"])}).all())
-        print(f"\nredis outage: {len(acked)} acked, {sum(len(s.failures) for s in senders)} send attempts failed "
-              f"and were retried, REST statuses during outage {sorted({s for s, _ in rest})}, "
-              f"slowest REST {max(t for _, t in rest) * 1000:.0f} ms, cross-process delivery back after "
-              f"{recovered_after if recovered_after is None else round(recovered_after, 2)} s")
+            stored = dict(
+                conn.execute(
+                    sa.text(
+                        "SELECT client_message_id, id FROM messages WHERE room_id = :r AND client_message_id IS NOT NULL"
+                    ),
+                    {"r": uuid.UUID(room["id"])},
+                ).all()
+            )
+        print(
+            f"\nredis outage: {len(acked)} acked, {sum(len(s.failures) for s in senders)} send attempts failed "
+            f"and were retried, REST statuses during outage {sorted({s for s, _ in rest})}, "
+            f"slowest REST {max(t for _, t in rest) * 1000:.0f} ms, cross-process delivery back after "
+            f"{recovered_after if recovered_after is None else round(recovered_after, 2)} s"
+        )
         assert len(acked) == SENDERS * PER_SENDER
         assert all(str(stored[cid]) == mid for cid, mid in acked.items())  # each stored, exactly once
         assert len(stored) == len(acked)

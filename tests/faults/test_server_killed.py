@@ -19,8 +19,11 @@ CLIENTS, PER_CLIENT = 6, 80
 
 
 def signup(base):
-    body = requests.post(f"{base}/api/v1/auth/signup", timeout=10, json={
-        "email": f"{uuid.uuid4().hex[:12]}@example.com", "password": "long enough"}).json()
+    body = requests.post(
+        f"{base}/api/v1/auth/signup",
+        timeout=10,
+        json={"email": f"{uuid.uuid4().hex[:12]}@example.com", "password": "long enough"},
+    ).json()
     return body["accessToken"]
 
 
@@ -45,9 +48,12 @@ class Sender(threading.Thread):
             client_id = f"k{self.index}-{n}"
             while client_id not in self.acked:
                 try:
-                    ack = self.client.call("send_message", {"roomId": self.room_id, "text": f"m{n}",
-                                                            "clientMessageId": client_id},
-                                           namespace="/chat", timeout=3)
+                    ack = self.client.call(
+                        "send_message",
+                        {"roomId": self.room_id, "text": f"m{n}", "clientMessageId": client_id},
+                        namespace="/chat",
+                        timeout=3,
+                    )
                     if ack.get("ok"):
                         self.acked[client_id] = ack["message"]["id"]
                 except Exception:  # the server went away mid-call: move over and resend
@@ -68,19 +74,34 @@ class Sender(threading.Thread):
 def test_no_acknowledged_message_is_lost_when_a_server_dies(how, postgres_url, postgres_engine, redis_namespace):
     from tests.conftest import _truncate_all
 
-    env = {"APP_ENV": "testing", "DATABASE_URL": postgres_url, "REDIS_URL": "redis://127.0.0.1:6379/0",
-           "REDIS_NAMESPACE": f"{redis_namespace}-kill-{how.name}", "LOG_LEVEL": "ERROR", "GRACEFUL_TIMEOUT": "2",
-           "RATE_LIMIT_DEFAULT": "100000/minute", "RATE_LIMIT_ANONYMOUS": "100000/minute",
-           "RATE_LIMIT_SIGNUP": "100000/hour", "RATE_LIMIT_MESSAGES": "100000 per 10 seconds"}
+    env = {
+        "APP_ENV": "testing",
+        "DATABASE_URL": postgres_url,
+        "REDIS_URL": "redis://127.0.0.1:6379/0",
+        "REDIS_NAMESPACE": f"{redis_namespace}-kill-{how.name}",
+        "LOG_LEVEL": "ERROR",
+        "GRACEFUL_TIMEOUT": "2",
+        "RATE_LIMIT_DEFAULT": "100000/minute",
+        "RATE_LIMIT_ANONYMOUS": "100000/minute",
+        "RATE_LIMIT_SIGNUP": "100000/hour",
+        "RATE_LIMIT_MESSAGES": "100000 per 10 seconds",
+    }
     try:
         with gunicorn_server(env) as doomed, gunicorn_server(env) as survivor:
             owner = signup(survivor)
-            room = requests.post(f"{survivor}/api/v1/chat/rooms", json={"name": "Kill"},
-                                 headers={"Authorization": f"Bearer {owner}"}, timeout=10).json()
+            room = requests.post(
+                f"{survivor}/api/v1/chat/rooms",
+                json={"name": "Kill"},
+                headers={"Authorization": f"Bearer {owner}"},
+                timeout=10,
+            ).json()
             tokens = [signup(survivor) for _ in range(CLIENTS)]
             for token in tokens:
-                requests.post(f"{survivor}/api/v1/chat/rooms/{room['id']}/join",
-                              headers={"Authorization": f"Bearer {token}"}, timeout=10)
+                requests.post(
+                    f"{survivor}/api/v1/chat/rooms/{room['id']}/join",
+                    headers={"Authorization": f"Bearer {token}"},
+                    timeout=10,
+                )
             senders = [Sender((doomed, survivor), token, room["id"], i) for i, token in enumerate(tokens)]
             for sender in senders:
                 sender.start()
@@ -92,18 +113,24 @@ def test_no_acknowledged_message_is_lost_when_a_server_dies(how, postgres_url, p
             moved_within = time.monotonic() - killed_at
             # a client that saw message X catches up on the survivor with after=X
             first_ids = [s.acked[f"k{s.index}-0"] for s in senders]
-            caught_up = requests.get(f"{survivor}/api/v1/chat/rooms/{room['id']}/messages",
-                                     params={"after": first_ids[0], "limit": 100},
-                                     headers={"Authorization": f"Bearer {owner}"}, timeout=10).json()
+            caught_up = requests.get(
+                f"{survivor}/api/v1/chat/rooms/{room['id']}/messages",
+                params={"after": first_ids[0], "limit": 100},
+                headers={"Authorization": f"Bearer {owner}"},
+                timeout=10,
+            ).json()
 
         acked = {cid: mid for s in senders for cid, mid in s.acked.items()}
         with postgres_engine.connect() as conn:
-            rows = conn.execute(sa.text(
-                "SELECT client_message_id, id, seq FROM messages WHERE room_id = :r ORDER BY seq"),
-                {"r": uuid.UUID(room["id"])}).all()
+            rows = conn.execute(
+                sa.text("SELECT client_message_id, id, seq FROM messages WHERE room_id = :r ORDER BY seq"),
+                {"r": uuid.UUID(room["id"])},
+            ).all()
         stored = {cid: str(mid) for cid, mid, _seq in rows}
-        print(f"\n{how.name}: {len(acked)} acked, all {CLIENTS} clients moved: "
-              f"{all(s.moved for s in senders)}, done {moved_within:.1f} s after the kill")
+        print(
+            f"\n{how.name}: {len(acked)} acked, all {CLIENTS} clients moved: "
+            f"{all(s.moved for s in senders)}, done {moved_within:.1f} s after the kill"
+        )
         assert len(acked) == CLIENTS * PER_CLIENT
         assert all(stored.get(cid) == mid for cid, mid in acked.items())
         assert len(rows) == len(acked)  # no duplicates from the resends

@@ -18,18 +18,25 @@ from tests.helpers.tiers import services_only
 
 @services_only
 def test_concurrent_sweeps_split_the_work(app_factory, ca_file, origin):
-    app = app_factory(CRAWLER_ALLOWED_PRIVATE_NETWORKS=f"{ORIGIN_IP}/32", CRAWLER_CA_BUNDLE=ca_file,
-                      CRAWLER_MAX_RETRIES="0")
+    app = app_factory(
+        CRAWLER_ALLOWED_PRIVATE_NETWORKS=f"{ORIGIN_IP}/32", CRAWLER_CA_BUNDLE=ca_file, CRAWLER_MAX_RETRIES="0"
+    )
     origin.expect_request("/bio").respond_with_data("<p>no code yet</p>", content_type="text/html")
     origin.expect_request("/.well-known/seda-verification.txt").respond_with_data("", status=404)
     factory = UserFactory(app)
     with app.app_context():
         for _ in range(20):
             user = factory.make()
-            db.session.add(VerificationRequest(
-                user_id=uuid.UUID(user.id), claim_code=f"SEDA-{uuid.uuid4().hex[:8].upper()}",
-                status=VerificationStatus.PENDING, target_url=origin_url(origin, "/bio"),
-                expires_at=utcnow() + timedelta(days=3), crawled_at=utcnow() - timedelta(hours=7)))
+            db.session.add(
+                VerificationRequest(
+                    user_id=uuid.UUID(user.id),
+                    claim_code=f"SEDA-{uuid.uuid4().hex[:8].upper()}",
+                    status=VerificationStatus.PENDING,
+                    target_url=origin_url(origin, "/bio"),
+                    expires_at=utcnow() + timedelta(days=3),
+                    crawled_at=utcnow() - timedelta(hours=7),
+                )
+            )
         db.session.commit()
     results, barrier = [], threading.Barrier(2)
 

@@ -1,4 +1,3 @@
-
 from tests.helpers.servers import wait_until
 from tests.helpers.tiers import services_only
 
@@ -46,12 +45,8 @@ def test_health_sees_a_running_celery_worker(app_factory):
     client = app.test_client()
     assert client.get("/api/v1/health").get_json()["checks"]["worker"] is False
     with start_worker(app.extensions["celery"], pool="solo", loglevel="WARNING", perform_ping_check=False):
-        assert wait_until(
-            lambda: client.get("/api/v1/health").get_json()["status"] == "healthy", timeout=15
-        )
-    assert client.get("/api/v1/health").get_json()["checks"] == {
-        "database": True, "redis": True, "worker": False
-    }
+        assert wait_until(lambda: client.get("/api/v1/health").get_json()["status"] == "healthy", timeout=15)
+    assert client.get("/api/v1/health").get_json()["checks"] == {"database": True, "redis": True, "worker": False}
 
 
 def test_liveness_touches_nothing(app_factory, tmp_path):

@@ -86,9 +86,26 @@ def celery_worker(env, name="worker"):
     full_env = {**os.environ, **env}
     celery = Path(sys.executable).with_name("celery")
     proc = subprocess.Popen(
-        [str(celery), "-A", "celery_worker", "worker", "-P", "gevent", "-c", "20", "-n", f"{name}@%h",
-         "--without-mingle", "--without-gossip", "-l", "WARNING"],
-        cwd=ROOT, env=full_env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        [
+            str(celery),
+            "-A",
+            "celery_worker",
+            "worker",
+            "-P",
+            "gevent",
+            "-c",
+            "20",
+            "-n",
+            f"{name}@%h",
+            "--without-mingle",
+            "--without-gossip",
+            "-l",
+            "WARNING",
+        ],
+        cwd=ROOT,
+        env=full_env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
     )
     try:
         yield proc
@@ -107,7 +124,8 @@ class RedisServer:
     def start(self):
         self.proc = subprocess.Popen(
             ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
         )
         import redis
 
@@ -150,8 +168,13 @@ class PostgresServer:
     def _run(self, *args):
         # The server refuses to run as root; the machine's postgres user runs it then.
         prefix = ["runuser", "-u", "postgres", "--"] if os.geteuid() == 0 else []
-        subprocess.run(prefix + [str(a) for a in args], check=True, stdout=subprocess.DEVNULL,
-                       stderr=subprocess.DEVNULL, timeout=60)
+        subprocess.run(
+            prefix + [str(a) for a in args],
+            check=True,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            timeout=60,
+        )
 
     def init(self):
         if os.geteuid() == 0:
@@ -160,8 +183,17 @@ class PostgresServer:
         return self.start()
 
     def start(self):
-        self._run(self.bin / "pg_ctl", "-D", self.dir / "data", "-l", self.dir / "log", "-w", "-o",
-                  f"-p {self.port} -k {self.dir} -c listen_addresses=127.0.0.1 -c fsync=off", "start")
+        self._run(
+            self.bin / "pg_ctl",
+            "-D",
+            self.dir / "data",
+            "-l",
+            self.dir / "log",
+            "-w",
+            "-o",
+            f"-p {self.port} -k {self.dir} -c listen_addresses=127.0.0.1 -c fsync=off",
+            "start",
+        )
         return self
 
     def stop(self):

@@ -14,8 +14,16 @@ from pytest_httpserver import HTTPServer
 from seda.crawler.fetcher import SafeFetcher
 from tests.helpers.origin import ORIGIN_IP
 
-PROVIDER_HOSTS = ["open.spotify.com", "music.apple.com", "www.youtube.com", "soundcloud.com", "oembed.tidal.com",
-                  "api.deezer.com", "radiohead.bandcamp.com", "*.bandcamp.com"]
+PROVIDER_HOSTS = [
+    "open.spotify.com",
+    "music.apple.com",
+    "www.youtube.com",
+    "soundcloud.com",
+    "oembed.tidal.com",
+    "api.deezer.com",
+    "radiohead.bandcamp.com",
+    "*.bandcamp.com",
+]
 
 
 @pytest.fixture(scope="session")
@@ -45,8 +53,12 @@ def point_fetcher_at(app, server, ca_file, timeout_ms=3000):
         return [(socket.AF_INET, socket.SOCK_STREAM, 6, "", (ORIGIN_IP, server.port))]
 
     app.extensions["seda_fetcher"] = SafeFetcher(
-        "SedaBot/test", timeout_ms=timeout_ms, max_retries=0, allowed_networks=[f"{ORIGIN_IP}/32"],
-        ca_bundle=ca_file, resolver=resolver,
+        "SedaBot/test",
+        timeout_ms=timeout_ms,
+        max_retries=0,
+        allowed_networks=[f"{ORIGIN_IP}/32"],
+        ca_bundle=ca_file,
+        resolver=resolver,
     )
 
 

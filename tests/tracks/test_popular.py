@@ -12,9 +12,15 @@ from tests.chat.conftest import Chat
 
 
 def card(n):
-    return {"provider": "spotify", "providerId": f"{n:022d}"[-22:].replace("0", "A"),
-            "url": f"https://open.spotify.com/track/{f'{n:022d}'[-22:].replace('0', 'A')}",
-            "title": f"Song {n}", "artist": "Band", "artwork": None, "duration": 180}
+    return {
+        "provider": "spotify",
+        "providerId": f"{n:022d}"[-22:].replace("0", "A"),
+        "url": f"https://open.spotify.com/track/{f'{n:022d}'[-22:].replace('0', 'A')}",
+        "title": f"Song {n}",
+        "artist": "Band",
+        "artwork": None,
+        "duration": 180,
+    }
 
 
 def share(chat, room_id, n):
@@ -41,8 +47,17 @@ def test_popular_counts_public_shares_and_never_private_ones(app, users):
     status, tracks = popular(app, bob)
     assert status == 200
     assert [(t["title"], t["shareCount"]) for t in tracks] == [("Song 1", 3), ("Song 2", 1)]
-    assert set(tracks[0]) == {"provider", "providerId", "url", "title", "artist", "artwork", "duration",
-                              "shareCount", "lastSharedAt"}
+    assert set(tracks[0]) == {
+        "provider",
+        "providerId",
+        "url",
+        "title",
+        "artist",
+        "artwork",
+        "duration",
+        "shareCount",
+        "lastSharedAt",
+    }
     assert tracks[0]["lastSharedAt"].endswith("Z")
 
 
@@ -53,8 +68,11 @@ def test_the_window_and_limit(app, users):
     old = share(chat, room["id"], 1)
     share(chat, room["id"], 2)
     with app.app_context():
-        db.session.execute(sa.update(Message).where(Message.id == uuid.UUID(old["id"]))
-                           .values(created_at=datetime.now(timezone.utc) - timedelta(days=10)))
+        db.session.execute(
+            sa.update(Message)
+            .where(Message.id == uuid.UUID(old["id"]))
+            .values(created_at=datetime.now(timezone.utc) - timedelta(days=10))
+        )
         db.session.commit()
     assert [t["title"] for t in popular(app, alice, "?days=30&limit=50")[1]] == ["Song 2", "Song 1"]
     assert [t["title"] for t in popular(app, alice, "?days=7")[1]] == ["Song 2"]

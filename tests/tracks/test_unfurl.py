@@ -25,13 +25,26 @@ def listener(tracks_app):
 
 
 def test_spotify_by_oembed(tracks_app, providers, listener):
-    oembed(providers, "/oembed", title="Never Gonna Give You Up", author_name="Rick Astley", thumbnail_url=ARTWORK,
-           type="rich", provider_name="Spotify")
+    oembed(
+        providers,
+        "/oembed",
+        title="Never Gonna Give You Up",
+        author_name="Rick Astley",
+        thumbnail_url=ARTWORK,
+        type="rich",
+        provider_name="Spotify",
+    )
     status, track = unfurl(tracks_app, listener, SPOTIFY)
     assert status == 200
-    assert track == {"provider": "spotify", "providerId": "4cOdK2wGLETKBW3PvgPWqT",
-                     "url": "https://open.spotify.com/track/4cOdK2wGLETKBW3PvgPWqT", "title": "Never Gonna Give You Up",
-                     "artist": "Rick Astley", "artwork": ARTWORK, "duration": None}
+    assert track == {
+        "provider": "spotify",
+        "providerId": "4cOdK2wGLETKBW3PvgPWqT",
+        "url": "https://open.spotify.com/track/4cOdK2wGLETKBW3PvgPWqT",
+        "title": "Never Gonna Give You Up",
+        "artist": "Rick Astley",
+        "artwork": ARTWORK,
+        "duration": None,
+    }
     request = providers.log[0][0]
     assert request.args["url"] == "https://open.spotify.com/track/4cOdK2wGLETKBW3PvgPWqT"
     assert request.headers["Host"] == "open.spotify.com"
@@ -57,15 +70,26 @@ def test_bandcamp_and_apple_music_by_opengraph(tracks_app, providers, listener):
     providers.expect_request("/track/chamber-of-reflection").respond_with_data(
         '<html><head><meta property="og:title" content="Chamber of Reflection, by Mac DeMarco">'
         f'<meta property="og:image" content="{ARTWORK}"><meta property="music:duration" content="231">'
-        "</head><body></body></html>", content_type="text/html")
+        "</head><body></body></html>",
+        content_type="text/html",
+    )
     providers.expect_request("/us/song/1499378615").respond_with_data(
-        '<html><head><meta name="twitter:title" content="Blinding Lights by The Weeknd on Apple Music">'
-        "</head></html>", content_type="text/html")
-    status, bandcamp = unfurl(tracks_app, listener, "https://macdemarco.bandcamp.com/track/chamber-of-reflection?from=embed")
+        '<html><head><meta name="twitter:title" content="Blinding Lights by The Weeknd on Apple Music"></head></html>',
+        content_type="text/html",
+    )
+    status, bandcamp = unfurl(
+        tracks_app, listener, "https://macdemarco.bandcamp.com/track/chamber-of-reflection?from=embed"
+    )
     assert status == 200
     assert (bandcamp["title"], bandcamp["artist"], bandcamp["duration"], bandcamp["artwork"]) == (
-        "Chamber of Reflection", "Mac DeMarco", 231, ARTWORK)
-    status, apple = unfurl(tracks_app, listener, "https://music.apple.com/us/album/blinding-lights/1499378108?i=1499378615")
+        "Chamber of Reflection",
+        "Mac DeMarco",
+        231,
+        ARTWORK,
+    )
+    status, apple = unfurl(
+        tracks_app, listener, "https://music.apple.com/us/album/blinding-lights/1499378108?i=1499378615"
+    )
     assert status == 200 and (apple["title"], apple["artist"]) == ("Blinding Lights", "The Weeknd")
 
 
@@ -91,7 +115,9 @@ def test_unsupported_links_are_422(tracks_app, listener, url):
     assert status == 422 and body["message"] == ["Not a supported music link"]
 
 
-@pytest.mark.parametrize("body", [{"url": "not a url"}, {}, {"url": SPOTIFY, "extra": 1}, {"url": "javascript:alert(1)"}])
+@pytest.mark.parametrize(
+    "body", [{"url": "not a url"}, {}, {"url": SPOTIFY, "extra": 1}, {"url": "javascript:alert(1)"}]
+)
 def test_malformed_input_is_400(tracks_app, listener, body):
     response = tracks_app.test_client().post("/api/v1/tracks/unfurl", json=body, headers=listener.headers)
     assert response.status_code == 400
@@ -103,7 +129,8 @@ def test_junk_and_huge_answers_are_422(tracks_app, providers, listener):
     assert status == 422 and "invalid_json" in body["message"][0]
     providers.clear()
     providers.expect_request("/oembed").respond_with_handler(
-        lambda r: Response((b"x" * 65536 for _ in range(64)), content_type="application/json"))
+        lambda r: Response((b"x" * 65536 for _ in range(64)), content_type="application/json")
+    )
     status, body = unfurl(tracks_app, listener, "https://youtu.be/dQw4w9WgXcQ")
     assert status == 422 and "too_large" in body["message"][0]
 
@@ -183,8 +210,15 @@ def test_edits_that_change_or_remove_the_link_rerun_the_unfurl(tracks_app, provi
 def test_a_card_sent_by_the_client_is_kept(tracks_app, providers, listener):
     chat = Chat(tracks_app.test_client(), listener)
     room = chat.room()
-    card = {"provider": "youtube", "providerId": "dQw4w9WgXcQ", "url": "https://www.youtube.com/watch?v=dQw4w9WgXcQ",
-            "title": "Mine", "artist": None, "artwork": None, "duration": None}
+    card = {
+        "provider": "youtube",
+        "providerId": "dQw4w9WgXcQ",
+        "url": "https://www.youtube.com/watch?v=dQw4w9WgXcQ",
+        "title": "Mine",
+        "artist": None,
+        "artwork": None,
+        "duration": None,
+    }
     sent = chat.send(room["id"], f"with text {SPOTIFY}", trackRef=card)
     wait_for_in_process_tasks()
     assert chat.get(f"/messages/{sent['id']}")[1]["trackRef"]["title"] == "Mine"

@@ -13,7 +13,14 @@ def test_me_shows_the_full_account(client, users):
     body = client.get("/api/v1/users/me", headers=user.headers).get_json()
     assert body["email"] == user.email and body["banned"] is False
     assert set(body["artistProfile"]) == {
-        "artistName", "bio", "verified", "verifiedAt", "websiteUrl", "spotifyUrl", "bandcampUrl", "soundcloudUrl"
+        "artistName",
+        "bio",
+        "verified",
+        "verifiedAt",
+        "websiteUrl",
+        "spotifyUrl",
+        "bandcampUrl",
+        "soundcloudUrl",
     }
 
 
@@ -61,7 +68,9 @@ def test_put_artist_profile_creates_then_replaces(client, users):
     assert created.status_code == 200
     profile = created.get_json()["artistProfile"]
     assert profile["artistName"] == "Glass Coast" and profile["verified"] is False
-    replaced = client.put("/api/v1/users/me/artist-profile", json={"artistName": "Glass Coast II"}, headers=user.headers)
+    replaced = client.put(
+        "/api/v1/users/me/artist-profile", json={"artistName": "Glass Coast II"}, headers=user.headers
+    )
     profile = replaced.get_json()["artistProfile"]
     assert profile["artistName"] == "Glass Coast II" and profile["spotifyUrl"] is None
 
@@ -117,7 +126,9 @@ def test_create_admin_command_creates_then_promotes(app, users):
     result = runner.invoke(args=["seda", "create-admin", "--email", "Boss@Example.com", "--password", "long enough"])
     assert result.exit_code == 0 and result.output.startswith("ADMIN boss@example.com")
     existing = users.make()
-    result = runner.invoke(args=["seda", "create-admin", "--email", existing.email, "--password", "new password", "--super"])
+    result = runner.invoke(
+        args=["seda", "create-admin", "--email", existing.email, "--password", "new password", "--super"]
+    )
     assert result.exit_code == 0 and result.output.startswith(f"SUPER_ADMIN {existing.email} ({existing.id})")
     login = app.test_client().post("/api/v1/auth/login", json={"email": "boss@example.com", "password": "long enough"})
     assert login.status_code == 200 and login.get_json()["user"]["role"] == "ADMIN"

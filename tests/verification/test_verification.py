@@ -18,14 +18,30 @@ from tests.helpers.fixtures import UserFactory
 from tests.helpers.origin import ORIGIN_IP, origin_url
 
 BASE = "/api/v1/artist/verification"
-PUBLIC_KEYS = {"id", "claimCode", "status", "targetUrl", "createdAt", "submittedAt", "expiresAt", "crawledAt",
-               "reviewedAt", "denialReason", "lastCheck", "attempts"}
+PUBLIC_KEYS = {
+    "id",
+    "claimCode",
+    "status",
+    "targetUrl",
+    "createdAt",
+    "submittedAt",
+    "expiresAt",
+    "crawledAt",
+    "reviewedAt",
+    "denialReason",
+    "lastCheck",
+    "attempts",
+}
 
 
 @pytest.fixture
 def vapp(app_factory, ca_file):
-    return app_factory(CRAWLER_ALLOWED_PRIVATE_NETWORKS=f"{ORIGIN_IP}/32", CRAWLER_CA_BUNDLE=ca_file,
-                       CRAWLER_TIMEOUT_MS="3000", CRAWLER_MAX_RETRIES="0")
+    return app_factory(
+        CRAWLER_ALLOWED_PRIVATE_NETWORKS=f"{ORIGIN_IP}/32",
+        CRAWLER_CA_BUNDLE=ca_file,
+        CRAWLER_TIMEOUT_MS="3000",
+        CRAWLER_MAX_RETRIES="0",
+    )
 
 
 @pytest.fixture
@@ -99,7 +115,8 @@ def test_a_verified_artist_cannot_ask_again(vapp, artist):
 def test_the_code_on_the_page_passes_to_admin_review(vapp, artist, origin, page, method):
     code = claim(vapp, artist)["claimCode"]
     origin.expect_request("/bio").respond_with_data(
-        page.format(code=code, lower=code.lower()), content_type="text/html; charset=utf-8")
+        page.format(code=code, lower=code.lower()), content_type="text/html; charset=utf-8"
+    )
     result = submit_and_wait(vapp, artist, code, origin_url(origin, "/bio"))
     assert result["status"] == "AWAITING_ADMIN" and result["attempts"] == 1
     check = result["lastCheck"]
@@ -134,7 +151,9 @@ def test_the_code_hidden_from_readers_does_not_count(vapp, artist, origin, page)
 def test_the_well_known_file_passes(vapp, artist, origin):
     code = claim(vapp, artist)["claimCode"]
     origin.expect_request("/").respond_with_data("<p>home</p>", content_type="text/html")
-    origin.expect_request("/.well-known/seda-verification.txt").respond_with_data(f"{code}\n", content_type="text/plain")
+    origin.expect_request("/.well-known/seda-verification.txt").respond_with_data(
+        f"{code}\n", content_type="text/plain"
+    )
     result = submit_and_wait(vapp, artist, code, origin_url(origin, "/"))
     assert result["status"] == "AWAITING_ADMIN" and result["lastCheck"]["method"] == "WELL_KNOWN"
 
@@ -154,8 +173,14 @@ def test_ssrf_targets_are_recorded_as_errors_without_a_connection(vapp, artist, 
     [
         ({"claimCode": "SEDA-X", "targetUrl": "http://example.com/"}, "targetUrl: Must be an https URL."),
         ({"claimCode": "SEDA-X", "targetUrl": "not a url"}, "targetUrl: Must be an https URL."),
-        ({"claimCode": "SEDA-X", "targetUrl": "https://x.example/" + "a" * 2048}, "targetUrl: Longer than maximum length 2048."),
-        ({"claimCode": "SEDA-X", "targetUrl": "https://x.example/", "status": "APPROVED"}, "status: property should not exist"),
+        (
+            {"claimCode": "SEDA-X", "targetUrl": "https://x.example/" + "a" * 2048},
+            "targetUrl: Longer than maximum length 2048.",
+        ),
+        (
+            {"claimCode": "SEDA-X", "targetUrl": "https://x.example/", "status": "APPROVED"},
+            "status: property should not exist",
+        ),
     ],
 )
 def test_submit_validation(vapp, artist, body, message):
@@ -170,7 +195,9 @@ def test_submit_answers_404_410_and_409_as_the_contract_says(vapp, artist):
     assert call(vapp, artist, "POST", "/submit", json={"claimCode": "SEDA-ZZZZZZZZ", "targetUrl": url})[0] == 404
     assert call(vapp, other, "POST", "/submit", json={"claimCode": code, "targetUrl": url})[0] == 404
     with vapp.app_context():
-        db.session.execute(sa.update(VerificationRequest).values(expires_at=datetime.now(timezone.utc) - timedelta(seconds=1)))
+        db.session.execute(
+            sa.update(VerificationRequest).values(expires_at=datetime.now(timezone.utc) - timedelta(seconds=1))
+        )
         db.session.commit()
     assert call(vapp, artist, "POST", "/submit", json={"claimCode": code, "targetUrl": url})[0] == 410
     with vapp.app_context():
@@ -226,11 +253,20 @@ def test_stuck_checks_are_requeued_and_old_requests_expire(vapp, artist, origin)
     now = datetime.now(timezone.utc)
     with vapp.app_context():
         # a worker died mid-check: CRAWLING since 20 minutes, no task queued
-        db.session.execute(sa.update(VerificationRequest).where(VerificationRequest.id == uuid.UUID(stuck["id"])).values(
-            status=VerificationStatus.CRAWLING, target_url=origin_url(origin, "/bio"),
-            crawl_started_at=now - timedelta(minutes=20)))
-        db.session.execute(sa.update(VerificationRequest).where(VerificationRequest.id == uuid.UUID(stale["id"])).values(
-            expires_at=now - timedelta(minutes=1)))
+        db.session.execute(
+            sa.update(VerificationRequest)
+            .where(VerificationRequest.id == uuid.UUID(stuck["id"]))
+            .values(
+                status=VerificationStatus.CRAWLING,
+                target_url=origin_url(origin, "/bio"),
+                crawl_started_at=now - timedelta(minutes=20),
+            )
+        )
+        db.session.execute(
+            sa.update(VerificationRequest)
+            .where(VerificationRequest.id == uuid.UUID(stale["id"]))
+            .values(expires_at=now - timedelta(minutes=1))
+        )
         db.session.commit()
         assert sweep() == {"expired": 1, "requeued": 1, "rechecked": 0}
         wait_for_in_process_tasks()

@@ -24,8 +24,12 @@ BASE = "/api/v1/artist/verification"
 
 
 def service_app(app_factory, ca_file):
-    app = app_factory(CRAWLER_ALLOWED_PRIVATE_NETWORKS=f"{ORIGIN_IP}/32", CRAWLER_CA_BUNDLE=ca_file,
-                      CRAWLER_TIMEOUT_MS="10000", CRAWLER_MAX_RETRIES="0")
+    app = app_factory(
+        CRAWLER_ALLOWED_PRIVATE_NETWORKS=f"{ORIGIN_IP}/32",
+        CRAWLER_CA_BUNDLE=ca_file,
+        CRAWLER_TIMEOUT_MS="10000",
+        CRAWLER_MAX_RETRIES="0",
+    )
     app.extensions["celery"].conf.task_always_eager = False
     return app
 
@@ -39,7 +43,9 @@ def status_of(app, request_id):
 def claim_and_submit(app, user, url_for_code):
     client = app.test_client()
     code = client.post(f"{BASE}/request", headers=user.headers).get_json()["claimCode"]
-    response = client.post(f"{BASE}/submit", headers=user.headers, json={"claimCode": code, "targetUrl": url_for_code(code)})
+    response = client.post(
+        f"{BASE}/submit", headers=user.headers, json={"claimCode": code, "targetUrl": url_for_code(code)}
+    )
     assert response.status_code == 202
     return response.get_json()["id"], code
 
@@ -57,15 +63,19 @@ def test_a_real_worker_runs_the_check_end_to_end(app_factory, ca_file, origin):
     with start_worker(app.extensions["celery"], pool="solo", perform_ping_check=False, loglevel="WARNING"):
         client = app.test_client()
         codes["code"] = client.post(f"{BASE}/request", headers=user.headers).get_json()["claimCode"]
-        response = client.post(f"{BASE}/submit", headers=user.headers,
-                               json={"claimCode": codes["code"], "targetUrl": origin_url(origin, "/bio")})
+        response = client.post(
+            f"{BASE}/submit",
+            headers=user.headers,
+            json={"claimCode": codes["code"], "targetUrl": origin_url(origin, "/bio")},
+        )
         request_id = response.get_json()["id"]
         assert wait_until(lambda: status_of(app, request_id) == "AWAITING_ADMIN", timeout=20)
 
 
 @services_only
-def test_a_worker_killed_mid_check_still_finishes_after_the_sweep(app_factory, ca_file, origin, postgres_url,
-                                                                   redis_namespace):
+def test_a_worker_killed_mid_check_still_finishes_after_the_sweep(
+    app_factory, ca_file, origin, postgres_url, redis_namespace
+):
     app = service_app(app_factory, ca_file)
     user = UserFactory(app).make()
     codes = {}
@@ -77,15 +87,26 @@ def test_a_worker_killed_mid_check_still_finishes_after_the_sweep(app_factory, c
         return Response(f"<p>{codes['code']}</p>", content_type="text/html")
 
     origin.expect_request("/bio").respond_with_handler(slow_page)
-    env = {**os.environ, "APP_ENV": "testing", "DATABASE_URL": postgres_url, "REDIS_URL": app.config["REDIS_URL"],
-           "REDIS_NAMESPACE": app.config["REDIS_NAMESPACE"], "JWT_SECRET": app.config["JWT_SECRET"],
-           "CRAWLER_ALLOWED_PRIVATE_NETWORKS": f"{ORIGIN_IP}/32", "CRAWLER_CA_BUNDLE": ca_file,
-           "CRAWLER_MAX_RETRIES": "0", "LOG_LEVEL": "WARNING"}
+    env = {
+        **os.environ,
+        "APP_ENV": "testing",
+        "DATABASE_URL": postgres_url,
+        "REDIS_URL": app.config["REDIS_URL"],
+        "REDIS_NAMESPACE": app.config["REDIS_NAMESPACE"],
+        "JWT_SECRET": app.config["JWT_SECRET"],
+        "CRAWLER_ALLOWED_PRIVATE_NETWORKS": f"{ORIGIN_IP}/32",
+        "CRAWLER_CA_BUNDLE": ca_file,
+        "CRAWLER_MAX_RETRIES": "0",
+        "LOG_LEVEL": "WARNING",
+    }
     with celery_worker(env, "doomed") as first:
         client = app.test_client()
         codes["code"] = client.post(f"{BASE}/request", headers=user.headers).get_json()["claimCode"]
-        request_id = client.post(f"{BASE}/submit", headers=user.headers,
-                                 json={"claimCode": codes["code"], "targetUrl": origin_url(origin, "/bio")}).get_json()["id"]
+        request_id = client.post(
+            f"{BASE}/submit",
+            headers=user.headers,
+            json={"claimCode": codes["code"], "targetUrl": origin_url(origin, "/bio")},
+        ).get_json()["id"]
         assert wait_until(lambda: fetches, timeout=30), "the worker never fetched the page"
         first.send_signal(signal.SIGKILL)
         first.wait(10)
