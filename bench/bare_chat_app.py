@@ -8,7 +8,7 @@ are measured against.
 import itertools
 import os
 import uuid
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import gevent
 import socketio
@@ -47,7 +47,7 @@ def send_message(sid, data):
 
 
 def _broadcast(data):
-    now = datetime.now(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    now = datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
     message = {
         "id": str(uuid.uuid4()),
         "roomId": data["roomId"],

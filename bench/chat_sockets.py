@@ -30,7 +30,6 @@ import sqlalchemy as sa
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
-from seeding import access_token, fresh_database, seed_room, seed_users, server_env  # noqa: E402
 from procs import (  # noqa: E402
     children,
     cpu_seconds,
@@ -41,6 +40,7 @@ from procs import (  # noqa: E402
     stop_process,
     wait_until,
 )
+from seeding import access_token, fresh_database, seed_room, seed_users, server_env  # noqa: E402
 
 from tests.helpers.servers import gunicorn_server  # noqa: E402
 
@@ -196,7 +196,8 @@ def describe(result):
     flag = " [generator >90% CPU]" if result["generatorCpuPercent"] > 90 else ""
     return (
         f"{result['deliveriesPerSecond']:,.0f} deliveries/s, {result['messagesPerSecond']:,.0f} msg/s, "
-        f"{result['bytesPerDelivery']:.0f} B/frame, p50 {result['p50ms']:.1f} ms, p99 {result['p99ms']:.1f} ms, lost {result['lost']}, "
+        f"{result['bytesPerDelivery']:.0f} B/frame, p50 {result['p50ms']:.1f} ms, p99 {result['p99ms']:.1f} ms, "
+        f"lost {result['lost']}, "
         f"server CPU {result['serverCpuPercent']:.0f}% ({result['serverCpuUsPerDelivery']:.1f} µs/delivery), "
         f"generator CPU {result['generatorCpuPercent']:.0f}%{flag}"
     )

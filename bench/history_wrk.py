@@ -24,8 +24,8 @@ import sqlalchemy as sa
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
-from seeding import access_token, fresh_database, seed_users, server_env  # noqa: E402
 from procs import cpu_seconds, free_port, port_open, stop_process, wait_until  # noqa: E402
+from seeding import access_token, fresh_database, seed_users, server_env  # noqa: E402
 
 from tests.helpers.servers import gunicorn_server  # noqa: E402
 

@@ -10,7 +10,6 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from tests.helpers.servers import free_port, stop_process, wait_until  # noqa: E402, F401  (re-exported)
 
-
 HERE = Path(__file__).resolve().parent
 
 

@@ -10,7 +10,7 @@ import argparse
 import subprocess
 import sys
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
@@ -36,11 +36,11 @@ def main():
     args = parser.parse_args()
     results = HERE / "results"
     results.mkdir(exist_ok=True)
-    out_path = results / f"{datetime.now(timezone.utc):%Y%m%dT%H%M%SZ}.txt"
+    out_path = results / f"{datetime.now(UTC):%Y%m%dT%H%M%SZ}.txt"
     failed = []
     with out_path.open("w") as out:
         for argv in QUICK if args.quick else FULL:
-            header = f"\n=== {' '.join(argv)} ({datetime.now(timezone.utc):%H:%M:%S} UTC)\n"
+            header = f"\n=== {' '.join(argv)} ({datetime.now(UTC):%H:%M:%S} UTC)\n"
             print(header, end="", flush=True)
             out.write(header)
             started = time.monotonic()

@@ -8,7 +8,7 @@ import os
 import sys
 import uuid
 from contextlib import contextmanager
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import sqlalchemy as sa
@@ -49,7 +49,7 @@ def _migrate(url):
 
 
 def seed_users(conn, count, artists=0):
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     users = [uuid.uuid4() for _ in range(count)]
     for start in range(0, count, 5000):
         conn.execute(
@@ -75,7 +75,7 @@ def seed_users(conn, count, artists=0):
 
 def seed_room(conn, members, name="Bench", last_seq=0):
     """A public room whose members are `members` (the first one owns it)."""
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     room = uuid.uuid4()
     conn.execute(
         sa.text(

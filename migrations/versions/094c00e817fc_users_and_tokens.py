@@ -6,9 +6,8 @@ Create Date: 2026-11-25 13:33:43.583530
 
 """
 
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = "094c00e817fc"

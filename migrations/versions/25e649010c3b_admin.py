@@ -6,9 +6,8 @@ Create Date: 2026-11-25 14:01:43.635921
 
 """
 
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = "25e649010c3b"

@@ -6,9 +6,8 @@ Create Date: 2026-11-25 13:50:29.589035
 
 """
 
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = "3091207f2f25"

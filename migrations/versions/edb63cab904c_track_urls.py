@@ -6,9 +6,8 @@ Create Date: 2026-11-25 14:07:11.627169
 
 """
 
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = "edb63cab904c"

@@ -226,9 +226,7 @@ def mute_member(actor, room_id, user_id, duration_seconds, reason=None):
 
 
 def unmute_member(actor, room_id, user_id):
-    room, _ = moderated_room(actor, room_id)
-    db.session.execute(sa.delete(RoomMute).where(RoomMute.room_id == room.id, RoomMute.user_id == _user_uuid(user_id)))
-    db.session.commit()
+    _lift(RoomMute, actor, room_id, user_id)
 
 
 def active_mute(room_id, user_id):
@@ -260,8 +258,13 @@ def ban_member(actor, room_id, user_id, reason=None):
 
 
 def unban_member(actor, room_id, user_id):
+    _lift(RoomBan, actor, room_id, user_id)
+
+
+def _lift(sanction, actor, room_id, user_id):
+    """End a member's mute or ban (`sanction` is RoomMute or RoomBan); nothing to end is fine."""
     room, _ = moderated_room(actor, room_id)
-    db.session.execute(sa.delete(RoomBan).where(RoomBan.room_id == room.id, RoomBan.user_id == _user_uuid(user_id)))
+    db.session.execute(sa.delete(sanction).where(sanction.room_id == room.id, sanction.user_id == _user_uuid(user_id)))
     db.session.commit()
 
 

@@ -151,6 +151,14 @@ class MessageSchema(ma.Schema):
     reactions = ma.fields.List(ma.fields.Nested(MessageReactionSchema))
 
 
+def _trimmed_text(text):
+    """Message text without surrounding whitespace, at most MAX_TEXT characters once trimmed."""
+    text = text.strip()
+    if len(text) > MAX_TEXT:
+        raise ma.ValidationError(f"Longer than maximum length {MAX_TEXT}.", "text")
+    return text
+
+
 class SendMessageSchema(ma.Schema):
     text = ma.fields.String(load_default="", validate=Length(max=MAX_TEXT + 1000))
     type = ma.fields.String(validate=OneOf(["TEXT", "TRACK_CARD", "REPLY"]))
@@ -160,11 +168,9 @@ class SendMessageSchema(ma.Schema):
 
     @ma.post_load
     def check_text(self, data, **kwargs):
-        data["text"] = data.get("text", "").strip()
+        data["text"] = _trimmed_text(data.get("text", ""))
         if not data["text"] and not data.get("trackRef"):
             raise ma.ValidationError("Text must not be empty.", "text")
-        if len(data["text"]) > MAX_TEXT:
-            raise ma.ValidationError(f"Longer than maximum length {MAX_TEXT}.", "text")
         return data
 
 
@@ -177,9 +183,7 @@ class EditMessageSchema(ma.Schema):
 
     @ma.post_load
     def trim(self, data, **kwargs):
-        data["text"] = data["text"].strip()
-        if len(data["text"]) > MAX_TEXT:
-            raise ma.ValidationError(f"Longer than maximum length {MAX_TEXT}.", "text")
+        data["text"] = _trimmed_text(data["text"])
         return data
 
 

@@ -229,7 +229,6 @@ def _ca_bundle(extra):
         return None
     with open(certifi.where(), "rb") as roots, open(extra, "rb") as added:
         bundle = roots.read() + b"\n" + added.read()
-    handle = tempfile.NamedTemporaryFile(prefix="seda-ca-", suffix=".pem", delete=False)
-    handle.write(bundle)
-    handle.close()
+    with tempfile.NamedTemporaryFile(prefix="seda-ca-", suffix=".pem", delete=False) as handle:
+        handle.write(bundle)
     return handle.name

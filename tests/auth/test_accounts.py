@@ -92,7 +92,10 @@ def test_unknown_email_and_wrong_password_get_the_same_answer(client, users):
     wrong = client.post("/api/v1/auth/login", json={"email": user.email, "password": "wrong password"})
     unknown = client.post("/api/v1/auth/login", json={"email": "nobody@example.com", "password": "whatever1"})
     assert wrong.status_code == unknown.status_code == 401
-    strip = lambda body: {k: v for k, v in body.items() if k not in {"timestamp", "requestId"}}
+
+    def strip(body):
+        return {k: v for k, v in body.items() if k not in {"timestamp", "requestId"}}
+
     assert strip(wrong.get_json()) == strip(unknown.get_json())
     assert wrong.get_json()["message"] == ["Invalid email or password"]
 

@@ -5,7 +5,7 @@ import hashlib
 import hmac
 import json
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import jwt
 import pytest
@@ -22,7 +22,7 @@ from tests.helpers.fixtures import UserFactory, bearer
 SUPABASE_URL = "https://project.supabase.co"
 SUPABASE_ISSUER = SUPABASE_URL + "/auth/v1"
 SUPABASE_SECRET = "supabase-legacy-jwt-secret-0123456789abcdef"
-NOW = datetime(2026, 11, 25, 12, 0, 0, tzinfo=timezone.utc)
+NOW = datetime(2026, 11, 25, 12, 0, 0, tzinfo=UTC)
 
 
 def seda_claims(app, user_id, **overrides):
@@ -107,7 +107,8 @@ def test_bad_signature_and_tampered_claims_are_rejected(app, client, users, froz
     good = sign(seda_claims(app, attacker.id), app.config["JWT_SECRET"])
     assert status_with(client, sign(seda_claims(app, attacker.id), "another-secret-" + "y" * 30)) == 401
     header, _payload, signature = good.split(".")
-    tampered = f"{header}.{b64(seda_claims(app, victim.id, iat=int(NOW.timestamp()), exp=int(NOW.timestamp()) + 900))}.{signature}"
+    claims = seda_claims(app, victim.id, iat=int(NOW.timestamp()), exp=int(NOW.timestamp()) + 900)
+    tampered = f"{header}.{b64(claims)}.{signature}"
     assert status_with(client, tampered) == 401
 
 

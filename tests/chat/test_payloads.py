@@ -5,8 +5,8 @@ import uuid
 
 import sqlalchemy as sa
 
-from seda.chat.payloads import serialize_message
 from seda.chat.models import Message
+from seda.chat.payloads import serialize_message
 from seda.chat.schemas import MessageSchema
 from seda.extensions import db
 from seda.users.models import Role

@@ -231,7 +231,10 @@ def test_mark_read_edit_delete_and_reactions_by_socket(chat, socket_for):
     joined(sock, room["id"])
     mine = fan.send(room["id"], "mine")
     theirs = owner.send(room["id"], "theirs")
-    emit = lambda event, payload: sock.emit(event, payload, namespace="/chat", callback=True)
+
+    def emit(event, payload):
+        return sock.emit(event, payload, namespace="/chat", callback=True)
+
     assert emit("mark_read", {"roomId": room["id"], "messageId": theirs["id"]}) == {"ok": True}
     assert fan.get(f"/rooms/{room['id']}")[1]["unreadCount"] == 0
     edited = emit("edit_message", {"messageId": mine["id"], "text": "mine, edited"})

@@ -3,9 +3,9 @@
 import marshmallow as ma
 import pytest
 import sqlalchemy as sa
-from seda.common.api import Blueprint, api
 
 from seda.common import errors
+from seda.common.api import Blueprint, api
 from seda.extensions import db
 from tests.helpers.tiers import services_only
 

@@ -6,7 +6,6 @@ import logging
 import pytest
 
 from seda.common.logs import configure_logging
-
 from tests.helpers.servers import gunicorn_server
 from tests.helpers.tiers import services_only
 

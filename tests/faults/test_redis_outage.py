@@ -144,7 +144,8 @@ def test_a_redis_outage_loses_no_acknowledged_message(postgres_url, postgres_eng
             stored = dict(
                 conn.execute(
                     sa.text(
-                        "SELECT client_message_id, id FROM messages WHERE room_id = :r AND client_message_id IS NOT NULL"
+                        "SELECT client_message_id, id FROM messages"
+                        " WHERE room_id = :r AND client_message_id IS NOT NULL"
                     ),
                     {"r": uuid.UUID(room["id"])},
                 ).all()

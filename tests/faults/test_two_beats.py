@@ -9,8 +9,8 @@ import sqlalchemy as sa
 from seda.common.db import utcnow
 from seda.common.tasks import wait_for_in_process_tasks
 from seda.extensions import db
-from seda.verification.models import VerificationRequest, VerificationStatus
 from seda.verification.checks import sweep
+from seda.verification.models import VerificationRequest, VerificationStatus
 from tests.helpers.fixtures import UserFactory
 from tests.helpers.origin import ORIGIN_IP, origin_url
 from tests.helpers.tiers import services_only

@@ -1,5 +1,5 @@
 import uuid
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import redis
 import sqlalchemy as sa
@@ -71,7 +71,7 @@ def test_the_window_and_limit(app, users):
         db.session.execute(
             sa.update(Message)
             .where(Message.id == uuid.UUID(old["id"]))
-            .values(created_at=datetime.now(timezone.utc) - timedelta(days=10))
+            .values(created_at=datetime.now(UTC) - timedelta(days=10))
         )
         db.session.commit()
     assert [t["title"] for t in popular(app, alice, "?days=30&limit=50")[1]] == ["Song 2", "Song 1"]
@@ -91,7 +91,7 @@ def test_one_answer_for_every_caller_cached_five_minutes(app, users, tier):
     assert popular(app, bob)[1] == first  # cached, and shared across callers
     assert popular(app, bob, "?days=8")[1] != first  # another query is another entry
     if tier == "sqlite":
-        with time_machine.travel(datetime.now(timezone.utc) + timedelta(seconds=301), tick=False):
+        with time_machine.travel(datetime.now(UTC) + timedelta(seconds=301), tick=False):
             bob.token = issue_access_token(app.config["JWT_SECRET"], bob.id)
             assert len(popular(app, bob)[1]) == 2
     else:

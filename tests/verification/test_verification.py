@@ -2,7 +2,7 @@
 
 import re
 import uuid
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 import sqlalchemy as sa
@@ -12,8 +12,8 @@ from seda.auth.tokens import issue_access_token
 from seda.common.tasks import wait_for_in_process_tasks
 from seda.extensions import db, socketio
 from seda.users.models import User
-from seda.verification.models import VerificationRequest, VerificationStatus
 from seda.verification.checks import sweep
+from seda.verification.models import VerificationRequest, VerificationStatus
 from tests.helpers.fixtures import UserFactory
 from tests.helpers.origin import ORIGIN_IP, origin_url
 
@@ -195,9 +195,7 @@ def test_submit_answers_404_410_and_409_as_the_contract_says(vapp, artist):
     assert call(vapp, artist, "POST", "/submit", json={"claimCode": "SEDA-ZZZZZZZZ", "targetUrl": url})[0] == 404
     assert call(vapp, other, "POST", "/submit", json={"claimCode": code, "targetUrl": url})[0] == 404
     with vapp.app_context():
-        db.session.execute(
-            sa.update(VerificationRequest).values(expires_at=datetime.now(timezone.utc) - timedelta(seconds=1))
-        )
+        db.session.execute(sa.update(VerificationRequest).values(expires_at=datetime.now(UTC) - timedelta(seconds=1)))
         db.session.commit()
     assert call(vapp, artist, "POST", "/submit", json={"claimCode": code, "targetUrl": url})[0] == 410
     with vapp.app_context():
@@ -234,7 +232,7 @@ def test_the_sweep_expires_requeues_and_rechecks(vapp, artist, origin):
     assert first["status"] == "PENDING"
     origin.clear()
     origin.expect_request("/bio").respond_with_data(f"<p>now {code}</p>", content_type="text/html")
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     with vapp.app_context():
         with time_machine.travel(now + timedelta(hours=5), tick=False):
             assert sweep() == {"expired": 0, "requeued": 0, "rechecked": 0}
@@ -250,7 +248,7 @@ def test_stuck_checks_are_requeued_and_old_requests_expire(vapp, artist, origin)
     stuck = claim(vapp, artist)
     stale = claim(vapp, other)
     origin.expect_request("/bio").respond_with_data(f"<p>{stuck['claimCode']}</p>", content_type="text/html")
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     with vapp.app_context():
         # a worker died mid-check: CRAWLING since 20 minutes, no task queued
         db.session.execute(

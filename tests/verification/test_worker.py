@@ -6,15 +6,14 @@ import time
 import uuid
 from datetime import timedelta
 
-
 import sqlalchemy as sa
 from celery.contrib.testing.worker import start_worker
 from werkzeug import Response
 
 from seda.common.db import utcnow
 from seda.extensions import db
-from seda.verification.models import VerificationRequest
 from seda.verification.checks import sweep
+from seda.verification.models import VerificationRequest
 from tests.helpers.fixtures import UserFactory
 from tests.helpers.origin import ORIGIN_IP, origin_url
 from tests.helpers.servers import celery_worker, wait_until
