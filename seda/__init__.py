@@ -13,9 +13,10 @@ from seda.auth.tokens import JwksKeys, TokenVerifier
 from seda.chat import tasks as chat_tasks  # noqa: F401  (registers the Celery tasks)
 from seda.chat.events import init_chat_socket
 from seda.chat.routes import bp as chat_bp
+from seda.chat.socket import MAX_TRANSPORT_BYTES
 from seda.chat.track_routes import bp as tracks_bp
 from seda.cli import seda_cli
-from seda.common.api import api
+from seda.common.api import api, refuse_unexpected_body
 from seda.common.auth import init_auth
 from seda.common.db import init_session_teardown
 from seda.common.http import init_request_hooks
@@ -91,6 +92,7 @@ def _init_extensions(app):
     if not app.config["API_DOCS_ENABLED"]:
         app.config["OPENAPI_URL_PREFIX"] = None
     api.init_app(app, spec_kwargs={"info": {"description": "seda.fm backend: REST API v1"}})
+    app.before_request(refuse_unexpected_body)
     api.spec.components.security_scheme("bearerAuth", {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"})
     api.spec.components.security_scheme("adminApiKey", {"type": "apiKey", "in": "header", "name": "X-Admin-Api-Key"})
     socketio.init_app(
@@ -99,7 +101,7 @@ def _init_extensions(app):
         message_queue=app.config["SOCKETIO_MESSAGE_QUEUE"],
         channel=app.config["SOCKETIO_CHANNEL"],
         cors_allowed_origins=_socket_origin_check(app.config["CORS_ORIGINS"]),
-        max_http_buffer_size=64 * 1024,
+        max_http_buffer_size=MAX_TRANSPORT_BYTES,
     )
     celery_init_app(app, beat_schedule())
     init_presence(app)

@@ -4,7 +4,10 @@ CI runs a bounded number of examples per operation; a longer run is documented i
 README: SEDA_FUZZ_EXAMPLES=200 .venv/bin/python -m pytest tests/test_fuzz.py
 """
 
+import json
 import os
+import re
+import uuid
 
 import pytest
 import schemathesis
@@ -16,6 +19,8 @@ from schemathesis.specs.openapi.checks import positive_data_acceptance
 
 from config import TestingConfig
 from seda import create_app
+from seda.chat.events import ChatNamespace
+from seda.extensions import socketio
 from seda.users.models import Role
 from tests.helpers.fixtures import UserFactory
 
@@ -27,18 +32,21 @@ def caller(request):
     return request.param
 
 
+NO_LIMITS = {
+    "RATE_LIMIT_DEFAULT": "100000/minute",
+    "RATE_LIMIT_ANONYMOUS": "100000/minute",
+    "RATE_LIMIT_SIGNUP": "100000/hour",
+    "RATE_LIMIT_LOGIN_ACCOUNT": "100000/minute",
+    "RATE_LIMIT_LOGIN_IP": "100000/minute",
+    "RATE_LIMIT_MESSAGES": "100000 per 10 seconds",
+    "RATE_LIMIT_UNFURL": "100000/minute",
+    "RATE_LIMIT_VERIFICATION_PER_DAY": "100000",
+}
+
+
 @pytest.fixture
 def fuzz_target(app_factory, caller):
-    app = app_factory(
-        RATE_LIMIT_DEFAULT="100000/minute",
-        RATE_LIMIT_ANONYMOUS="100000/minute",
-        RATE_LIMIT_SIGNUP="100000/hour",
-        RATE_LIMIT_LOGIN_ACCOUNT="100000/minute",
-        RATE_LIMIT_LOGIN_IP="100000/minute",
-        RATE_LIMIT_MESSAGES="100000 per 10 seconds",
-        RATE_LIMIT_UNFURL="100000/minute",
-        RATE_LIMIT_VERIFICATION_PER_DAY="100000",
-    )
+    app = app_factory(**NO_LIMITS)
     user = UserFactory(app).make(role=Role(caller))
     return app, user
 
@@ -56,3 +64,78 @@ def test_the_api_keeps_its_documented_promises(case, fuzz_target):
     case.call_and_validate(
         app=app, headers={"Authorization": f"Bearer {user.token}"}, excluded_checks=[positive_data_acceptance]
     )
+
+
+# -- hostile input that parses: every operation, every socket event ------------------------------
+
+
+@pytest.fixture
+def admin_target(app_factory):
+    """Hostile input is tried as a SUPER_ADMIN, who gets past every role check to the parser."""
+    app = app_factory(**NO_LIMITS)
+    return app, UserFactory(app).make(role=Role.SUPER_ADMIN)
+
+
+DOCUMENT = schema.raw_schema
+OPERATIONS = [
+    (method.upper(), path, operation)
+    for path, methods in DOCUMENT["paths"].items()
+    for method, operation in methods.items()
+    if method in ("get", "post", "put", "patch", "delete")
+]
+LONE_SURROGATE = chr(0xD800)  # spelled out: tools that rewrite source turn a "\ud800" literal into U+FFFD
+HOSTILE_BODIES = {
+    # json.dumps escapes it, so the body is valid JSON that decodes to a lone surrogate.
+    "lone surrogate": lambda strings: json.dumps(dict.fromkeys(strings or ["text"], "caf" + LONE_SURROGATE)),
+    "nested 1,000 deep": lambda strings: "[" * 1000 + "]" * 1000,
+    "integer of 5,000 digits": lambda strings: '{"limit": ' + "9" * 5000 + "}",
+}
+
+
+def _string_properties(operation):
+    """Names of the string properties of the operation's JSON body (all of them, so that every
+    field meets the surrogate, not only the first the schema validates)."""
+    body = operation.get("requestBody", {}).get("content", {}).get("application/json", {}).get("schema", {})
+    if "$ref" in body:
+        body = DOCUMENT["components"]["schemas"][body["$ref"].rsplit("/", 1)[1]]
+    return [name for name, prop in body.get("properties", {}).items() if prop.get("type") in ("string", None)]
+
+
+@pytest.mark.parametrize("hostile", list(HOSTILE_BODIES))
+@pytest.mark.parametrize(("method", "path", "operation"), OPERATIONS, ids=[f"{m} {p}" for m, p, _ in OPERATIONS])
+def test_every_operation_answers_hostile_json_with_a_400_envelope(admin_target, method, path, operation, hostile):
+    app, user = admin_target
+    url = re.sub(r"\{[^}]+\}", lambda _: str(uuid.uuid4()), path)
+    response = app.test_client().open(
+        url,
+        method=method,
+        data=HOSTILE_BODIES[hostile](_string_properties(operation)),
+        headers={"Authorization": f"Bearer {user.token}", "Content-Type": "application/json"},
+    )
+    body = response.get_json()
+    assert response.status_code == 400, body
+    assert body["statusCode"] == 400 and body["message"]
+
+
+SOCKET_EVENTS = sorted(
+    name.removeprefix("on_") for name in vars(ChatNamespace) if name.startswith("on_") and "connect" not in name
+)
+HOSTILE_PACKETS = {
+    "lone surrogate in a field": lambda event: json.dumps([event, {"roomId": LONE_SURROGATE, "text": LONE_SURROGATE}]),
+    "lone surrogate as the payload": lambda event: json.dumps([event, LONE_SURROGATE]),
+    "nested 1,000 deep": lambda event: f'["{event}", ' + "[" * 1000 + "]" * 1000 + "]",
+    "integer of 5,000 digits": lambda event: f'["{event}", {{"roomId": {"9" * 5000}}}]',
+}
+
+
+@pytest.mark.parametrize("hostile", list(HOSTILE_PACKETS))
+@pytest.mark.parametrize("event", SOCKET_EVENTS)
+def test_every_socket_event_answers_hostile_payloads_with_a_400_ack(admin_target, event, hostile):
+    app, user = admin_target
+    sock = socketio.test_client(app, namespace="/chat", auth={"token": user.token})
+    # The raw Socket.IO EVENT packet with ack id 7, as a client library would send it.
+    socketio.server._handle_eio_message(sock.eio_sid, f"2/chat,7{HOSTILE_PACKETS[hostile](event)}")
+    ack = sock.acks["args"][0]
+    assert ack["ok"] is False and ack["error"]["statusCode"] == 400, ack
+    assert sock.is_connected("/chat")
+    sock.disconnect(namespace="/chat")

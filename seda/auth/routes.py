@@ -19,7 +19,10 @@ def _limit(name):
 
 
 def _login_account_key():
-    body = request.get_json(silent=True)
+    try:
+        body = request.get_json(silent=True)
+    except RecursionError:  # nested too deep to parse: the parser answers 400 after this
+        body = None
     email = body.get("email") if isinstance(body, dict) else None
     return f"login-account:{str(email).strip().lower()}" if email else f"login-ip:{get_remote_address()}"
 

@@ -20,10 +20,10 @@ from seda.chat.schemas import (
     SocketSendMessageSchema,
 )
 from seda.chat.socket import (
+    install_event_guards,
     register_connection,
     room_id_of,
     socket_event,
-    track_ack_requests,
     unregister_connection,
 )
 from seda.common.auth import authenticate_token
@@ -158,4 +158,4 @@ def init_chat_socket(app):
     """Serve `/chat` on this app's Socket.IO server (init_app re-registers it for later apps)."""
     if not any(handler.namespace == NAMESPACE for handler in socketio.namespace_handlers):
         socketio.on_namespace(ChatNamespace(NAMESPACE))
-    track_ack_requests(socketio.server)
+    install_event_guards(socketio.server)

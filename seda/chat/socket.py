@@ -19,6 +19,7 @@ from functools import wraps
 import marshmallow as ma
 from flask import current_app, request
 from flask_socketio import emit
+from socketio import packet
 
 from seda.common import metrics
 from seda.common.errors import (
@@ -31,13 +32,44 @@ from seda.common.errors import (
     envelope,
     flatten_validation_messages,
 )
+from seda.common.input import unstorable
 from seda.common.request_id import accept_or_generate, bind_request_id, reset_request_id
 from seda.extensions import db
 from seda.users.models import User
 
 log = logging.getLogger(__name__)
 MAX_EVENT_BYTES = 64 * 1024
+# The transport closes a connection only past this (a flood, not a mistake); an event between
+# MAX_EVENT_BYTES and this is answered 413 on a connection that stays open.
+MAX_TRANSPORT_BYTES = 1024 * 1024
 _ack_requested: ContextVar[bool] = ContextVar("ack_requested", default=True)
+# Names Socket.IO itself gives meaning to (socket.io's RESERVED_EVENTS); no client sends them.
+RESERVED_EVENTS = frozenset(
+    {"connect", "connect_error", "disconnect", "disconnecting", "newListener", "removeListener"}
+)
+# What PayloadJson makes of a packet whose JSON cannot be parsed; a name no client can send
+# (it has a space), refused by the event guards like a reserved name.
+MALFORMED_EVENT = "malformed payload"
+
+
+class _PayloadJson:
+    dumps = staticmethod(json.dumps)
+
+    @staticmethod
+    def loads(text, **kwargs):
+        try:
+            return json.loads(text, **kwargs)
+        except (RecursionError, ValueError):
+            return [MALFORMED_EVENT]
+
+
+class PayloadPacket(packet.Packet):
+    """Socket.IO packets whose payload json cannot parse (nesting deeper than the stack, an
+    integer of over 4,300 digits) carry MALFORMED_EVENT, answered 400, instead of raising an
+    exception that drops the packet with no answer. (Only Socket.IO's packets: Engine.IO's
+    own codec relies on json raising for what is not JSON.)"""
+
+    json = _PayloadJson
 
 
 @dataclass
@@ -71,11 +103,19 @@ def unregister_connection(sid):
         return _connections.pop(sid, None)
 
 
-def track_ack_requests(server):
-    """Record, per event, whether the client passed an ack callback (python-socketio hides it)."""
+def install_event_guards(server):
+    """Stand between the client's events and the handlers: refuse reserved event names, and
+    record per event whether the client passed an ack callback (python-socketio hides it).
+
+    python-socketio hands a client EVENT named `disconnect` to the disconnect handler as if the
+    socket had closed: the client would erase its own bookkeeping while staying subscribed."""
+    server.packet_class = PayloadPacket
     original = server._handle_event_internal
 
     def handle_event_internal(srv, sid, eio_sid, data, namespace, id):
+        if data[0] in RESERVED_EVENTS or data[0] == MALFORMED_EVENT:
+            _refuse_event(srv, sid, eio_sid, data[0], namespace, id)
+            return None
         token = _ack_requested.set(id is not None)
         try:
             return original(srv, sid, eio_sid, data, namespace, id)
@@ -83,6 +123,18 @@ def track_ack_requests(server):
             _ack_requested.reset(token)
 
     server._handle_event_internal = handle_event_internal
+
+
+def _refuse_event(server, sid, eio_sid, event, namespace, ack_id):
+    malformed = event == MALFORMED_EVENT
+    metrics.SOCKET_EVENTS.labels("malformed" if malformed else "reserved", "400").inc()
+    reason = "Malformed event payload" if malformed else f"'{event}' is a reserved event name"
+    error = envelope(400, [reason], path=None if malformed else event, method="SOCKET")
+    if ack_id is None:
+        server.emit("error", error, to=sid, namespace=namespace)
+        return
+    ack = server.packet_class(packet.ACK, namespace=namespace, id=ack_id, data=[{"ok": False, "error": error}])
+    server._send_packet(eio_sid, ack)
 
 
 def _failure(event, status, messages_):
@@ -145,6 +197,10 @@ def _discard_session():
 
 
 def _load(schema, payload):
+    problem = unstorable(payload)
+    if problem is not None:
+        path, reason = problem
+        raise ValidationFailed(f"{path}: {reason}" if path else reason)
     if schema is None:
         if payload is not None and not isinstance(payload, str):
             raise ValidationFailed("roomId: Not a valid UUID.")

@@ -1,9 +1,10 @@
 """flask-smorest's Api, made to speak the error envelope of API.md §1 for every error."""
 
+import json
 import logging
 
 import marshmallow as ma
-from flask import g, request
+from flask import current_app, g, request
 from flask_smorest import Api
 from flask_smorest import Blueprint as SmorestBlueprint
 from flask_smorest.arguments import FlaskParser
@@ -18,6 +19,7 @@ from seda.common.errors import (
     envelope,
     flatten_validation_messages,
 )
+from seda.common.input import unstorable
 from seda.extensions import db
 
 log = logging.getLogger(__name__)
@@ -40,31 +42,47 @@ class StrictParser(FlaskParser):
         data = super().load_json(req, schema)
         if data is ma.missing:
             raise ma.ValidationError({"_schema": ["A JSON object body is required"]})
-        _refuse_nul(data, "")
+        _refuse_unstorable(data)
         return data
 
     def load_querystring(self, req, schema):
         data = super().load_querystring(req, schema)
         for key, value in req.args.items(multi=True):
-            _refuse_nul(value, key)
+            _refuse_unstorable({key: value})
         return data
+
+    def _raw_load_json(self, req):
+        # json raises ValueError for integers of over 4,300 digits and RecursionError for deep
+        # nesting; webargs only turns JSONDecodeError into a 400.
+        try:
+            return super()._raw_load_json(req)
+        except (RecursionError, ValueError) as error:
+            if isinstance(error, json.JSONDecodeError):
+                raise
+            return self._handle_invalid_json_error(error, req)
 
     def _handle_invalid_json_error(self, error, req, *args, **kwargs):
         abort(400, exc=error, messages={"_schema": ["Malformed JSON body"]})
 
 
-def _refuse_nul(value, path):
-    """No stored text may hold NUL: PostgreSQL cannot store it and nothing legitimate sends it."""
-    if isinstance(value, str):
-        if "\x00" in value:
-            raise ma.ValidationError({path or "_schema": ["NUL characters are not allowed."]})
-    elif isinstance(value, dict):
-        for key, item in value.items():
-            _refuse_nul(key, path)
-            _refuse_nul(item, f"{path}.{key}" if path else str(key))
-    elif isinstance(value, list):
-        for index, item in enumerate(value):
-            _refuse_nul(item, f"{path}.{index}" if path else str(index))
+def _refuse_unstorable(data):
+    problem = unstorable(data)
+    if problem is not None:
+        path, reason = problem
+        raise ma.ValidationError({path or "_schema": [reason]})
+
+
+def refuse_unexpected_body():
+    """Before a route that takes no JSON body: a request that sends one is refused (400), as an
+    unknown field is, rather than silently ignored."""
+    view = current_app.view_functions.get(request.endpoint) if request.endpoint else None
+    documented = getattr(view, "_apidoc", None)  # the API's routes; not /metrics or the docs
+    if documented is None or not request.content_length:
+        return
+    parameters = documented.get("arguments", {}).get("parameters", [])
+    if any(parameter.get("in") == "json" for parameter in parameters):
+        return
+    abort(400, messages={"_schema": ["This route takes no request body"]})
 
 
 class Blueprint(SmorestBlueprint):

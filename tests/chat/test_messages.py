@@ -1,5 +1,5 @@
 import uuid
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 import sqlalchemy as sa
@@ -127,7 +127,7 @@ def test_replies_form_threads_with_reply_counts(chat, room_with):
 
 def test_client_message_id_dedupes_within_24_hours(app, room_with):
     owner, room = room_with()
-    with time_machine.travel(datetime.now(timezone.utc), tick=False) as clock:
+    with time_machine.travel(datetime.now(UTC), tick=False) as clock:
         status, first = owner.post(f"/rooms/{room['id']}/messages", json={"text": "once", "clientMessageId": "c-1"})
         assert status == 201
         status, again = owner.post(f"/rooms/{room['id']}/messages", json={"text": "once", "clientMessageId": "c-1"})
@@ -297,3 +297,16 @@ def test_slow_mode_and_the_send_limit_answer_429(app_factory, users):
     assert statuses == [201, 201, 201, 429]  # moderators skip slow mode, not the send limit
     response = client.post(f"/api/v1/chat/rooms/{room['id']}/messages", json={"text": "x"}, headers=owner.user.headers)
     assert response.status_code == 429 and int(response.headers["Retry-After"]) >= 1
+
+
+def test_a_lone_surrogate_anywhere_in_a_message_is_refused_and_history_stays_readable(room_with, socket_for):
+    owner, room = room_with()
+    owner.send(room["id"], "before")
+    broken_card = {**TRACK, "title": "caf" + chr(0xD800)}
+    status, error = owner.post(f"/rooms/{room['id']}/messages", json={"text": "x", "trackRef": broken_card})
+    assert status == 400 and error["message"] == ["trackRef.title: Invalid Unicode (a lone surrogate) is not allowed."]
+    sock = socket_for(owner.user)
+    ack = sock.emit("send_message", {"roomId": room["id"], "text": chr(0xDFFF)}, namespace="/chat", callback=True)
+    assert ack["ok"] is False and ack["error"]["statusCode"] == 400
+    status, history = owner.get(f"/rooms/{room['id']}/messages")
+    assert status == 200 and [m["text"] for m in history] == ["before"]

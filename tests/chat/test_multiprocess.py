@@ -3,6 +3,7 @@
 import json
 import subprocess
 import threading
+import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -282,3 +283,43 @@ def test_the_official_socket_io_js_client_connects_joins_sends_and_receives(serv
     result = json.loads(out.strip().splitlines()[-1])
     assert result["ackOk"] is True and result["ackSeq"] == 1
     assert "hello JS" in result["received"] and "from JS" in result["received"]
+
+
+@pytest.mark.parametrize("reserved", ["disconnect", "connect", "disconnecting", "connect_error"])
+def test_a_client_event_with_a_reserved_name_is_refused_and_removal_still_works(servers, listeners, reserved):
+    first, second = servers
+    owner, fan = Api.signup(first), Api.signup(second)
+    room = owner.call("POST", "/chat/rooms", json={"name": "Private", "isPrivate": True}).json()
+    owner.call("POST", f"/chat/rooms/{room['id']}/members", json={"userId": fan.user["id"]})
+    watcher, intruder = listeners(first, owner.token), listeners(second, fan.token)
+    assert watcher.call("join_room", room["id"])["ok"] and intruder.call("join_room", room["id"])["ok"]
+    ack = intruder.call(reserved, {})
+    assert ack["ok"] is False and ack["error"]["statusCode"] == 400
+    assert ack["error"]["message"] == [f"'{reserved}' is a reserved event name"]
+    assert owner.call("POST", f"/chat/rooms/{room['id']}/bans", json={"userId": fan.user["id"]}).status_code == 201
+    later = owner.call("POST", f"/chat/rooms/{room['id']}/messages", json={"text": "not for you"}).json()
+    assert wait_until(lambda: later["id"] in [m["id"] for m in watcher.messages()])
+    time.sleep(0.5)  # anything still on its way to the banned socket arrives by now
+    assert later["id"] not in [m["id"] for m in intruder.messages()]
+
+
+def test_an_event_over_64_kib_is_refused_with_413_and_the_connection_stays(servers, listeners):
+    first, _ = servers
+    alice = Api.signup(first)
+    room = alice.call("POST", "/chat/rooms", json={"name": "Big"}).json()
+    listener = listeners(first, alice.token)
+    assert listener.call("join_room", room["id"])["ok"]
+    ack = listener.call("send_message", {"roomId": room["id"], "text": "x" * (65 * 1024)})
+    assert ack["ok"] is False and ack["error"]["statusCode"] == 413
+    assert listener.client.connected
+    assert listener.call("send_message", {"roomId": room["id"], "text": "still here"})["ok"] is True
+
+
+def test_a_malformed_payload_over_a_real_socket_answers_an_error_event(servers, listeners):
+    first, _ = servers
+    listener = listeners(first, Api.signup(first).token)
+    listener.client.eio.send('2/chat,["send_message", ' + "[" * 1000 + "]" * 1000 + "]")
+    assert wait_until(lambda: [args for name, args in listener.received if name == "error"], timeout=10)
+    error = next(args[0] for name, args in listener.received if name == "error")
+    assert error["statusCode"] == 400 and error["message"] == ["Malformed event payload"]
+    assert listener.client.connected
