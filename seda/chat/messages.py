@@ -69,10 +69,15 @@ def _find_duplicate(user_id, client_message_id):
     return message
 
 
-def _check_may_send(user, room, membership):
-    mute = active_mute(room.id, user.id)
+def _refuse_if_muted(user, room_id):
+    """A muted member reads only: no sending, editing or reacting until the mute ends."""
+    mute = active_mute(room_id, user.id)
     if mute is not None:
         raise Forbidden(f"You are muted until {iso_utc(mute.muted_until)}")
+
+
+def _check_may_send(user, room, membership):
+    _refuse_if_muted(user, room.id)
     config = current_app.config
     enforce(config["RATE_LIMIT_MESSAGES"], "messages", str(user.id), "Too many messages, slow down")
     if room.slow_mode_seconds and not is_moderator(user, membership):
@@ -258,6 +263,7 @@ def edit_message(user, message_id, text):
     message, _room, _membership = find_message(user, message_id)
     if message.user_id != user.id:
         raise Forbidden("Only the author may edit a message")
+    _refuse_if_muted(user, message.room_id)
     if not text and not message.track_ref:
         raise ValidationFailed("text: Text must not be empty.")
     message.text = text
@@ -297,10 +303,15 @@ def add_reaction(user, message_id, emoji):
     message, room, membership = find_message(user, message_id)
     if membership is None:
         raise Forbidden("Join the room first")
-    existing = next((r for r in message.reactions if r.user_id == user.id and r.emoji == emoji), None)
+    _refuse_if_muted(user, room.id)
+    # Reactions to one message take turns (a row lock on PostgreSQL), so two new emoji at once
+    # cannot both pass the distinct-emoji cap.
+    db.session.execute(sa.select(Message.id).where(Message.id == message.id).with_for_update())
+    existing = _find_reaction(message.id, user.id, emoji)
     if existing is not None:
+        db.session.commit()  # ends the transaction and its lock; nothing was written
         return existing, False
-    distinct = {r.emoji for r in message.reactions}
+    distinct = set(db.session.scalars(sa.select(Reaction.emoji).where(Reaction.message_id == message.id)))
     if emoji not in distinct and len(distinct) >= MAX_DISTINCT_EMOJI:
         raise Conflict(f"A message can carry at most {MAX_DISTINCT_EMOJI} different emoji")
     reaction = Reaction(message_id=message.id, user_id=user.id, emoji=emoji)
@@ -324,6 +335,7 @@ def _find_reaction(message_id, user_id, emoji):
 
 def remove_reaction(user, message_id, emoji):
     message, room, _membership = find_message(user, message_id)
+    _refuse_if_muted(user, room.id)
     reaction = _find_reaction(message.id, user.id, emoji)
     if reaction is None:
         raise NotFound("Reaction not found")

@@ -210,7 +210,11 @@ class HistoryQuerySchema(ma.Schema):
 class EmojiSchema(ma.Schema):
     emoji = ma.fields.String(
         required=True,
-        validate=[Length(1, 32), ma.validate.Regexp(r"^\S+$", error="Must not contain spaces.")],
+        # No "/": an emoji is a path segment of DELETE …/reactions/{emoji}, which could not name it.
+        validate=[
+            Length(1, 32),
+            ma.validate.Regexp(r"^[^\s/]+$", error="Must not contain spaces or slashes."),
+        ],
     )
 
 

@@ -1,4 +1,6 @@
+import threading
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -6,9 +8,10 @@ import sqlalchemy as sa
 import time_machine
 
 from seda.auth.tokens import issue_access_token
-from seda.chat.models import Message
+from seda.chat.models import Message, Reaction
 from seda.extensions import db
 from tests.helpers.queries import count_queries
+from tests.helpers.tiers import services_only
 
 MESSAGE_KEYS = {
     "id",
@@ -242,6 +245,8 @@ def test_reactions_are_unique_per_user_and_capped_at_20_emoji(chat, room_with):
     assert fan.post(f"/messages/{message['id']}/reactions", json={"emoji": "🎷"})[0] == 409
     assert fan.post(f"/messages/{message['id']}/reactions", json={"emoji": "e3"})[0] == 201  # existing emoji is fine
     assert fan.post(f"/messages/{message['id']}/reactions", json={"emoji": "two words"})[0] == 400
+    status, error = fan.post(f"/messages/{message['id']}/reactions", json={"emoji": "a/b"})
+    assert status == 400 and error["message"] == ["emoji: Must not contain spaces or slashes."]
     assert fan.delete(f"/messages/{message['id']}/reactions/%F0%9F%94%A5")[0] == 204
     assert fan.delete(f"/messages/{message['id']}/reactions/%F0%9F%94%A5")[0] == 404
     assert chat().post(f"/messages/{message['id']}/reactions", json={"emoji": "👀"})[0] == 404
@@ -268,6 +273,24 @@ def test_mutes_block_sending_until_they_end(chat, room_with):
     assert owner.post(f"/rooms/{room['id']}/mutes", json={"userId": fan.user.id, "durationSeconds": 59})[0] == 400
     assert owner.delete(f"/rooms/{room['id']}/mutes/{fan.user.id}")[0] == 204
     assert fan.post(f"/rooms/{room['id']}/messages", json={"text": "thanks"})[0] == 201
+
+
+def test_a_muted_member_cannot_edit_or_react_either(chat, room_with, socket_for):
+    fan = chat()
+    owner, room = room_with(fan)
+    mine, theirs = fan.send(room["id"], "before the mute"), owner.send(room["id"], "theirs")
+    assert fan.post(f"/messages/{theirs['id']}/reactions", json={"emoji": "👍"})[0] == 201
+    status, mute = owner.post(f"/rooms/{room['id']}/mutes", json={"userId": fan.user.id, "durationSeconds": 60})
+    muted = [f"You are muted until {mute['mutedUntil']}"]
+    assert fan.patch(f"/messages/{mine['id']}", json={"text": "sneaky edit"}) == (403, ANY_ENVELOPE(muted))
+    assert fan.post(f"/messages/{theirs['id']}/reactions", json={"emoji": "🔥"}) == (403, ANY_ENVELOPE(muted))
+    assert fan.delete(f"/messages/{theirs['id']}/reactions/%F0%9F%91%8D") == (403, ANY_ENVELOPE(muted))
+    sock = socket_for(fan.user)
+    ack = sock.emit("add_reaction", {"messageId": theirs["id"], "emoji": "🔥"}, namespace="/chat", callback=True)
+    assert ack["ok"] is False and ack["error"]["statusCode"] == 403
+    assert owner.get(f"/messages/{mine['id']}")[1]["text"] == "before the mute"
+    assert owner.delete(f"/rooms/{room['id']}/mutes/{fan.user.id}")[0] == 204
+    assert fan.patch(f"/messages/{mine['id']}", json={"text": "edited after"})[0] == 200
 
 
 def test_bans_remove_the_member_and_block_rejoining(chat, room_with):
@@ -310,3 +333,44 @@ def test_a_lone_surrogate_anywhere_in_a_message_is_refused_and_history_stays_rea
     assert ack["ok"] is False and ack["error"]["statusCode"] == 400
     status, history = owner.get(f"/rooms/{room['id']}/messages")
     assert status == 200 and [m["text"] for m in history] == ["before"]
+
+
+class ANY_ENVELOPE:  # noqa: N801 - reads as a value in assertions
+    """Equal to an error envelope carrying exactly `messages`."""
+
+    def __init__(self, messages):
+        self.messages = messages
+
+    def __eq__(self, other):
+        return isinstance(other, dict) and other.get("message") == self.messages
+
+    def __repr__(self):
+        return f"<envelope {self.messages}>"
+
+
+@services_only
+def test_the_distinct_emoji_cap_holds_when_new_emoji_arrive_at_once(tier, app, chat, room_with):
+    reactors = [chat() for _ in range(10)]
+    owner, room = room_with(*reactors)
+    message = owner.send(room["id"])
+    for n in range(19):
+        assert owner.post(f"/messages/{message['id']}/reactions", json={"emoji": f"e{n}"})[0] == 201
+    barrier = threading.Barrier(len(reactors))
+
+    def react(index):
+        with app.test_client() as client:
+            barrier.wait()
+            return client.post(
+                f"/api/v1/chat/messages/{message['id']}/reactions",
+                json={"emoji": f"new{index}"},
+                headers=reactors[index].user.headers,
+            ).status_code
+
+    with ThreadPoolExecutor(len(reactors)) as pool:
+        statuses = sorted(pool.map(react, range(len(reactors))))
+    assert statuses == [201] + [409] * 9
+    with app.app_context():
+        distinct = db.session.scalar(
+            sa.select(sa.func.count(sa.distinct(Reaction.emoji))).where(Reaction.message_id == uuid.UUID(message["id"]))
+        )
+    assert distinct == 20
