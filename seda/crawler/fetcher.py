@@ -13,11 +13,15 @@ import random
 import tempfile
 import threading
 import time
+from contextlib import contextmanager
 from dataclasses import dataclass
 from urllib.parse import urljoin
 
 import certifi
+import gevent
 import requests
+import urllib3
+from gevent import monkey
 
 from seda.crawler.policy import AddressPolicy, Refused, parse_target
 from seda.crawler.transport import PinnedAddressAdapter
@@ -89,14 +93,26 @@ class SafeFetcher:
     def fetch(self, url):
         """GET `url` and follow redirects safely; raises FetchFailed.
 
+        The whole fetch (DNS, connect, TLS, redirects, retries, body) ends by the deadline: under
+        gevent (every server and worker process) a gevent.Timeout interrupts whatever is
+        blocking; the body is read one network read at a time with the socket's timeout set to
+        what is left, so a page that drips a byte every few seconds cannot outlast it anywhere.
         Never cached: verification and admin crawls must see the page as it is now, and unfurls
         cache the parsed TrackRef themselves."""
         deadline = time.monotonic() + self.deadline_seconds
+        with _interrupt_at(deadline) as timer:
+            try:
+                return self._fetch_with_retries(url, deadline)
+            except gevent.Timeout as exc:
+                if exc is not timer:
+                    raise
+                raise FetchFailed("timeout") from None
+
+    def _fetch_with_retries(self, url, deadline):
         attempt = 0
         while True:
             try:
-                result = self._follow(url, deadline)
-                break
+                return self._follow(url, deadline)
             except _Retryable as exc:
                 attempt += 1
                 delay = min(8.0, 0.5 * 2 ** (attempt - 1)) * random.uniform(0.5, 1.0)
@@ -104,7 +120,6 @@ class SafeFetcher:
                     raise FetchFailed(exc.code) from exc
                 log.info("crawler retry %d for %s after %s", attempt, url, exc.code)
                 self._sleep(delay)
-        return result
 
     def _follow(self, url, deadline):
         current = url
@@ -158,11 +173,18 @@ class SafeFetcher:
     def _read(self, url, final_url, response, deadline):
         body = bytearray()
         truncated = False
+        sock = getattr(response.raw.connection, "sock", None)
         try:
-            for chunk in response.iter_content(CHUNK):
-                body.extend(chunk)
-                if time.monotonic() > deadline:
+            while True:
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
                     raise _Retryable("timeout")
+                if sock is not None:
+                    sock.settimeout(remaining)
+                chunk = response.raw.read1(CHUNK, decode_content=True)
+                if not chunk:
+                    break
+                body.extend(chunk)
                 if len(body) > MAX_BODY_BYTES:
                     compressed = response.raw.tell() or 1
                     if response.headers.get("Content-Encoding") and len(body) / compressed > BOMB_RATIO:
@@ -170,11 +192,9 @@ class SafeFetcher:
                     del body[MAX_BODY_BYTES:]
                     truncated = True
                     break
-        except (
-            requests.exceptions.ChunkedEncodingError,
-            requests.exceptions.ContentDecodingError,
-            requests.ConnectionError,
-        ) as exc:
+        except (urllib3.exceptions.ReadTimeoutError, TimeoutError) as exc:
+            raise _Retryable("timeout") from exc
+        except (urllib3.exceptions.HTTPError, OSError) as exc:
             raise _Retryable("unreachable") from exc
         finally:
             response.close()
@@ -194,6 +214,21 @@ class _Retryable(Exception):
     def __init__(self, code):
         super().__init__(code)
         self.code = code
+
+
+@contextmanager
+def _interrupt_at(deadline):
+    """A gevent.Timeout that fires at `deadline` in a gevent-patched process (servers, workers);
+    elsewhere (plain threads in tests, scripts) None, and the per-read timeouts bound the fetch."""
+    if not monkey.is_module_patched("socket"):
+        yield None
+        return
+    timer = gevent.Timeout(max(0.0, deadline - time.monotonic()))
+    timer.start()
+    try:
+        yield timer
+    finally:
+        timer.close()
 
 
 def _charset(content_type):

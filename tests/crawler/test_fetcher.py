@@ -8,7 +8,7 @@ import pytest
 from werkzeug import Response
 
 from seda.crawler.fetcher import MAX_BODY_BYTES, FetchFailed, SafeFetcher
-from tests.helpers.origin import ORIGIN_IP, origin_url
+from tests.helpers.origin import ORIGIN_IP, dripping_page, origin_url
 
 UA = "Mozilla/5.0 (compatible; SedaBot/1.0)"
 
@@ -213,3 +213,15 @@ def test_untrusted_certificates_fail(resolver, origin):
     origin.expect_request("/").respond_with_data("ok")
     with pytest.raises(FetchFailed):
         strict.fetch(origin_url(origin, "/"))
+
+
+def test_a_page_that_drips_a_byte_at_a_time_ends_at_the_whole_fetch_deadline(ca_file, resolver, origin):
+    origin.expect_request("/drip").respond_with_handler(dripping_page(0.3, 30))
+    fetcher = SafeFetcher(
+        UA, timeout_ms=1500, max_retries=0, allowed_networks=[f"{ORIGIN_IP}/32"], ca_bundle=ca_file, resolver=resolver
+    )
+    started = time.monotonic()
+    with pytest.raises(FetchFailed) as failure:
+        fetcher.fetch(origin_url(origin, "/drip"))
+    assert failure.value.code == "timeout"
+    assert time.monotonic() - started < 2.5  # the page alone would take 9 s

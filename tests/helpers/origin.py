@@ -7,10 +7,12 @@ reaches 127.0.0.1: the fetcher must never make one.
 
 import socket
 import threading
+import time
 
 import pytest
 import trustme
 from pytest_httpserver import HTTPServer
+from werkzeug import Response
 
 ORIGIN_IP = "127.0.0.2"
 
@@ -79,3 +81,18 @@ def trap():
 
 def origin_url(server, path="/"):
     return f"https://{ORIGIN_IP}:{server.port}{path}"
+
+
+def dripping_page(seconds_per_byte, count):
+    """A page that sends a byte every `seconds_per_byte`: each read is quick, the page is not."""
+
+    def handler(_request):
+        def body():
+            yield b"<html>"
+            for _ in range(count):
+                time.sleep(seconds_per_byte)
+                yield b"x"
+
+        return Response(body(), content_type="text/html")
+
+    return handler

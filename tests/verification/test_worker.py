@@ -15,7 +15,7 @@ from seda.extensions import db
 from seda.verification.checks import sweep
 from seda.verification.models import VerificationRequest
 from tests.helpers.fixtures import UserFactory
-from tests.helpers.origin import ORIGIN_IP, origin_url
+from tests.helpers.origin import ORIGIN_IP, dripping_page, origin_url
 from tests.helpers.servers import celery_worker, wait_until
 from tests.helpers.tiers import services_only
 
@@ -116,3 +116,32 @@ def test_a_worker_killed_mid_check_still_finishes_after_the_sweep(
         assert sweep()["requeued"] == 1
     with celery_worker(env, "rescuer"):
         assert wait_until(lambda: status_of(app, request_id) == "AWAITING_ADMIN", timeout=60)
+
+
+@services_only
+def test_a_dripping_page_fails_the_check_at_the_deadline_on_a_gevent_worker(app_factory, ca_file, origin, postgres_url):
+    app = service_app(app_factory, ca_file)
+    user = UserFactory(app).make()
+    origin.expect_request("/drip").respond_with_handler(dripping_page(1.0, 60))
+    env = {
+        **os.environ,
+        "APP_ENV": "testing",
+        "DATABASE_URL": postgres_url,
+        "REDIS_URL": app.config["REDIS_URL"],
+        "REDIS_NAMESPACE": app.config["REDIS_NAMESPACE"],
+        "JWT_SECRET": app.config["JWT_SECRET"],
+        "CRAWLER_ALLOWED_PRIVATE_NETWORKS": f"{ORIGIN_IP}/32",
+        "CRAWLER_CA_BUNDLE": ca_file,
+        "CRAWLER_MAX_RETRIES": "0",
+        "CRAWLER_TIMEOUT_MS": "3000",
+        "LOG_LEVEL": "WARNING",
+    }
+    with celery_worker(env, "dripped"):
+        request_id, _code = claim_and_submit(app, user, lambda _code: origin_url(origin, "/drip"))
+        submitted = time.monotonic()
+        assert wait_until(lambda: status_of(app, request_id) == "PENDING", timeout=30)
+        elapsed = time.monotonic() - submitted
+    with app.app_context():
+        request = db.session.get(VerificationRequest, uuid.UUID(request_id))
+        assert request.last_check["error"] == "timeout"
+    assert elapsed < 15  # worker start-up included; the page alone would take 60 s
