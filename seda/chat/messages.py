@@ -16,6 +16,7 @@ from seda.chat.models import (
     ReportStatus,
     Room,
     RoomMembership,
+    RoomType,
 )
 from seda.chat.payloads import (
     message_payload,
@@ -24,7 +25,7 @@ from seda.chat.payloads import (
     serialize_reaction,
     user_ref,
 )
-from seda.chat.rooms import active_mute
+from seda.chat.rooms import active_mute, restore_direct_members
 from seda.common import audit, metrics
 from seda.common.db import iso_utc, new_id, parse_uuid, utcnow
 from seda.common.errors import Conflict, Forbidden, NotFound, ValidationFailed
@@ -49,6 +50,8 @@ def send_message(user, room_id, text, parent_id=None, track_ref=None, client_mes
             return duplicate, False
     _check_may_send(user, room, membership)
     parent = _reply_parent(room, parent_id)
+    if room.type == RoomType.DIRECT:
+        restore_direct_members(room)  # committed with the message
     message = _store(user, room, membership, text, parent, track_ref, client_message_id)
     if message is None:  # a concurrent retry with the same clientMessageId won the race
         return _find_duplicate(user.id, client_message_id), False

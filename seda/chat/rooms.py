@@ -299,7 +299,21 @@ def direct_room(user, other_user_id):
             # The other user opened the same conversation at the same moment.
             db.session.rollback()
             room = db.session.scalar(sa.select(Room).where(Room.direct_key == key))
+    if not created and restore_direct_members(room):
+        db.session.commit()
     return RoomView(room, find_membership(room.id, user.id)), created
+
+
+def restore_direct_members(room):
+    """Bring back into a DIRECT room whichever of its two people left it (leaving only hides the
+    conversation until it is used again); True when someone was added. The caller commits."""
+    if room.member_count >= 2:
+        return False
+    present = set(db.session.scalars(sa.select(RoomMembership.user_id).where(RoomMembership.room_id == room.id)))
+    missing = [uuid for uuid in map(parse_uuid, room.direct_key.split(":")) if uuid not in present]
+    for user_id in missing:
+        _add_membership(room, user_id, MemberRole.MEMBER)
+    return bool(missing)
 
 
 def mark_read(user, room_id, message_id):

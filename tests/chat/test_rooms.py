@@ -189,6 +189,24 @@ def test_direct_conversations_are_get_or_create(chat):
     assert chat().get(f"/rooms/{room['id']}")[0] == 404
 
 
+def test_leaving_a_direct_conversation_hides_it_until_it_is_used_again(chat):
+    alice, bob = chat(), chat()
+    room = alice.post("/direct", json={"userId": bob.user.id})[1]
+    assert alice.post(f"/rooms/{room['id']}/leave")[0] == 200
+    assert room["id"] not in [r["id"] for r in alice.get("/rooms")[1]]
+    assert alice.get(f"/rooms/{room['id']}")[0] == 404
+    status, again = alice.post("/direct", json={"userId": bob.user.id})
+    assert status == 200 and again["id"] == room["id"] and again["myRole"] == "MEMBER" and again["memberCount"] == 2
+    assert alice.send(room["id"], "I'm back")["text"] == "I'm back"
+
+    assert bob.post(f"/rooms/{room['id']}/leave")[0] == 200
+    assert room["id"] not in [r["id"] for r in bob.get("/rooms")[1]]
+    alice.send(room["id"], "are you there?")
+    rooms = {r["id"]: r for r in bob.get("/rooms")[1]}
+    assert rooms[room["id"]]["myRole"] == "MEMBER" and rooms[room["id"]]["unreadCount"] == 1
+    assert [m["text"] for m in bob.get(f"/rooms/{room['id']}/messages")[1]][:1] == ["are you there?"]
+
+
 def test_read_marker_only_moves_forward(chat):
     owner, fan = chat(), chat()
     room = owner.room()
