@@ -10,7 +10,6 @@ import os
 from pathlib import Path
 
 BASE_DIR = Path(__file__).resolve().parent
-DEV_JWT_SECRET = "dev-only-secret-change-me-in-production-0000"
 
 
 class ConfigError(RuntimeError):
@@ -79,8 +78,9 @@ class Config:
         # the DB number, so the Socket.IO channel and every key prefix carry this namespace.
         self.REDIS_NAMESPACE = env.get("REDIS_NAMESPACE", "seda")
 
-        self.JWT_SECRET = env.get("JWT_SECRET") or DEV_JWT_SECRET
-        self.JWT_SECRET_FROM_ENV = bool(env.get("JWT_SECRET"))
+        # Unset outside production: the app generates one secret per instance directory
+        # (instance/jwt-secret), never a constant anyone could read in this file.
+        self.JWT_SECRET = env.get("JWT_SECRET") or None
         self.SUPABASE_URL = (env.get("SUPABASE_URL") or "").rstrip("/") or None
         self.SUPABASE_JWT_SECRET = env.get("SUPABASE_JWT_SECRET") or None
         self.SUPABASE_JWKS_URL = env.get("SUPABASE_JWKS_URL") or None
@@ -222,8 +222,7 @@ class ProductionConfig(Config):
     API_DOCS_DEFAULT = False
 
     def validate(self):
-        secret = self.JWT_SECRET.encode()
-        if not self.JWT_SECRET_FROM_ENV or len(secret) < 32 or self.JWT_SECRET == DEV_JWT_SECRET:
+        if len((self.JWT_SECRET or "").encode()) < 32:
             raise ConfigError("JWT_SECRET must be set to at least 32 bytes in production")
         if self.CRAWLER_ALLOWED_PRIVATE_NETWORKS:
             raise ConfigError("CRAWLER_ALLOWED_PRIVATE_NETWORKS is for tests only")

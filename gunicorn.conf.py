@@ -2,7 +2,9 @@
 
 import os
 
-bind = f"{os.environ.get('HOST', '0.0.0.0')}:{os.environ.get('PORT', '3001')}"
+# Loopback unless told otherwise (BIND, or HOST): a newcomer's first run is not on the network.
+# The image and the compose file set HOST=0.0.0.0 themselves.
+bind = os.environ.get("BIND") or f"{os.environ.get('HOST', '127.0.0.1')}:{os.environ.get('PORT', '3001')}"
 worker_class = "gevent"
 # One worker per process is what Socket.IO needs behind a sticky proxy (scale with processes).
 # More workers on one port suit websocket-only clients and REST (bench/history_wrk.py uses 2).

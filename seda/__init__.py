@@ -1,5 +1,8 @@
 """The seda application factory."""
 
+import logging
+import os
+import secrets
 from pathlib import Path
 
 from flask import Flask
@@ -52,6 +55,8 @@ def create_app(config=None):
     app = Flask(__name__, instance_path=str(ROOT / "instance"))
     app.config.from_object(config)
     Path(app.instance_path).mkdir(exist_ok=True)
+    if not app.config["JWT_SECRET"]:  # outside production only: production refuses to start
+        app.config["JWT_SECRET"] = _instance_secret(Path(app.instance_path) / "jwt-secret")
     configure_logging(app.config["LOG_LEVEL"])
     _trust_proxies(app)
 
@@ -62,6 +67,19 @@ def create_app(config=None):
     _register_blueprints(app)
     _register_cli(app)
     return app
+
+
+def _instance_secret(path):
+    """The signing secret kept in `path` (mode 0600), generated on first use; every process of
+    this instance reads the same one."""
+    try:
+        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return path.read_text().strip()
+    with os.fdopen(descriptor, "w") as file:
+        file.write(secrets.token_urlsafe(48))
+    logging.getLogger(__name__).warning("JWT_SECRET is not set: generated a signing secret in %s", path)
+    return path.read_text().strip()
 
 
 def _trust_proxies(app):

@@ -1,3 +1,7 @@
+import logging
+import runpy
+from pathlib import Path
+
 import pytest
 
 from config import ConfigError, TestingConfig, config_from_env
@@ -46,7 +50,7 @@ def test_production_mode_uses_postgres_and_redis_from_the_environment():
     assert config.API_DOCS_ENABLED is False
 
 
-@pytest.mark.parametrize("secret", [None, "", "short", "x" * 31, "dev-only-secret-change-me-in-production-0000"])
+@pytest.mark.parametrize("secret", [None, "", "short", "x" * 31])
 def test_production_refuses_a_weak_jwt_secret(secret):
     env = {"APP_ENV": "production"}
     if secret is not None:
@@ -88,3 +92,40 @@ def test_create_app_binds_every_extension(tmp_path):
     app = create_app(TestingConfig({"DATABASE_URL": f"sqlite:///{tmp_path}/x.db"}))
     for name in ("sqlalchemy", "migrate", "limiter", "cache", "socketio", "celery"):
         assert name in app.extensions, name
+
+
+def test_without_jwt_secret_outside_production_a_random_one_is_kept_in_the_instance(tmp_path, caplog):
+    from seda import _instance_secret
+
+    path = tmp_path / "jwt-secret"
+    with caplog.at_level(logging.WARNING, logger="seda"):
+        first = _instance_secret(path)
+    assert len(first) >= 64 and path.stat().st_mode & 0o777 == 0o600
+    assert "generated a signing secret" in caplog.text
+    assert _instance_secret(path) == first  # every process of the instance signs alike
+    assert _instance_secret(tmp_path / "other") != first
+
+
+def test_the_app_signs_with_the_instance_secret_when_none_is_configured(app_factory):
+    app = app_factory(JWT_SECRET="")
+    secret_file = Path(app.instance_path) / "jwt-secret"
+    assert app.config["JWT_SECRET"] == secret_file.read_text().strip()
+    assert config_from_env({}).JWT_SECRET is None
+
+
+@pytest.mark.parametrize(
+    ("env", "bind"),
+    [
+        ({}, "127.0.0.1:3001"),
+        ({"PORT": "4000"}, "127.0.0.1:4000"),
+        ({"HOST": "0.0.0.0", "PORT": "8000"}, "0.0.0.0:8000"),
+        ({"BIND": "unix:/run/seda.sock", "HOST": "0.0.0.0"}, "unix:/run/seda.sock"),
+    ],
+)
+def test_gunicorn_listens_on_loopback_unless_told_otherwise(monkeypatch, env, bind):
+    for name in ("BIND", "HOST", "PORT"):
+        monkeypatch.delenv(name, raising=False)
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    settings = runpy.run_path(str(Path(__file__).resolve().parents[1] / "gunicorn.conf.py"))
+    assert settings["bind"] == bind
