@@ -71,14 +71,20 @@ def create_app(config=None):
 
 def _instance_secret(path):
     """The signing secret kept in `path` (mode 0600), generated on first use; every process of
-    this instance reads the same one."""
-    try:
-        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError:
-        return path.read_text().strip()
-    with os.fdopen(descriptor, "w") as file:
-        file.write(secrets.token_urlsafe(48))
-    logging.getLogger(__name__).warning("JWT_SECRET is not set: generated a signing secret in %s", path)
+    this instance reads the same one (written aside, then linked in place: a process starting
+    at the same moment never reads a half-written file)."""
+    if not path.exists():
+        draft = path.with_name(f".{path.name}.{os.getpid()}")
+        descriptor = os.open(draft, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(descriptor, "w") as file:
+            file.write(secrets.token_urlsafe(48))
+        try:
+            os.link(draft, path)
+            logging.getLogger(__name__).warning("JWT_SECRET is not set: generated a signing secret in %s", path)
+        except FileExistsError:
+            pass  # another process won the race; its secret is the instance's
+        finally:
+            draft.unlink()
     return path.read_text().strip()
 
 
