@@ -14,17 +14,34 @@ from seda.common.db import utcnow
 from seda.common.errors import Unprocessable
 from seda.common.tasks import enqueue
 from seda.extensions import db
-from seda.tracks.providers import first_link
-from seda.tracks.services import unfurl
+from seda.tracks.providers import first_link, recognise
+from seda.tracks.services import bare_track, cached_track, unfurl
 
 log = logging.getLogger(__name__)
 UNFURL_TASK = "chat.unfurl_message"
 
 
+def card_for(track_ref):
+    """The TrackRef to store for a card a client sent, and its canonical URL.
+
+    The client chooses the link, never the details: provider and providerId must be the link's
+    (422 otherwise), and title, artist, artwork and duration are seda's unfurl of it, from the
+    cache at once or filled in later by the background unfurl."""
+    link = recognise(track_ref["url"])
+    if link is None:
+        raise Unprocessable("trackRef: Not a supported music link")
+    if (link.provider, link.provider_id) != (track_ref["provider"], track_ref["providerId"]):
+        raise Unprocessable("trackRef: provider and providerId do not match the url")
+    return cached_track(link) or bare_track(link), link.url
+
+
 def queue_unfurl_if_needed(message):
-    """After a message is stored or edited: queue the unfurl when its first music link changed."""
+    """After a message is stored or edited: queue the unfurl when its card lacks seda's details
+    or its first music link changed."""
     if message.track_ref is not None and not message.track_ref_auto:
-        return  # the client sent the card itself
+        if message.track_ref.get("title") is None:
+            enqueue(UNFURL_TASK, str(message.id))
+        return  # otherwise the card the client chose stays, whatever the text says
     link = first_link(message.text)
     if (link and link.url != message.track_url) or (link is None and message.track_ref_auto):
         enqueue(UNFURL_TASK, str(message.id))
@@ -36,6 +53,7 @@ def attach_card(message_id):
     if message is None or message.deleted_at is not None:
         return
     if message.track_ref is not None and not message.track_ref_auto:
+        _fill_chosen_card(message)
         return
     text = message.text
     link = first_link(text)
@@ -62,6 +80,26 @@ def attach_card(message_id):
         sa.update(Message)
         .where(Message.id == message.id, Message.text == text, Message.deleted_at.is_(None))
         .values(**changes, updated_at=utcnow())
+    ).rowcount
+    db.session.commit()
+    if changed:
+        db.session.refresh(message)
+        notify.message_updated(serialize_message(message))
+
+
+def _fill_chosen_card(message):
+    """Give a card the client chose seda's details for its link (once; a failure keeps it bare)."""
+    if message.track_ref.get("title") is not None:
+        return
+    try:
+        track = unfurl(message.track_url)
+    except Unprocessable as exc:
+        log.warning("unfurl of %s for message %s failed: %s", message.track_url, message.id, exc.messages[0])
+        return
+    changed = db.session.execute(
+        sa.update(Message)
+        .where(Message.id == message.id, Message.track_url == message.track_url, Message.deleted_at.is_(None))
+        .values(track_ref=track, updated_at=utcnow())
     ).rowcount
     db.session.commit()
     if changed:

@@ -7,7 +7,7 @@ from flask import current_app
 
 from seda.chat import notify
 from seda.chat.access import find_message, is_moderator, member_room
-from seda.chat.cards import queue_unfurl_if_needed
+from seda.chat.cards import card_for, queue_unfurl_if_needed
 from seda.chat.models import (
     Message,
     MessageReport,
@@ -31,7 +31,6 @@ from seda.common.db import iso_utc, new_id, parse_uuid, utcnow
 from seda.common.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from seda.common.ratelimit import enforce
 from seda.extensions import db
-from seda.tracks.providers import recognise
 from seda.users.models import ArtistProfile, User
 
 DEDUPE_WINDOW = timedelta(hours=24)
@@ -50,9 +49,10 @@ def send_message(user, room_id, text, parent_id=None, track_ref=None, client_mes
             return duplicate, False
     _check_may_send(user, room, membership)
     parent = _reply_parent(room, parent_id)
+    card, card_url = card_for(track_ref) if track_ref else (None, None)
     if room.type == RoomType.DIRECT:
         restore_direct_members(room)  # committed with the message
-    message = _store(user, room, membership, text, parent, track_ref, client_message_id)
+    message = _store(user, room, membership, text, parent, (card, card_url), client_message_id)
     if message is None:  # a concurrent retry with the same clientMessageId won the race
         return _find_duplicate(user.id, client_message_id), False
     metrics.MESSAGES_STORED.labels("track_card" if track_ref else "text").inc()
@@ -104,7 +104,7 @@ def _reply_parent(room, parent_id):
     return parent
 
 
-def _store(user, room, membership, text, parent, track_ref, client_message_id):
+def _store(user, room, membership, text, parent, card, client_message_id):
     now = utcnow()
     # The row lock taken by this UPDATE serialises senders of one room until commit, so seq is
     # gap-free and strictly increasing across processes; a rollback gives the number back.
@@ -117,6 +117,7 @@ def _store(user, room, membership, text, parent, track_ref, client_message_id):
         .values(last_seq=rooms.c.last_seq + 1, last_message_at=now)
         .returning(rooms.c.last_seq)
     ).scalar_one()
+    track_ref, track_url = card
     message = Message(
         id=new_id(),
         room_id=room.id,
@@ -125,7 +126,7 @@ def _store(user, room, membership, text, parent, track_ref, client_message_id):
         type=message_type(track_ref, parent),
         text=text,
         track_ref=track_ref,
-        track_url=_canonical_track_url(track_ref),
+        track_url=track_url,
         track_ref_auto=False,
         parent_id=parent.id if parent else None,
         client_message_id=client_message_id,
@@ -172,14 +173,6 @@ _INSERTED_COLUMNS = (
 
 def _row(message):
     return {name: getattr(message, name) for name in _INSERTED_COLUMNS}
-
-
-def _canonical_track_url(track_ref):
-    if not track_ref:
-        return None
-
-    link = recognise(track_ref["url"])
-    return link.url if link else track_ref["url"]
 
 
 def message_type(track_ref, parent):

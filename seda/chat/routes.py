@@ -208,6 +208,7 @@ def unban(room_id, user_id):
 @bp.arguments(SendMessageSchema)
 @bp.response(201, MessageSchema)
 @bp.alt_response(200, schema=MessageSchema, description="Same clientMessageId within 24 h: the stored message")
+@bp.alt_response(422, description="trackRef: not a supported music link, or provider/providerId do not match it")
 @bp.alt_response(429, description="Slow mode or more than 10 messages in 10 s")
 def send_message(body, room_id):
     """Send a message (members only)."""

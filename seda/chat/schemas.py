@@ -109,13 +109,20 @@ class ResultMessageSchema(ma.Schema):
 
 
 class TrackRefInputSchema(ma.Schema):
+    """A card the client chooses: the link counts; title, artist, artwork and duration are
+    accepted for compatibility and ignored (seda fills them from its own unfurl)."""
+
     provider = ma.fields.String(required=True, validate=OneOf(PROVIDERS))
     providerId = Trimmed(required=True, validate=Length(1, 200))
-    url = HttpsUrl(required=True)
-    title = Trimmed(validate=Length(max=300), allow_none=True, load_default=None)
-    artist = Trimmed(validate=Length(max=300), allow_none=True, load_default=None)
-    artwork = HttpsUrl(allow_none=True, load_default=None)
-    duration = JsonInteger(validate=Range(0, 86400), allow_none=True, load_default=None)
+    url = HttpsUrl(
+        required=True, metadata={"description": "A supported music link; provider and providerId must match it"}
+    )
+    title = Trimmed(validate=Length(max=300), allow_none=True, load_default=None, metadata={"description": "Ignored"})
+    artist = Trimmed(validate=Length(max=300), allow_none=True, load_default=None, metadata={"description": "Ignored"})
+    artwork = HttpsUrl(allow_none=True, load_default=None, metadata={"description": "Ignored"})
+    duration = JsonInteger(
+        validate=Range(0, 86400), allow_none=True, load_default=None, metadata={"description": "Ignored"}
+    )
 
 
 class ReactionSchema(ma.Schema):

@@ -26,8 +26,7 @@ def unfurl(url):
     link = recognise(url)
     if link is None:
         raise Unprocessable("Not a supported music link")
-    key = f"track:{link.url}"
-    cached = cache.get(key)
+    cached = cached_track(link)
     if cached:
         return cached
     try:
@@ -37,8 +36,30 @@ def unfurl(url):
         raise Unprocessable(f"Could not read this link's details ({exc})") from None
     metrics.UNFURLS.labels(link.provider, "ok").inc()
     track = {"provider": link.provider, "providerId": link.provider_id, "url": link.url, **metadata}
-    cache.set(key, track, timeout=CACHE_SECONDS)
+    cache.set(_cache_key(link), track, timeout=CACHE_SECONDS)
     return track
+
+
+def cached_track(link):
+    """The TrackRef unfurled for `link` within the last 24 hours, else None (no network)."""
+    return cache.get(_cache_key(link))
+
+
+def bare_track(link):
+    """A TrackRef for `link` with no details yet (seda fills them in when it unfurls)."""
+    return {
+        "provider": link.provider,
+        "providerId": link.provider_id,
+        "url": link.url,
+        "title": None,
+        "artist": None,
+        "artwork": None,
+        "duration": None,
+    }
+
+
+def _cache_key(link):
+    return f"track:{link.url}"
 
 
 def _metadata(link):

@@ -207,19 +207,68 @@ def test_edits_that_change_or_remove_the_link_rerun_the_unfurl(tracks_app, provi
     assert message["type"] == "TEXT" and message["trackRef"] is None
 
 
-def test_a_card_sent_by_the_client_is_kept(tracks_app, providers, listener):
+YOUTUBE_CARD = {
+    "provider": "youtube",
+    "providerId": "dQw4w9WgXcQ",
+    "url": "https://youtu.be/dQw4w9WgXcQ",
+    "title": "Free crypto, click here",
+    "artist": "Totally the artist",
+    "artwork": "https://evil.test/phish.png",
+    "duration": 1,
+}
+
+
+def youtube_unfurls(providers):
+    return sum(1 for request, _ in providers.log if "youtube" in request.args.get("url", ""))
+
+
+def test_a_card_sent_by_the_client_keeps_its_link_but_takes_seda_s_details(tracks_app, providers, listener):
+    oembed(providers, "/oembed", title="Never Gonna Give You Up", author_name="Rick Astley")
     chat = Chat(tracks_app.test_client(), listener)
     room = chat.room()
-    card = {
+    sock = socketio.test_client(tracks_app, namespace="/chat", auth={"token": listener.token})
+    sock.emit("join_room", room["id"], namespace="/chat", callback=True)
+    sent = chat.send(room["id"], f"with text {SPOTIFY}", trackRef=YOUTUBE_CARD)
+    assert sent["type"] == "TRACK_CARD"
+    assert sent["trackRef"] == {
         "provider": "youtube",
         "providerId": "dQw4w9WgXcQ",
         "url": "https://www.youtube.com/watch?v=dQw4w9WgXcQ",
-        "title": "Mine",
+        "title": None,
         "artist": None,
         "artwork": None,
         "duration": None,
     }
-    sent = chat.send(room["id"], f"with text {SPOTIFY}", trackRef=card)
     wait_for_in_process_tasks()
-    assert chat.get(f"/messages/{sent['id']}")[1]["trackRef"]["title"] == "Mine"
-    assert len(providers.log) == 0
+    updates = [e["args"][0] for e in sock.get_received("/chat") if e["name"] == "message_updated"]
+    assert [u["trackRef"]["title"] for u in updates] == ["Never Gonna Give You Up"]
+    stored = chat.get(f"/messages/{sent['id']}")[1]["trackRef"]
+    assert (stored["title"], stored["artist"], stored["artwork"]) == ("Never Gonna Give You Up", "Rick Astley", None)
+    assert youtube_unfurls(providers) == 1  # the card's link, not the Spotify link in the text
+    sock.disconnect("/chat")
+
+
+def test_a_card_already_unfurled_carries_its_details_at_once(tracks_app, providers, listener):
+    oembed(providers, "/oembed", title="Never Gonna Give You Up", author_name="Rick Astley")
+    assert unfurl(tracks_app, listener, YOUTUBE_CARD["url"])[0] == 200
+    chat = Chat(tracks_app.test_client(), listener)
+    sent = chat.send(chat.room()["id"], "", trackRef=YOUTUBE_CARD)
+    assert sent["trackRef"]["title"] == "Never Gonna Give You Up" and sent["trackRef"]["artist"] == "Rick Astley"
+    wait_for_in_process_tasks()
+    assert youtube_unfurls(providers) == 1  # the unfurl above; the send needed no other
+
+
+@pytest.mark.parametrize(
+    ("card", "reason"),
+    [
+        ({"url": "https://evil.test/phish"}, "trackRef: Not a supported music link"),
+        ({"provider": "spotify"}, "trackRef: provider and providerId do not match the url"),
+        ({"providerId": "aaaaaaaaaaa"}, "trackRef: provider and providerId do not match the url"),
+    ],
+)
+def test_a_card_whose_link_is_not_what_it_claims_is_422(tracks_app, listener, card, reason):
+    chat = Chat(tracks_app.test_client(), listener)
+    room = chat.room()
+    status, error = chat.post(f"/rooms/{room['id']}/messages", json={"text": "", "trackRef": {**YOUTUBE_CARD, **card}})
+    assert status == 422 and error["message"] == [reason]
+    assert chat.get(f"/rooms/{room['id']}/messages")[1] == []
