@@ -82,6 +82,7 @@ def get_verification(request_id):
 @bp.arguments(ApproveSchema)
 @bp.response(200, AdminVerificationRequestSchema)
 @bp.alt_response(409, description="Not AWAITING_ADMIN (or PENDING with override)")
+@bp.alt_response(410, description="PENDING past its expiry (before the sweep marks it EXPIRED)")
 def approve(body, request_id):
     """Approve: the user becomes a verified ARTIST."""
     return verification.approve(current_actor(), request_id, body.get("notes"), body["override"])

@@ -18,7 +18,7 @@ from seda.common.tasks import enqueue
 from seda.crawler.fetcher import FetchFailed, fetcher_for
 from seda.extensions import db
 from seda.users.models import Role, User
-from seda.verification.detection import code_pattern
+from seda.verification.detection import find_on_page
 from seda.verification.models import VerificationRequest, VerificationStatus
 
 CRAWL_TASK = "admin.crawl"
@@ -120,7 +120,8 @@ def run_crawl_job(job_id):
             title=title,
         )
         if job.expect_code:
-            result["codeFound"] = bool(code_pattern(job.expect_code).search(text))
+            found = find_on_page(page.status, page.content_type, text, job.expect_code)
+            result["codeFound"] = found is not None
         status = CrawlStatus.DONE
     job.status, job.result, job.finished_at = status, result, utcnow()
     db.session.commit()

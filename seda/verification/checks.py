@@ -84,13 +84,7 @@ def _check_page(url, code):
     except FetchFailed as exc:
         return {"found": False, "last_check": {**last_check, "error": exc.code}}
     last_check.update(httpStatus=page.status, finalUrl=page.final_url)
-    match = None
-    if 200 <= page.status < 300 and _is_html_or_text(page.content_type):
-        match = (
-            detection.find_in_html(page.text, code)
-            if "html" in page.content_type or not page.content_type
-            else detection.find_in_text(page.text, code)
-        )
+    match = detection.find_on_page(page.status, page.content_type, page.text, code)
     evidence_page = page
     if match is None:
         match, evidence_page = _check_well_known(fetcher, page.final_url, code)
@@ -117,11 +111,6 @@ def _check_well_known(fetcher, page_url, code):
     if file.status != 200:
         return None, None
     return detection.find_in_text(file.text[:4096], code), file
-
-
-def _is_html_or_text(content_type):
-    kind = content_type.split(";")[0].strip().lower()
-    return kind in ("", "text/html", "application/xhtml+xml", "text/plain")
 
 
 # -- periodic jobs ----------------------------------------------------------------------------

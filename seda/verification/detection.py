@@ -17,6 +17,16 @@ def code_pattern(code):
     return re.compile(rf"(?<![A-Za-z0-9-]){re.escape(code)}(?![A-Za-z0-9-])", re.IGNORECASE)
 
 
+def find_on_page(status, content_type, text, code):
+    """The one rule for a fetched page (verification checks and admin crawls alike): a 2xx HTML
+    page is searched by find_in_html, a 2xx plain-text one by find_in_text, anything else never.
+    Returns (method, excerpt) or None."""
+    kind = content_type.split(";")[0].strip().lower()
+    if not 200 <= status < 300 or kind not in ("", "text/html", "application/xhtml+xml", "text/plain"):
+        return None
+    return find_in_text(text, code) if kind == "text/plain" else find_in_html(text, code)
+
+
 def find_in_html(html, code):
     """Return ("META" | "TEXT", excerpt) or None."""
     soup = BeautifulSoup(html, "lxml")

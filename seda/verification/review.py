@@ -6,7 +6,7 @@ import sqlalchemy as sa
 
 from seda.common import audit
 from seda.common.db import utcnow
-from seda.common.errors import Conflict
+from seda.common.errors import Conflict, Gone
 from seda.common.lookup import get_or_404
 from seda.common.pagination import keyset_page
 from seda.extensions import db
@@ -49,6 +49,9 @@ def approve(actor, request_id, notes=None, override=False):
             + ("" if override else " (PENDING needs override: true)")
         )
     now = utcnow()
+    if request.status == VerificationStatus.PENDING and request.expires_at <= now:
+        # The hourly sweep has not marked it EXPIRED yet; it is expired all the same.
+        raise Gone("This claim code has expired; the artist must request a new one")
     request.status, request.reviewed_at, request.reviewed_by = VerificationStatus.APPROVED, now, actor.user_id
     request.review_notes = notes
     mark_verified_artist(request.user, now)

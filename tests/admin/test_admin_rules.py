@@ -58,9 +58,7 @@ def make_request(app, user, status, **values):
             user_id=uuid.UUID(user.id),
             claim_code=f"SEDA-{uuid.uuid4().hex[:8].upper()}",
             status=status,
-            expires_at=utcnow() + timedelta(days=7),
-            submitted_at=utcnow() - timedelta(hours=2),
-            **values,
+            **{"expires_at": utcnow() + timedelta(days=7), "submitted_at": utcnow() - timedelta(hours=2), **values},
         )
         db.session.add(request)
         db.session.commit()
@@ -128,6 +126,17 @@ def test_pending_needs_override_and_deny_needs_a_reason(admin_app, people):
     assert [r.actor for r in audit_rows(admin_app)] == ["api-key", people["admin"].id]
 
 
+def test_an_expired_request_the_sweep_has_not_reached_cannot_be_approved(admin_app, people):
+    request_id = make_request(
+        admin_app, people["artist"], VerificationStatus.PENDING, expires_at=utcnow() - timedelta(minutes=1)
+    )
+    path = f"/admin/verification/{request_id}/approve"
+    status, error = api(admin_app, people["admin"], "PATCH", path, json={"override": True})
+    assert status == 410 and error["message"] == ["This claim code has expired; the artist must request a new one"]
+    assert api(admin_app, people["artist"], "GET", "/users/me")[1]["role"] == "USER"
+    assert audit_rows(admin_app) == []
+
+
 def test_verification_lists_filters_and_stats(admin_app, people):
     make_request(admin_app, people["artist"], VerificationStatus.DENIED, reviewed_at=utcnow())
     approved = make_request(admin_app, people["user"], VerificationStatus.APPROVED, reviewed_at=utcnow())
@@ -177,6 +186,24 @@ def test_ad_hoc_crawls_report_what_came_back(admin_app, people, origin):
     failed = api(admin_app, people["admin"], "GET", f"/admin/crawl/{job['jobId']}")[1]
     assert failed["status"] == "FAILED" and failed["result"]["error"] == "address_not_allowed"
     assert api(admin_app, people["admin"], "POST", "/admin/crawl", json={"url": "file:///etc/passwd"})[0] == 400
+
+
+@pytest.mark.parametrize(
+    ("page", "found"),
+    [
+        ("<p>SEDA-ABC</p>", True),
+        ('<meta name="seda-verification" content="SEDA-ABC"><p>hi</p>', True),
+        ("<!-- SEDA-ABC --><p>hi</p>", False),
+        ("<script>var c = 'SEDA-ABC'</script><p>hi</p>", False),
+        ('<a title="SEDA-ABC">hi</a>', False),
+    ],
+)
+def test_an_ad_hoc_crawl_finds_the_code_by_the_verification_rule(admin_app, people, origin, page, found):
+    origin.expect_request("/page").respond_with_data(f"<html><body>{page}</body></html>", content_type="text/html")
+    body = {"url": origin_url(origin, "/page"), "expectCode": "SEDA-ABC"}
+    status, job = api(admin_app, people["admin"], "POST", "/admin/crawl", json=body)
+    wait_for_in_process_tasks()
+    assert api(admin_app, people["admin"], "GET", f"/admin/crawl/{job['jobId']}")[1]["result"]["codeFound"] is found
 
 
 @pytest.mark.parametrize(
