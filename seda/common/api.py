@@ -8,7 +8,7 @@ from flask import current_app, g, request
 from flask_smorest import Api
 from flask_smorest import Blueprint as SmorestBlueprint
 from flask_smorest.arguments import FlaskParser
-from sqlalchemy.exc import DataError, DBAPIError, IntegrityError
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from webargs.flaskparser import abort
 from werkzeug.exceptions import HTTPException, InternalServerError
@@ -110,8 +110,6 @@ class EnvelopeApi(Api):
         app = self._app
         app.register_error_handler(HTTPException, self.handle_http_exception)
         app.register_error_handler(DomainError, handle_domain_error)
-        app.register_error_handler(IntegrityError, handle_integrity_error)
-        app.register_error_handler(DataError, handle_data_error)
         app.register_error_handler(PoolTimeout, handle_database_failure)
         app.register_error_handler(DBAPIError, handle_database_failure)
         app.register_error_handler(Exception, handle_unexpected_error)
@@ -168,24 +166,13 @@ def _rollback():
         log.debug("rollback after database error failed", exc_info=True)
 
 
-def handle_integrity_error(error):
-    _rollback()
-    log.info("integrity error answered 409: %s", error.orig)
-    return error_response(409, ["Conflict: the resource already exists or is still referenced"])
-
-
-def handle_data_error(error):
-    _rollback()
-    log.info("data error answered 400: %s", error.orig)
-    return error_response(400, ["A value is out of range or not storable"])
-
-
 def handle_database_failure(error):
     failure = database_failure(error)
     if failure is None:
         return handle_unexpected_error(error)
     _rollback()
-    log.error("%s: %s", failure.messages[0], getattr(error, "orig", error))
+    level = logging.ERROR if failure.status >= 500 else logging.INFO
+    log.log(level, "%s: %s", failure.messages[0], getattr(error, "orig", error))
     return error_response(failure.status, failure.messages, failure.headers)
 
 

@@ -6,7 +6,7 @@ into the JSON body clients read, and `seda.common.api` registers it for every Fl
 
 from http import HTTPStatus
 
-from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.exc import DataError, DBAPIError, IntegrityError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 from seda.common.db import iso_utc, utcnow
@@ -85,8 +85,13 @@ class ServiceUnavailable(DomainError):
 
 
 def database_failure(error):
-    """What a database exception means to a client, REST and socket events alike: a 503 to
-    retry when the database is saturated or gone, None when it means a bug (a 500)."""
+    """What a database exception means to a client, REST and socket events alike: 409 for a
+    constraint the request ran into, 400 for a value the column cannot hold, a 503 to retry
+    when the database is saturated or gone, None when it means a bug (a 500)."""
+    if isinstance(error, IntegrityError):
+        return Conflict("Conflict: the resource already exists or is still referenced")
+    if isinstance(error, DataError):
+        return ValidationFailed("A value is out of range or not storable")
     if isinstance(error, PoolTimeout):
         return ServiceUnavailable("Database busy, retry shortly", headers={"Retry-After": "1"})
     if isinstance(error, OperationalError) or (isinstance(error, DBAPIError) and error.connection_invalidated):

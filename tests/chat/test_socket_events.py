@@ -2,7 +2,11 @@
 
 import time
 
+import pytest
+import sqlalchemy as sa
+
 from seda.auth.tokens import issue_access_token
+from seda.chat import messages
 from tests.chat.conftest import events
 from tests.helpers.tiers import services_only
 
@@ -283,3 +287,32 @@ def test_an_account_deleted_while_connected_gets_401_acks(app, chat, socket_for)
         db.session.commit()
     ack = sock.emit("ping", namespace="/chat", callback=True)
     assert ack["ok"] is False and ack["error"]["statusCode"] == 401
+
+
+@pytest.mark.parametrize(
+    ("failure", "status", "message"),
+    [
+        (
+            sa.exc.IntegrityError("INSERT …", {}, Exception("duplicate key")),
+            409,
+            "Conflict: the resource already exists",
+        ),
+        (sa.exc.DataError("INSERT …", {}, Exception("value too long")), 400, "A value is out of range or not storable"),
+    ],
+)
+def test_a_database_refusal_in_a_socket_event_answers_as_rest_does(
+    chat, socket_for, monkeypatch, failure, status, message
+):
+    owner = chat()
+    room = owner.room()
+    sock = socket_for(owner.user)
+    joined(sock, room["id"])
+
+    def refuse(*_args, **_kwargs):
+        raise failure
+
+    monkeypatch.setattr(messages, "send_message", refuse)
+    ack = sock.emit("send_message", {"roomId": room["id"], "text": "x"}, namespace="/chat", callback=True)
+    assert ack["ok"] is False and ack["error"]["statusCode"] == status
+    assert ack["error"]["message"][0].startswith(message)
+    assert joined(sock, room["id"])["ok"]  # the connection and its session carry on
