@@ -77,6 +77,8 @@ class Config:
         # Keeps parallel runs (tests, staging next to prod) apart in one Redis: pub/sub ignores
         # the DB number, so the Socket.IO channel and every key prefix carry this namespace.
         self.REDIS_NAMESPACE = env.get("REDIS_NAMESPACE", "seda")
+        # A process that stops beating (killed) has its sockets cleared from presence this soon.
+        self.PRESENCE_TTL_SECONDS = _int(env, "PRESENCE_TTL_SECONDS", 30)
 
         # Unset outside production: the app generates one secret per instance directory
         # (instance/jwt-secret), never a constant anyone could read in this file.

@@ -7,6 +7,8 @@ processes (sets per room+user and per user); in embedded mode it lives in this p
 
 import logging
 import threading
+import time
+import uuid
 from collections import defaultdict
 
 import redis
@@ -77,15 +79,44 @@ class MemoryPresence:
 
 
 class RedisPresence:
-    # Adds and removes are atomic on the Redis side: the returned count decides first/last.
-    _JOIN = "redis.call('SADD', KEYS[1], ARGV[1]); return redis.call('SCARD', KEYS[1])"
-    _LEAVE = "local removed = redis.call('SREM', KEYS[1], ARGV[1]); return {removed, redis.call('SCARD', KEYS[1])}"
+    """Presence in Redis, shared by every process.
 
-    def __init__(self, url, namespace):
+    Each process (a "host") also records in a set of its own which presence entries it added,
+    and keeps a heartbeat key alive. A process killed without cleaning up (SIGKILL, OOM) stops
+    beating; the next beat of any live process removes that host's entries, so its users stop
+    looking online within about `ttl_seconds`."""
+
+    # Adds and removes are atomic on the Redis side: the returned count decides first/last.
+    _ADD = (
+        "redis.call('SADD', KEYS[1], ARGV[1]); "
+        "redis.call('SADD', KEYS[2], KEYS[1] .. '|' .. ARGV[1]); "
+        "return redis.call('SCARD', KEYS[1])"
+    )
+    _REMOVE = (
+        "local removed = redis.call('SREM', KEYS[1], ARGV[1]); "
+        "redis.call('SREM', KEYS[2], KEYS[1] .. '|' .. ARGV[1]); "
+        "return {removed, redis.call('SCARD', KEYS[1])}"
+    )
+    _REAP = (
+        "local entries = redis.call('SMEMBERS', KEYS[1]); "
+        "for _, entry in ipairs(entries) do "
+        "  local key, sid = string.match(entry, '^(.*)|([^|]*)$'); "
+        "  if key then redis.call('SREM', key, sid) end "
+        "end; "
+        "redis.call('DEL', KEYS[1]); "
+        "return #entries"
+    )
+
+    def __init__(self, url, namespace, ttl_seconds=30):
         self._redis = redis.Redis.from_url(url, socket_timeout=1, socket_connect_timeout=1)
         self._prefix = f"{namespace}-presence"
-        self._join = self._redis.register_script(self._JOIN)
-        self._leave = self._redis.register_script(self._LEAVE)
+        self._host = uuid.uuid4().hex
+        self._ttl = ttl_seconds
+        self._add = self._redis.register_script(self._ADD)
+        self._remove = self._redis.register_script(self._REMOVE)
+        self._reap = self._redis.register_script(self._REAP)
+        self._beating = threading.Lock()
+        self._beat_thread = None
 
     def _room_key(self, room_id, user_id):
         return f"{self._prefix}:room:{room_id}:{user_id}"
@@ -93,21 +124,33 @@ class RedisPresence:
     def _user_key(self, user_id):
         return f"{self._prefix}:user:{user_id}"
 
+    def _entries_key(self, host):
+        return f"{self._prefix}:host:{host}:entries"
+
+    def _alive_key(self, host):
+        return f"{self._prefix}:host:{host}:alive"
+
+    @property
+    def _hosts_key(self):
+        return f"{self._prefix}:hosts"
+
     @_tolerant(None)
     def connect(self, user_id, sid):
-        self._redis.sadd(self._user_key(user_id), sid)
+        self._start_beating()
+        self._add(keys=[self._user_key(user_id), self._entries_key(self._host)], args=[sid])
 
     @_tolerant(None)
     def disconnect(self, user_id, sid):
-        self._redis.srem(self._user_key(user_id), sid)
+        self._remove(keys=[self._user_key(user_id), self._entries_key(self._host)], args=[sid])
 
     @_tolerant(False)
     def join(self, room_id, user_id, sid):
-        return self._join(keys=[self._room_key(room_id, user_id)], args=[sid]) == 1
+        return self._add(keys=[self._room_key(room_id, user_id), self._entries_key(self._host)], args=[sid]) == 1
 
     @_tolerant(False)
     def leave(self, room_id, user_id, sid):
-        removed, remaining = self._leave(keys=[self._room_key(room_id, user_id)], args=[sid])
+        keys = [self._room_key(room_id, user_id), self._entries_key(self._host)]
+        removed, remaining = self._remove(keys=keys, args=[sid])
         return removed == 1 and remaining == 0
 
     @_tolerant(())
@@ -128,12 +171,42 @@ class RedisPresence:
             pipe.scard(self._user_key(user_id))
         return {u for u, count in zip(user_ids, pipe.execute(), strict=True) if count}
 
+    def beat(self):
+        """Say this host is alive, then clear the entries of every host that no longer is."""
+        self._redis.set(self._alive_key(self._host), "1", ex=self._ttl)
+        self._redis.sadd(self._hosts_key, self._host)
+        for host in (h.decode() for h in self._redis.smembers(self._hosts_key)):
+            if host != self._host and not self._redis.exists(self._alive_key(host)):
+                reaped = self._reap(keys=[self._entries_key(host)])
+                self._redis.srem(self._hosts_key, host)
+                log.warning("presence: cleared %d entries of a process that stopped beating", reaped)
+
+    def _start_beating(self):
+        """Beat once now (before this host adds any entry, so no one reaps it), then in the
+        background every third of the TTL."""
+        with self._beating:
+            if self._beat_thread is not None:
+                return
+            self.beat()
+            self._beat_thread = threading.Thread(target=self._beat_forever, name="seda-presence", daemon=True)
+            self._beat_thread.start()
+
+    def _beat_forever(self):
+        while True:
+            time.sleep(self._ttl / 3)
+            try:
+                self.beat()
+            except redis.RedisError as exc:
+                log.warning("presence heartbeat failed: %s", exc)
+
 
 def init_presence(app):
     config = app.config
-    app.extensions["seda_presence"] = (
-        RedisPresence(config["REDIS_URL"], config["REDIS_NAMESPACE"]) if config["REDIS_URL"] else MemoryPresence()
-    )
+    if config["REDIS_URL"]:
+        store = RedisPresence(config["REDIS_URL"], config["REDIS_NAMESPACE"], config["PRESENCE_TTL_SECONDS"])
+    else:
+        store = MemoryPresence()
+    app.extensions["seda_presence"] = store
 
 
 def presence_store():
