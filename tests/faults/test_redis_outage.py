@@ -164,3 +164,55 @@ def test_a_redis_outage_loses_no_acknowledged_message(postgres_url, postgres_eng
     finally:
         redis_server.stop()
         _truncate_all(postgres_engine)
+
+
+def test_during_a_redis_outage_the_sending_process_still_reaches_its_own_sockets(
+    postgres_url, postgres_engine, redis_namespace
+):
+    from tests.conftest import _truncate_all
+
+    redis_server = RedisServer().start()
+    env = {
+        "APP_ENV": "testing",
+        "DATABASE_URL": postgres_url,
+        "REDIS_URL": redis_server.url,
+        "REDIS_NAMESPACE": f"{redis_namespace}-local",
+        "LOG_LEVEL": "ERROR",
+    }
+    try:
+        with gunicorn_server(env) as base:
+            owner_token, _ = signup(base)
+            fan_token, _ = signup(base)
+            room = requests.post(
+                f"{base}/api/v1/chat/rooms", json={"name": "Local"}, headers=headers(owner_token), timeout=10
+            ).json()
+            requests.post(f"{base}/api/v1/chat/rooms/{room['id']}/join", headers=headers(fan_token), timeout=10)
+            seen = []
+            listener = socketio.Client(reconnection=False)
+            listener.on("message_created", lambda m: seen.append(m["text"]), namespace="/chat")
+            listener.connect(
+                base, namespaces=["/chat"], auth={"token": fan_token}, transports=["websocket"], wait_timeout=10
+            )
+            assert listener.call("join_room", room["id"], namespace="/chat", timeout=5)["ok"]
+            redis_server.stop()
+            for n in range(3):
+                sent = requests.post(
+                    f"{base}/api/v1/chat/rooms/{room['id']}/messages",
+                    json={"text": f"during the outage {n}"},
+                    headers=headers(owner_token),
+                    timeout=10,
+                )
+                assert sent.status_code == 201
+            sender = socketio.Client(reconnection=False)
+            sender.connect(
+                base, namespaces=["/chat"], auth={"token": owner_token}, transports=["websocket"], wait_timeout=10
+            )
+            assert sender.call("join_room", room["id"], namespace="/chat", timeout=5)["ok"]
+            payload = {"roomId": room["id"], "text": "by socket during the outage"}
+            assert sender.call("send_message", payload, namespace="/chat", timeout=5)["ok"]
+            assert wait_until(lambda: len(seen) == 4, timeout=10), seen
+            listener.disconnect()
+            sender.disconnect()
+    finally:
+        redis_server.stop()
+        _truncate_all(postgres_engine)
