@@ -38,7 +38,7 @@ def signup(base):
     body = requests.post(
         f"{base}/api/v1/auth/signup",
         timeout=10,
-        json={"email": f"{uuid.uuid4().hex[:12]}@soak.example", "password": "long enough"},
+        json={"email": f"{uuid.uuid4().hex[:12]}@soak.example.com", "password": "long enough"},
     ).json()
     return body["accessToken"]
 

@@ -203,7 +203,7 @@ def check(proxy, webs, procs):
     session = requests.post(
         f"{proxy}/api/v1/auth/signup",
         timeout=10,
-        json={"email": f"{uuid.uuid4().hex[:10]}@topology.example", "password": "long enough password"},
+        json={"email": f"{uuid.uuid4().hex[:10]}@topology.example.com", "password": "long enough password"},
     ).json()
     headers = {"Authorization": f"Bearer {session['accessToken']}"}
     room = requests.post(f"{proxy}/api/v1/chat/rooms", json={"name": "Topology"}, headers=headers, timeout=10).json()

@@ -1,6 +1,9 @@
 """Schema pieces every feature uses: timestamps in the contract's format, trimmed strings."""
 
+import unicodedata
+
 import marshmallow as ma
+from email_validator import EmailNotValidError, validate_email
 
 from seda.common.db import iso_utc
 
@@ -33,13 +36,21 @@ class HttpsUrl(Trimmed):
 
 
 class Email(Trimmed):
-    """An email address, trimmed and lower-cased."""
+    """An email address in one canonical form, so that two spellings that look alike are one
+    account: NFKC (fullwidth and compatibility characters become their plain forms), checked by
+    email-validator (which refuses invisible and other unsafe characters and domains that can
+    never receive mail), then lower-cased."""
 
     def __init__(self, **kwargs):
-        super().__init__(validate=[ma.validate.Length(max=254), ma.validate.Email()], **kwargs)
+        super().__init__(validate=ma.validate.Length(max=254), **kwargs)
 
     def _deserialize(self, value, attr, data, **kwargs):
-        return super()._deserialize(value, attr, data, **kwargs).lower()
+        text = unicodedata.normalize("NFKC", super()._deserialize(value, attr, data, **kwargs))
+        try:
+            address = validate_email(text, check_deliverability=False)
+        except EmailNotValidError as error:
+            raise ma.ValidationError(f"Not a valid email address: {error}") from None
+        return address.normalized.lower()
 
 
 class JsonInteger(ma.fields.Integer):

@@ -54,9 +54,29 @@ def test_a_taken_email_is_a_409_whatever_its_case(client):
 
 
 @pytest.mark.parametrize(
+    "lookalike",
+    ["\uff26\uff41\uff4e@example.com", "Fan@\uff45xample.com", "FAN@EXAMPLE.COM", " fan@example.com "],
+    ids=["fullwidth local part", "fullwidth domain", "upper case", "spaces"],
+)
+def test_an_email_that_only_looks_different_is_the_same_account(client, lookalike):
+    assert signup(client).status_code == 201
+    response = signup(client, email=lookalike)
+    assert response.status_code == 409 and response.get_json()["message"] == ["Email already registered"]
+    login = client.post("/api/v1/auth/login", json={"email": lookalike, "password": "longenough"})
+    assert login.status_code == 200
+
+
+@pytest.mark.parametrize(
     "body,message",
     [
-        ({"email": "not-an-email", "password": "longenough"}, "email: Not a valid email address."),
+        (
+            {"email": "not-an-email", "password": "longenough"},
+            "email: Not a valid email address: An email address must have an @-sign.",
+        ),
+        (
+            {"email": "fan\u200b@example.com", "password": "longenough"},
+            "email: Not a valid email address: The email address contains unsafe characters: ZERO WIDTH SPACE.",
+        ),
         ({"email": "a@b.co", "password": "short"}, "password: Length must be between 8 and 128."),
         ({"email": "a@b.co", "password": "x" * 129}, "password: Length must be between 8 and 128."),
         ({"email": "a@b.co", "password": "longenough", "role": "ADMIN"}, "role: property should not exist"),
