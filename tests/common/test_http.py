@@ -2,6 +2,7 @@
 
 import json
 import logging
+import socket
 
 import pytest
 
@@ -139,3 +140,31 @@ def test_the_rate_limit_is_shared_by_two_processes_through_redis(app, postgres_u
     with gunicorn_server(env) as first, gunicorn_server(env) as second:
         statuses = [requests.get(f"{base}{LIMITED_ROUTE}", timeout=5).status_code for base in (first, second) * 4]
     assert statuses == [200] * 6 + [429, 429]
+
+
+def _raw_request(base, data):
+    host, port = base.removeprefix("http://").split(":")
+    with socket.create_connection((host, int(port)), timeout=5) as sock:
+        sock.sendall(data)
+        received = b""
+        while chunk := sock.recv(65536):
+            received += chunk
+    head, _, body = received.partition(b"\r\n\r\n")
+    return head.decode("latin-1"), json.loads(body)
+
+
+@services_only
+def test_gunicorn_s_own_errors_are_the_json_envelope(app, postgres_url, redis_namespace):
+    env = {"APP_ENV": "testing", "DATABASE_URL": postgres_url, "LOG_LEVEL": "WARNING"}
+    cases = [
+        (b"GET /api/v1/" + b"a" * 5000 + b" HTTP/1.1\r\nHost: x\r\n\r\n", 414),  # request line > 4094
+        (b"GET /api/v1/health HTTP/1.1\r\nHost: x\r\n" + b"X-Big: " + b"b" * 9000 + b"\r\n\r\n", 431),
+        (b"GET /api/v1/health HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n", 400),
+        (b"GET /api/v1/health HTTP/1.1\r\nHost x\r\n\r\n", 400),
+        (b"NOT A REQUEST\r\n\r\n", 400),
+    ]
+    with gunicorn_server(env) as base:
+        for raw, status in cases:
+            head, body = _raw_request(base, raw)
+            assert head.startswith(f"HTTP/1.1 {status} ") and "Content-Type: application/json" in head
+            assert body["statusCode"] == status and body["message"] and body["timestamp"].endswith("Z")
