@@ -1,6 +1,8 @@
 """Socket.IO namespace `/chat`: thin handlers that validate, call the chat services and ack
 (the plumbing they share is in `seda.chat.socket`)."""
 
+import logging
+
 from flask import request
 from flask_socketio import (
     ConnectionRefusedError,
@@ -20,6 +22,7 @@ from seda.chat.schemas import (
     SocketSendMessageSchema,
 )
 from seda.chat.socket import (
+    discard_session,
     install_event_guards,
     register_connection,
     room_id_of,
@@ -27,28 +30,38 @@ from seda.chat.socket import (
     unregister_connection,
 )
 from seda.common.auth import authenticate_token
-from seda.common.errors import DomainError, Forbidden
+from seda.common.errors import DomainError, Forbidden, database_failure
 from seda.common.presence import presence_store
 from seda.common.realtime import NAMESPACE, room_channel, user_channel
-from seda.extensions import db, socketio
+from seda.extensions import socketio
 
+log = logging.getLogger(__name__)
 TYPING_EXPIRY_SECONDS = 10.0
 
 
 class ChatNamespace(Namespace):
     def on_connect(self, auth=None):
+        """Every attempt ends in a connect or a connect_error: an exception escaping here would
+        leave the client waiting forever (python-socketio answers nothing, socket.io-client has
+        no timeout for this step)."""
         token = auth.get("token") if isinstance(auth, dict) else None
         try:
-            user = authenticate_token(token)
+            user_id = authenticate_token(token).id
         except Forbidden:
             raise ConnectionRefusedError("Account suspended") from None
         except DomainError:
             raise ConnectionRefusedError("Authentication failed") from None
+        except Exception as error:
+            if database_failure(error) is None:
+                log.exception("socket connect failed")
+            else:
+                log.warning("socket connect refused, database busy or down: %s", error)
+            raise ConnectionRefusedError("Server busy, retry") from None
         finally:
-            db.session.remove()
-        register_connection(request.sid, user.id)
-        join_room(user_channel(user.id))
-        presence_store().connect(user.id, request.sid)
+            discard_session()
+        register_connection(request.sid, user_id)
+        join_room(user_channel(user_id))
+        presence_store().connect(user_id, request.sid)
 
     def on_disconnect(self, *_reason):
         connection = unregister_connection(request.sid)
@@ -63,12 +76,10 @@ class ChatNamespace(Namespace):
 
     @socket_event()
     def on_join_room(self, user, connection, payload):
-        view, joined_now = rooms.join_room(user, room_id_of(payload))
+        view, _joined_now = rooms.join_room(user, room_id_of(payload))
         room_id = str(view.id)
         join_room(room_channel(room_id))
-        connection.rooms.add(room_id)
-        if not joined_now:
-            notify.user_joined(room_id, user.id, skip_sid=request.sid)
+        connection.rooms.add(room_id)  # a join that made a member was announced by rooms.join_room
         if presence_store().join(room_id, user.id, request.sid):
             notify.presence(room_id, user.id, True)
         return {"roomId": room_id, "seq": view.last_seq}

@@ -173,7 +173,7 @@ def socket_event(schema=None):
                 db.session.rollback()
                 return _failure(event, error.status, error.messages)
             except Exception as error:
-                _discard_session()
+                discard_session()
                 failure = database_failure(error)
                 if failure is not None:
                     log.error("socket event %s: %s", event, failure.messages[0])
@@ -188,12 +188,16 @@ def socket_event(schema=None):
     return decorator
 
 
-def _discard_session():
+def discard_session():
+    """Drop this greenlet's session, even when its connection died with the database (never raises)."""
     try:
         db.session.rollback()
     except Exception:  # the connection may be gone; removing the session is all that is left
         log.debug("rollback after a lost connection failed", exc_info=True)
-    db.session.remove()
+    try:
+        db.session.remove()
+    except Exception:
+        db.session.registry.clear()
 
 
 def _load(schema, payload):

@@ -316,3 +316,40 @@ def test_a_database_refusal_in_a_socket_event_answers_as_rest_does(
     assert ack["ok"] is False and ack["error"]["statusCode"] == status
     assert ack["error"]["message"][0].startswith(message)
     assert joined(sock, room["id"])["ok"]  # the connection and its session carry on
+
+
+def test_a_re_join_announces_nothing_and_a_first_join_does(chat, socket_for):
+    owner, fan = chat(), chat()
+    room = owner.room()
+    owner_sock = socket_for(owner.user)
+    joined(owner_sock, room["id"])
+    events(owner_sock)
+    first = socket_for(fan.user)
+    joined(first, room["id"])  # makes fan a member
+    assert ("user_joined", [room["id"], fan.user.id]) in events(owner_sock)
+    first.disconnect(namespace="/chat")
+    events(owner_sock)
+    again = socket_for(fan.user)  # a reconnect re-subscribes
+    joined(again, room["id"])
+    assert [name for name, _ in events(owner_sock) if name == "user_joined"] == []
+
+
+@pytest.mark.parametrize(
+    "failure",
+    [sa.exc.TimeoutError("QueuePool limit reached"), sa.exc.OperationalError("SELECT 1", {}, Exception("gone"))],
+    ids=["pool exhausted", "database down"],
+)
+def test_a_connect_the_database_cannot_check_now_is_refused_with_server_busy(app, users, monkeypatch, failure):
+    from seda.extensions import socketio
+
+    user = users.make()
+    real = app.extensions["seda_auth"]
+
+    def fail(_identity):
+        raise failure
+
+    monkeypatch.setitem(app.extensions, "seda_auth", real.__class__(real.verify, fail))
+    refused = socketio.test_client(app, namespace="/chat", auth={"token": user.token})
+    assert not refused.is_connected("/chat")  # refused with a CONNECT_ERROR, not left hanging
+    monkeypatch.setitem(app.extensions, "seda_auth", real)
+    assert socketio.test_client(app, namespace="/chat", auth={"token": user.token}).is_connected("/chat")

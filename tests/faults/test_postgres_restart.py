@@ -15,6 +15,19 @@ from tests.helpers.servers import PostgresServer, gunicorn_server
 pytestmark = pytest.mark.services
 
 
+def attempt_connect(base, token):
+    """'connected', the connect_error message, or 'no answer' (the client gave up waiting)."""
+    errors = []
+    client = socketio.Client(reconnection=False)
+    client.on("connect_error", lambda data: errors.append(data), namespace="/chat")
+    try:
+        client.connect(base, namespaces=["/chat"], transports=["websocket"], auth={"token": token}, wait_timeout=5)
+    except socketio.exceptions.ConnectionError:
+        return errors[0]["message"] if errors else "no answer"
+    client.disconnect()
+    return "connected"
+
+
 def test_requests_during_a_postgres_restart_get_503_and_recover():
     pg = PostgresServer().init()
     try:
@@ -81,6 +94,7 @@ def test_requests_during_a_postgres_restart_get_503_and_recover():
             down = time.monotonic()
             time.sleep(1)
             during_outage = socket_send()
+            connect_during_outage = attempt_connect(base, session["accessToken"])
             time.sleep(2)
             pg.start()
             up = time.monotonic()
@@ -89,6 +103,7 @@ def test_requests_during_a_postgres_restart_get_503_and_recover():
             for thread in threads:
                 thread.join(15)
             after_outage = socket_send()
+            connect_after_outage = attempt_connect(base, session["accessToken"])
             sock.disconnect()
 
         outages = [r for r in results if down <= r[0] < up]
@@ -113,5 +128,8 @@ def test_requests_during_a_postgres_restart_get_503_and_recover():
         assert during_outage["ok"] is False and during_outage["error"]["statusCode"] == 503, during_outage
         assert during_outage["error"]["message"] == ["Database unavailable"]
         assert after_outage["ok"] is True, after_outage
+        # A connect that cannot be checked is refused with a reason, never left hanging; a retry works.
+        assert connect_during_outage == "Server busy, retry"
+        assert connect_after_outage == "connected"
     finally:
         pg.destroy()
