@@ -79,6 +79,8 @@ class Config:
         self.REDIS_NAMESPACE = env.get("REDIS_NAMESPACE", "seda")
         # A process that stops beating (killed) has its sockets cleared from presence this soon.
         self.PRESENCE_TTL_SECONDS = _int(env, "PRESENCE_TTL_SECONDS", 30)
+        # A socket whose outgoing queue grows past this (it stopped reading) is disconnected.
+        self.SOCKET_MAX_QUEUED_BYTES = _int(env, "SOCKET_MAX_QUEUED_BYTES", 1024 * 1024)
 
         # Unset outside production: the app generates one secret per instance directory
         # (instance/jwt-secret), never a constant anyone could read in this file.

@@ -9,6 +9,7 @@ closes the connection.
 
 import json
 import logging
+import socket
 import threading
 import time
 from collections import deque
@@ -16,7 +17,9 @@ from contextvars import ContextVar
 from dataclasses import dataclass, field
 from functools import wraps
 
+import engineio.socket
 import marshmallow as ma
+import simple_websocket
 from flask import current_app, request
 from flask_socketio import emit
 from socketio import packet
@@ -233,3 +236,88 @@ def room_id_of(payload):
     if not isinstance(payload, str) or not payload:
         raise ValidationFailed("roomId: Missing data for required field.")
     return payload
+
+
+class CompleteWrites:
+    """A socket whose send() writes the whole buffer, one writer at a time.
+
+    simple-websocket 1.1.0 writes frames with sock.send() and ignores a short write: when a slow
+    reader's send buffer fills, the rest of the frame is dropped and the stream is corrupt
+    (upstream issue #45). sendall() finishes the frame; the lock keeps the frame writers of one
+    connection (messages, pings, pongs, close) from interleaving their bytes."""
+
+    def __init__(self, sock):
+        self._sock = sock
+        self._writing = threading.Lock()
+
+    def send(self, data):
+        with self._writing:
+            self._sock.sendall(data)
+        return len(data)
+
+    def abort(self):
+        """Cut the connection now: a writer blocked on a reader that stopped reading fails at
+        once and the client sees the TCP connection close."""
+        try:
+            self._sock.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass  # already gone
+
+    def __getattr__(self, name):
+        return getattr(self._sock, name)
+
+
+def install_complete_writes():
+    """Make every simple-websocket connection write through CompleteWrites (once per process)."""
+    if getattr(simple_websocket.ws.Base.__init__, "_complete_writes", False):
+        return
+    original = simple_websocket.ws.Base.__init__
+
+    def init(self, sock=None, *args, **kwargs):
+        original(self, CompleteWrites(sock) if sock is not None else None, *args, **kwargs)
+
+    init._complete_writes = True
+    simple_websocket.ws.Base.__init__ = init
+
+
+def install_send_queue_limit(max_queued_bytes):
+    """Disconnect a socket whose outgoing queue passes `max_queued_bytes` (API.md §4).
+
+    A reader that stops reading would otherwise hold an ever-growing queue in this process and
+    its TCP connection open for as long as its window stays shut; it reconnects and catches up
+    with `after` instead. Counted per engine.io socket: what send() queued minus what the
+    writer took (an estimate that never costs an encode)."""
+    sockets = engineio.socket.Socket
+    if getattr(sockets, "_seda_queue_limit", None) is not None:
+        sockets._seda_queue_limit = max_queued_bytes
+        return
+    sockets._seda_queue_limit = max_queued_bytes
+    send, poll, websocket_handler = sockets.send, sockets.poll, sockets._websocket_handler
+
+    def limited_send(self, pkt):
+        queued = getattr(self, "_seda_queued", 0) + _packet_bytes(pkt)
+        self._seda_queued = queued
+        if queued > sockets._seda_queue_limit and not self.closing and not self.closed:
+            log.warning("socket %s queued %d bytes without reading: disconnected", self.sid, queued)
+            self.close(wait=False, abort=True)
+            transport = getattr(self, "_seda_transport", None)
+            if transport is not None:
+                transport.abort()
+            return None
+        return send(self, pkt)
+
+    def counted_poll(self):
+        packets = poll(self)
+        self._seda_queued = max(0, getattr(self, "_seda_queued", 0) - sum(map(_packet_bytes, packets)))
+        return packets
+
+    def remembering_websocket_handler(self, ws):
+        self._seda_transport = getattr(getattr(ws, "ws", None), "sock", None)
+        return websocket_handler(self, ws)
+
+    sockets.send, sockets.poll, sockets._websocket_handler = limited_send, counted_poll, remembering_websocket_handler
+
+
+def _packet_bytes(pkt):
+    data = pkt.data
+    return len(data) if isinstance(data, (str, bytes)) else 64
