@@ -81,6 +81,8 @@ class Config:
         self.PRESENCE_TTL_SECONDS = _int(env, "PRESENCE_TTL_SECONDS", 30)
         # A socket whose outgoing queue grows past this (it stopped reading) is disconnected.
         self.SOCKET_MAX_QUEUED_BYTES = _int(env, "SOCKET_MAX_QUEUED_BYTES", 1024 * 1024)
+        # Rooms with more members get presence_count once a second instead of per-user presence.
+        self.ROOM_PRESENCE_EVENTS_MAX_MEMBERS = _int(env, "ROOM_PRESENCE_EVENTS_MAX_MEMBERS", 100)
 
         # Unset outside production: the app generates one secret per instance directory
         # (instance/jwt-secret), never a constant anyone could read in this file.

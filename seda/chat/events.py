@@ -3,7 +3,7 @@
 
 import logging
 
-from flask import request
+from flask import current_app, request
 from flask_socketio import (
     ConnectionRefusedError,
     Namespace,
@@ -69,11 +69,11 @@ class ChatNamespace(Namespace):
         connection = unregister_connection(request.sid)
         if connection is None:
             return
-        for room_id in list(connection.rooms):
+        for room_id, large in list(connection.rooms.items()):
             if connection.typing.pop(room_id, None) is not None:
                 notify.user_typing(room_id, connection.user_id, False)
             if presence_store().leave(room_id, connection.user_id, request.sid):
-                notify.presence(room_id, connection.user_id, False)
+                notify.presence_changed(room_id, connection.user_id, False, large)
         presence_store().disconnect(connection.user_id, request.sid)
 
     @socket_event()
@@ -81,9 +81,11 @@ class ChatNamespace(Namespace):
         view, _joined_now = rooms.join_room(user, room_id_of(payload))
         room_id = str(view.id)
         join_room(room_channel(room_id))
-        connection.rooms.add(room_id)  # a join that made a member was announced by rooms.join_room
+        # A join that made a member was announced by rooms.join_room; a re-join says nothing.
+        large = view.member_count > current_app.config["ROOM_PRESENCE_EVENTS_MAX_MEMBERS"]
+        connection.rooms[room_id] = large
         if presence_store().join(room_id, user.id, request.sid):
-            notify.presence(room_id, user.id, True)
+            notify.presence_changed(room_id, user.id, True, large)
         return {"roomId": room_id, "seq": view.last_seq}
 
     @socket_event()
@@ -92,10 +94,10 @@ class ChatNamespace(Namespace):
         if room_id not in connection.rooms:
             return {"roomId": room_id}
         leave_room(room_channel(room_id))
-        connection.rooms.discard(room_id)
+        large = connection.rooms.pop(room_id)
         notify.user_left(room_id, user.id, skip_sid=request.sid)
         if presence_store().leave(room_id, user.id, request.sid):
-            notify.presence(room_id, user.id, False)
+            notify.presence_changed(room_id, user.id, False, large)
         return {"roomId": room_id}
 
     @socket_event(SocketSendMessageSchema())

@@ -1,6 +1,10 @@
 """Chat's real-time events, each one emitted through `seda.common.realtime` after commit."""
 
+from seda.common.presence import presence_store
 from seda.common.realtime import to_room, to_user
+from seda.extensions import socketio
+
+PRESENCE_COUNT_INTERVAL_SECONDS = 1.0
 
 
 def message_created(message):
@@ -51,5 +55,19 @@ def user_typing(room_id, user_id, is_typing, skip_sid=None):
     to_room(room_id, "user_typing", str(room_id), str(user_id), is_typing, skip_sid=skip_sid)
 
 
-def presence(room_id, user_id, online):
-    to_room(room_id, "presence", str(room_id), str(user_id), online)
+def presence_changed(room_id, user_id, online, large_room):
+    """A user's first socket came into the room, or their last one left. In a large room, one
+    `presence` per change would be a storm of its own: its members get `presence_count` instead,
+    at most once a second (across processes) while the count changes, sent a second after the
+    first change so that it carries every change of that second."""
+    if not large_room:
+        to_room(room_id, "presence", str(room_id), str(user_id), online)
+        return
+    store = presence_store()
+    if store.claim_count_slot(room_id, PRESENCE_COUNT_INTERVAL_SECONDS):
+        socketio.start_background_task(_send_presence_count, store, str(room_id))
+
+
+def _send_presence_count(store, room_id):
+    socketio.sleep(PRESENCE_COUNT_INTERVAL_SECONDS)
+    to_room(room_id, "presence_count", {"roomId": room_id, "online": store.room_online_count(room_id)})

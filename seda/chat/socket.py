@@ -78,7 +78,7 @@ class PayloadPacket(packet.Packet):
 @dataclass
 class Connection:
     user_id: object
-    rooms: set = field(default_factory=set)
+    rooms: dict = field(default_factory=dict)  # room id -> over ROOM_PRESENCE_EVENTS_MAX_MEMBERS
     recent_events: deque = field(default_factory=deque)
     typing: dict = field(default_factory=dict)  # room id -> generation of the latest start
 

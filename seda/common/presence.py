@@ -39,6 +39,8 @@ class MemoryPresence:
         self._lock = threading.Lock()
         self._room = defaultdict(set)
         self._user = defaultdict(set)
+        self._room_users = defaultdict(set)
+        self._count_slots = {}
 
     def connect(self, user_id, sid):
         with self._lock:
@@ -53,6 +55,8 @@ class MemoryPresence:
         with self._lock:
             sids = self._room[(str(room_id), str(user_id))]
             sids.add(sid)
+            if len(sids) == 1:
+                self._room_users[str(room_id)].add(str(user_id))
             return len(sids) == 1
 
     def leave(self, room_id, user_id, sid):
@@ -62,11 +66,23 @@ class MemoryPresence:
             if not sids or sid not in sids:
                 return False
             sids.discard(sid)
+            if not sids:
+                self._room_users[str(room_id)].discard(str(user_id))
             return not sids
 
-    def room_sids(self, room_id, user_id):
+    def room_online_count(self, room_id):
+        """How many users have a socket subscribed to the room."""
         with self._lock:
-            return list(self._room.get((str(room_id), str(user_id)), ()))
+            return len(self._room_users.get(str(room_id), ()))
+
+    def claim_count_slot(self, room_id, seconds):
+        """True for the first caller in each `seconds` window of a room (throttles presence_count)."""
+        now = time.monotonic()
+        with self._lock:
+            if self._count_slots.get(str(room_id), 0) > now:
+                return False
+            self._count_slots[str(room_id)] = now + seconds
+            return True
 
     def user_sids(self, user_id):
         with self._lock:
@@ -87,21 +103,31 @@ class RedisPresence:
     looking online within about `ttl_seconds`."""
 
     # Adds and removes are atomic on the Redis side: the returned count decides first/last.
+    # KEYS: the sid set, this host's entry set, a group set; ARGV: the sid, the group member.
+    # The group (a room's online users) holds the member while the sid set is not empty. Each
+    # entry "key|sid|group|member" is what a reaper needs to undo the add.
     _ADD = (
         "redis.call('SADD', KEYS[1], ARGV[1]); "
-        "redis.call('SADD', KEYS[2], KEYS[1] .. '|' .. ARGV[1]); "
-        "return redis.call('SCARD', KEYS[1])"
+        "redis.call('SADD', KEYS[2], KEYS[1] .. '|' .. ARGV[1] .. '|' .. KEYS[3] .. '|' .. ARGV[2]); "
+        "local count = redis.call('SCARD', KEYS[1]); "
+        "if count == 1 and ARGV[2] ~= '' then redis.call('SADD', KEYS[3], ARGV[2]) end; "
+        "return count"
     )
     _REMOVE = (
         "local removed = redis.call('SREM', KEYS[1], ARGV[1]); "
-        "redis.call('SREM', KEYS[2], KEYS[1] .. '|' .. ARGV[1]); "
-        "return {removed, redis.call('SCARD', KEYS[1])}"
+        "redis.call('SREM', KEYS[2], KEYS[1] .. '|' .. ARGV[1] .. '|' .. KEYS[3] .. '|' .. ARGV[2]); "
+        "local count = redis.call('SCARD', KEYS[1]); "
+        "if count == 0 and ARGV[2] ~= '' then redis.call('SREM', KEYS[3], ARGV[2]) end; "
+        "return {removed, count}"
     )
     _REAP = (
         "local entries = redis.call('SMEMBERS', KEYS[1]); "
         "for _, entry in ipairs(entries) do "
-        "  local key, sid = string.match(entry, '^(.*)|([^|]*)$'); "
-        "  if key then redis.call('SREM', key, sid) end "
+        "  local key, sid, group, member = string.match(entry, '^([^|]*)|([^|]*)|([^|]*)|([^|]*)$'); "
+        "  if key then "
+        "    redis.call('SREM', key, sid); "
+        "    if member ~= '' and redis.call('SCARD', key) == 0 then redis.call('SREM', group, member) end "
+        "  end "
         "end; "
         "redis.call('DEL', KEYS[1]); "
         "return #entries"
@@ -124,6 +150,9 @@ class RedisPresence:
     def _user_key(self, user_id):
         return f"{self._prefix}:user:{user_id}"
 
+    def _room_users_key(self, room_id):
+        return f"{self._prefix}:room-users:{room_id}"
+
     def _entries_key(self, host):
         return f"{self._prefix}:host:{host}:entries"
 
@@ -137,25 +166,31 @@ class RedisPresence:
     @_tolerant(None)
     def connect(self, user_id, sid):
         self._start_beating()
-        self._add(keys=[self._user_key(user_id), self._entries_key(self._host)], args=[sid])
+        self._add(keys=[self._user_key(user_id), self._entries_key(self._host), ""], args=[sid, ""])
 
     @_tolerant(None)
     def disconnect(self, user_id, sid):
-        self._remove(keys=[self._user_key(user_id), self._entries_key(self._host)], args=[sid])
+        self._remove(keys=[self._user_key(user_id), self._entries_key(self._host), ""], args=[sid, ""])
 
     @_tolerant(False)
     def join(self, room_id, user_id, sid):
-        return self._add(keys=[self._room_key(room_id, user_id), self._entries_key(self._host)], args=[sid]) == 1
+        return self._add(keys=self._room_keys(room_id, user_id), args=[sid, str(user_id)]) == 1
 
     @_tolerant(False)
     def leave(self, room_id, user_id, sid):
-        keys = [self._room_key(room_id, user_id), self._entries_key(self._host)]
-        removed, remaining = self._remove(keys=keys, args=[sid])
+        removed, remaining = self._remove(keys=self._room_keys(room_id, user_id), args=[sid, str(user_id)])
         return removed == 1 and remaining == 0
 
-    @_tolerant(())
-    def room_sids(self, room_id, user_id):
-        return [s.decode() for s in self._redis.smembers(self._room_key(room_id, user_id))]
+    def _room_keys(self, room_id, user_id):
+        return [self._room_key(room_id, user_id), self._entries_key(self._host), self._room_users_key(room_id)]
+
+    @_tolerant(0)
+    def room_online_count(self, room_id):
+        return self._redis.scard(self._room_users_key(room_id))
+
+    @_tolerant(False)
+    def claim_count_slot(self, room_id, seconds):
+        return bool(self._redis.set(f"{self._prefix}:count-slot:{room_id}", "1", nx=True, px=int(seconds * 1000)))
 
     @_tolerant(())
     def user_sids(self, user_id):

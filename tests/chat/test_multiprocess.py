@@ -38,6 +38,7 @@ def servers(postgres_url, postgres_engine, redis_namespace, origin_server, ca_fi
         "RATE_LIMIT_SIGNUP": "100000/hour",
         "RATE_LIMIT_MESSAGES": "100000 per 10 seconds",
         "ADMIN_API_KEY": ADMIN_KEY,
+        "ROOM_PRESENCE_EVENTS_MAX_MEMBERS": "2",  # rooms of 3 or more get presence_count
         "CRAWLER_ALLOWED_PRIVATE_NETWORKS": f"{ORIGIN_IP}/32",
         "CRAWLER_CA_BUNDLE": ca_file,
         "TRACKS_OEMBED_ENDPOINTS": json.dumps({"spotify": f"https://{ORIGIN_IP}:{origin_server.port}/oembed"}),
@@ -80,6 +81,7 @@ class Listener:
         "user_left",
         "user_banned",
         "presence",
+        "presence_count",
         "error",
     )
 
@@ -323,3 +325,22 @@ def test_a_malformed_payload_over_a_real_socket_answers_an_error_event(servers, 
     error = next(args[0] for name, args in listener.received if name == "error")
     assert error["statusCode"] == 400 and error["message"] == ["Malformed event payload"]
     assert listener.client.connected
+
+
+def test_a_large_room_counts_presence_across_processes(servers, listeners):
+    first, second = servers
+    people = [Api.signup(base) for base in (first, second, second)]
+    room = people[0].call("POST", "/chat/rooms", json={"name": "Big room"}).json()
+    for person in people[1:]:
+        person.call("POST", f"/chat/rooms/{room['id']}/join")
+    watcher = listeners(first, people[0].token)
+    assert watcher.call("join_room", room["id"])["ok"]
+    for person, base in zip(people[1:], (second, second), strict=True):
+        assert listeners(base, person.token).call("join_room", room["id"])["ok"]
+
+    def latest_count():
+        counts = watcher.messages("presence_count")
+        return counts[-1]["online"] if counts else None
+
+    assert wait_until(lambda: latest_count() == 3, timeout=10)
+    assert watcher.messages("presence") == []

@@ -7,7 +7,9 @@ import sqlalchemy as sa
 
 from seda.auth.tokens import issue_access_token
 from seda.chat import messages
-from tests.chat.conftest import events
+from tests.chat.conftest import Chat, events
+from tests.helpers.fixtures import UserFactory
+from tests.helpers.servers import wait_until
 from tests.helpers.tiers import services_only
 
 
@@ -353,3 +355,31 @@ def test_a_connect_the_database_cannot_check_now_is_refused_with_server_busy(app
     assert not refused.is_connected("/chat")  # refused with a CONNECT_ERROR, not left hanging
     monkeypatch.setitem(app.extensions, "seda_auth", real)
     assert socketio.test_client(app, namespace="/chat", auth={"token": user.token}).is_connected("/chat")
+
+
+def test_a_large_room_gets_presence_counts_at_most_once_a_second_instead_of_presence(app_factory):
+    from seda.extensions import socketio
+
+    app = app_factory(ROOM_PRESENCE_EVENTS_MAX_MEMBERS="2")
+    people = [UserFactory(app).make() for _ in range(4)]
+    room = Chat(app.test_client(), people[0]).room()
+    for person in people[1:]:
+        Chat(app.test_client(), person).post(f"/rooms/{room['id']}/join")
+    watcher = socketio.test_client(app, namespace="/chat", auth={"token": people[0].token})
+    collected = []
+
+    def counts():
+        collected.extend(events(watcher))
+        return [args[0] for name, args in collected if name == "presence_count"]
+
+    joined(watcher, room["id"])
+    started = time.monotonic()
+    others = [socketio.test_client(app, namespace="/chat", auth={"token": p.token}) for p in people[1:]]
+    for sock in others:
+        joined(sock, room["id"])
+    assert wait_until(counts, timeout=5)
+    assert time.monotonic() - started >= 0.9  # held back a second to carry the whole second's changes
+    assert counts() == [{"roomId": room["id"], "online": 4}]
+    assert [name for name, _ in collected if name == "presence"] == []
+    others[0].disconnect(namespace="/chat")
+    assert wait_until(lambda: {"roomId": room["id"], "online": 3} in counts(), timeout=5)
