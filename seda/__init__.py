@@ -19,7 +19,7 @@ from seda.chat.routes import bp as chat_bp
 from seda.chat.socket import MAX_TRANSPORT_BYTES
 from seda.chat.track_routes import bp as tracks_bp
 from seda.cli import seda_cli
-from seda.common.api import api, refuse_unexpected_body
+from seda.common.api import api, refuse_unexpected_body_on_public_routes
 from seda.common.auth import init_auth
 from seda.common.db import init_session_teardown
 from seda.common.http import init_request_hooks
@@ -116,7 +116,7 @@ def _init_extensions(app):
     if not app.config["API_DOCS_ENABLED"]:
         app.config["OPENAPI_URL_PREFIX"] = None
     api.init_app(app, spec_kwargs={"info": {"description": "seda.fm backend: REST API v1"}})
-    app.before_request(refuse_unexpected_body)
+    app.before_request(refuse_unexpected_body_on_public_routes)
     api.spec.components.security_scheme("bearerAuth", {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"})
     api.spec.components.security_scheme("adminApiKey", {"type": "apiKey", "in": "header", "name": "X-Admin-Api-Key"})
     socketio.init_app(

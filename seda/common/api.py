@@ -73,16 +73,29 @@ def _refuse_unstorable(data):
 
 
 def refuse_unexpected_body():
-    """Before a route that takes no JSON body: a request that sends one is refused (400), as an
-    unknown field is, rather than silently ignored."""
-    view = current_app.view_functions.get(request.endpoint) if request.endpoint else None
-    documented = getattr(view, "_apidoc", None)  # the API's routes; not /metrics or the docs
+    """On a route that takes no JSON body, a request that sends one is refused (400), as an
+    unknown field is, rather than silently ignored. The auth decorators call this once the
+    caller is known (a 401 or 403 says more than a 400); public routes check before_request."""
+    documented = _documentation()
     if documented is None or not request.content_length:
         return
     parameters = documented.get("arguments", {}).get("parameters", [])
     if any(parameter.get("in") == "json" for parameter in parameters):
         return
     abort(400, messages={"_schema": ["This route takes no request body"]})
+
+
+def refuse_unexpected_body_on_public_routes():
+    documented = _documentation()
+    if documented is not None and not documented.get("manual_doc", {}).get("security"):
+        refuse_unexpected_body()
+
+
+def _documentation():
+    """The OpenAPI notes of the route being served: the API's routes have them, /metrics and
+    the docs do not."""
+    view = current_app.view_functions.get(request.endpoint) if request.endpoint else None
+    return getattr(view, "_apidoc", None)
 
 
 class Blueprint(SmorestBlueprint):
