@@ -28,7 +28,7 @@ import sqlalchemy as sa
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 from chat_sockets import seda_servers  # noqa: E402
-from procs import cpu_seconds, ensure_node_client, rss_kib  # noqa: E402
+from procs import children, cpu_seconds, ensure_node_client, rss_kib  # noqa: E402
 from seeding import access_token, fresh_database, seed_room, seed_users  # noqa: E402
 
 TARGETS = "100 % back within 10 s, p99 <= 8 s, 0 hung, 0 5xx, 0 gaps; live p99 <= 100 ms; acks p99 <= 1 s"
@@ -58,7 +58,28 @@ class LivePoller(threading.Thread):
             time.sleep(0.05)
 
 
-def storm(url, users, room, backoff, seconds):
+def _profile(master_pid, out):
+    """py-spy on the survivor's gevent worker, raw stacks for a flame graph or a grep."""
+    print(f"  profiling the survivor into {out}")
+    return subprocess.Popen(
+        [
+            str(Path(sys.executable).with_name("py-spy")),
+            "record",
+            "-p",
+            str(children(master_pid)[0]),
+            "-r",
+            "100",
+            "-f",
+            "raw",
+            "-o",
+            str(out),
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+
+
+def storm(url, users, room, backoff, seconds, profile=None):
     tokens = [access_token(u) for u in users]
     with seda_servers(url, count=2) as (urls, pids):
         doomed, survivor = urls
@@ -90,6 +111,7 @@ def storm(url, users, room, backoff, seconds):
             poller = LivePoller(survivor)
             poller.start()
             cpu0, rss0, t0 = cpu_seconds(pids[1]), rss_kib(pids[1]), time.monotonic()
+            profiler = _profile(pids[1], Path(profile) / f"storm-{backoff}.txt") if profile else None
             os.killpg(pids[0], signal.SIGKILL)
             node.stdin.write("killed\n")
             node.stdin.flush()
@@ -106,6 +128,9 @@ def storm(url, users, room, backoff, seconds):
                 peak_rss = max(peak_rss, rss_kib(pids[1]))
             poller.stop.set()
             poller.join(10)
+            if profiler is not None:
+                profiler.send_signal(signal.SIGINT)
+                profiler.wait(30)
             wall = time.monotonic() - t0
             result["survivorCpuPercent"] = (cpu_seconds(pids[1]) - cpu0) / wall * 100
             result["survivorRssMiB"] = (rss0 / 1024, max(peak_rss, rss_kib(pids[1])) / 1024)
@@ -154,6 +179,7 @@ def main():
     parser.add_argument("--clients", type=int, default=1000)
     parser.add_argument("--seconds", type=int, default=30, help="how long the storm is watched")
     parser.add_argument("--only", default="immediate,default")
+    parser.add_argument("--profile", metavar="DIR", help="py-spy the survivor during each storm")
     args = parser.parse_args()
     ensure_node_client()
     with fresh_database("seda_bench_storm") as url:
@@ -164,7 +190,7 @@ def main():
         engine.dispose()
         print(f"storm: {args.clients} clients; targets: {TARGETS}")
         for backoff in args.only.split(","):
-            result = storm(url, users, room, backoff, args.seconds)
+            result = storm(url, users, room, backoff, args.seconds, args.profile)
             print(f"  {describe(backoff, result)}  [{'met' if met(result) else 'MISSED'}]", flush=True)
 
 

@@ -23,9 +23,9 @@ from seda.chat.schemas import (
 )
 from seda.chat.socket import (
     discard_session,
-    install_complete_writes,
     install_event_guards,
     install_send_queue_limit,
+    install_websocket_fixes,
     register_connection,
     room_id_of,
     socket_event,
@@ -174,5 +174,5 @@ def init_chat_socket(app):
     if not any(handler.namespace == NAMESPACE for handler in socketio.namespace_handlers):
         socketio.on_namespace(ChatNamespace(NAMESPACE))
     install_event_guards(socketio.server)
-    install_complete_writes()
+    install_websocket_fixes()
     install_send_queue_limit(app.config["SOCKET_MAX_QUEUED_BYTES"])

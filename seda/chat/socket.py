@@ -23,6 +23,7 @@ import simple_websocket
 from flask import current_app, request
 from flask_socketio import emit
 from socketio import packet
+from wsproto.extensions import PerMessageDeflate
 
 from seda.common import metrics
 from seda.common.errors import (
@@ -267,8 +268,21 @@ class CompleteWrites:
         return getattr(self._sock, name)
 
 
-def install_complete_writes():
-    """Make every simple-websocket connection write through CompleteWrites (once per process)."""
+class NoCompression(PerMessageDeflate):
+    """Decline permessage-deflate when a client offers it (browsers and socket.io-client do).
+
+    simple-websocket accepts it unconditionally, and wsproto then compresses every frame for
+    every socket: a message to a 1,000-member room was deflated 1,000 times, ~12 % of the CPU
+    of a reconnect storm (py-spy, bench/storm.py). Chat frames are small; CPU is the limit."""
+
+    def accept(self, offer):
+        return None
+
+
+def install_websocket_fixes():
+    """Every simple-websocket connection writes through CompleteWrites and declines
+    compression (once per process)."""
+    simple_websocket.ws.PerMessageDeflate = NoCompression
     if getattr(simple_websocket.ws.Base.__init__, "_complete_writes", False):
         return
     original = simple_websocket.ws.Base.__init__
