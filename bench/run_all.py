@@ -20,6 +20,7 @@ FULL = [
     ["history_wrk.py"],
     ["crawler_pool.py"],
     ["password_hashing.py"],
+    ["storm.py"],
 ]
 QUICK = [
     ["websocket_layer.py", "--clients", "20", "--seconds", "3"],
@@ -27,6 +28,7 @@ QUICK = [
     ["history_wrk.py", "--messages", "100000", "--rooms", "100", "--seconds", "5"],
     ["crawler_pool.py", "--checks", "100"],
     ["password_hashing.py"],
+    ["storm.py", "--clients", "100", "--seconds", "15"],
 ]
 
 

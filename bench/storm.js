@@ -52,7 +52,7 @@ class Client {
   async join() {
     const ack = await this.socket.timeout(20000).emitWithAck("join_room", plan.room).catch(() => null);
     if (!ack || !ack.ok) {
-      count(stats.joinErrors, ack ? String(ack.error.statusCode) : "timeout");
+      count(stats.joinErrors, ack ? `${ack.error.statusCode} ${ack.error.message[0]}` : "timeout");
       return null;
     }
     return ack;

@@ -27,6 +27,7 @@ import sqlalchemy as sa
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
+import chat_sockets  # noqa: E402
 from chat_sockets import seda_servers  # noqa: E402
 from procs import children, cpu_seconds, ensure_node_client, rss_kib  # noqa: E402
 from seeding import access_token, fresh_database, seed_room, seed_users  # noqa: E402
@@ -111,6 +112,7 @@ def storm(url, users, room, backoff, seconds, profile=None):
             poller = LivePoller(survivor)
             poller.start()
             cpu0, rss0, t0 = cpu_seconds(pids[1]), rss_kib(pids[1]), time.monotonic()
+            node_cpu0 = cpu_seconds(node.pid)
             profiler = _profile(pids[1], Path(profile) / f"storm-{backoff}.txt") if profile else None
             os.killpg(pids[0], signal.SIGKILL)
             node.stdin.write("killed\n")
@@ -133,6 +135,7 @@ def storm(url, users, room, backoff, seconds, profile=None):
                 profiler.wait(30)
             wall = time.monotonic() - t0
             result["survivorCpuPercent"] = (cpu_seconds(pids[1]) - cpu0) / wall * 100
+            result["generatorCpuPercent"] = (cpu_seconds(node.pid) - node_cpu0) / wall * 100
             result["survivorRssMiB"] = (rss0 / 1024, max(peak_rss, rss_kib(pids[1])) / 1024)
             result["liveP99ms"] = percentile(poller.latencies, 99)
             result["liveFailures"] = poller.failures
@@ -150,7 +153,8 @@ def describe(backoff, r):
         f"join errors {r['joinErrors']}, connect errors {r['connectErrors']}, REST 5xx {r['rest5xx']}, "
         f"gaps {r['gaps']}; sender acks {sender['acks']} p99 {sender['p99']:.0f} ms failed {sender['failed']}; "
         f"live p99 {r['liveP99ms']:.0f} ms ({r['liveFailures']} failed); survivor CPU "
-        f"{r['survivorCpuPercent']:.0f}%, RSS {r['survivorRssMiB'][0]:.0f} -> {r['survivorRssMiB'][1]:.0f} MiB"
+        f"{r['survivorCpuPercent']:.0f}%, RSS {r['survivorRssMiB'][0]:.0f} -> {r['survivorRssMiB'][1]:.0f} MiB; "
+        f"generator CPU {r['generatorCpuPercent']:.0f}%"
     )
 
 
@@ -180,7 +184,9 @@ def main():
     parser.add_argument("--seconds", type=int, default=30, help="how long the storm is watched")
     parser.add_argument("--only", default="immediate,default")
     parser.add_argument("--profile", metavar="DIR", help="py-spy the survivor during each storm")
+    parser.add_argument("--server-env", action="append", default=[], metavar="NAME=VALUE")
     args = parser.parse_args()
+    chat_sockets.SERVER_ENV.update(item.split("=", 1) for item in args.server_env)
     ensure_node_client()
     with fresh_database("seda_bench_storm") as url:
         engine = sa.create_engine(url)
