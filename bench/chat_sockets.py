@@ -142,7 +142,11 @@ def drive(plan, pids, label="run"):
         assert generator.next_event()["event"] == "ready"
         assert generator.next_event()["event"] == "start"
         run = next(_runs)
-        profilers = [_profile(pid, f"{run:02d}-{label}-{n}") for n, pid in enumerate(pids)] if PROFILE_DIR else []
+        profilers = (
+            [profile_worker(pid, Path(PROFILE_DIR) / f"{run:02d}-{label}-{n}.txt") for n, pid in enumerate(pids)]
+            if PROFILE_DIR
+            else []
+        )
         cpu0, t0 = server_cpu(pids), time.monotonic()
         result = generator.next_event()
         cpu, wall = server_cpu(pids) - cpu0, time.monotonic() - t0
@@ -158,9 +162,9 @@ def drive(plan, pids, label="run"):
     return result
 
 
-def _profile(master_pid, label):
+def profile_worker(master_pid, out):
+    """py-spy on a gunicorn master's worker, raw stacks into `out` until SIGINT."""
     worker = children(master_pid)[0]
-    out = Path(PROFILE_DIR) / f"{label}.txt"
     print(f"  profiling worker {worker} into {out}")
     return subprocess.Popen(
         [

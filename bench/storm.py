@@ -29,7 +29,7 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 import chat_sockets  # noqa: E402
 from chat_sockets import seda_servers  # noqa: E402
-from procs import children, cpu_seconds, ensure_node_client, rss_kib  # noqa: E402
+from procs import cpu_seconds, ensure_node_client, rss_kib  # noqa: E402
 from seeding import access_token, fresh_database, seed_room, seed_users  # noqa: E402
 
 TARGETS = "100 % back within 10 s, p99 <= 8 s, 0 hung, 0 5xx, 0 gaps; live p99 <= 100 ms; acks p99 <= 1 s"
@@ -57,27 +57,6 @@ class LivePoller(threading.Thread):
             self.latencies.append((time.monotonic() - started) * 1000)
             self.failures += not ok
             time.sleep(0.05)
-
-
-def _profile(master_pid, out):
-    """py-spy on the survivor's gevent worker, raw stacks for a flame graph or a grep."""
-    print(f"  profiling the survivor into {out}")
-    return subprocess.Popen(
-        [
-            str(Path(sys.executable).with_name("py-spy")),
-            "record",
-            "-p",
-            str(children(master_pid)[0]),
-            "-r",
-            "100",
-            "-f",
-            "raw",
-            "-o",
-            str(out),
-        ],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
 
 
 def storm(url, users, room, backoff, seconds, profile=None):
@@ -113,7 +92,7 @@ def storm(url, users, room, backoff, seconds, profile=None):
             poller.start()
             cpu0, rss0, t0 = cpu_seconds(pids[1]), rss_kib(pids[1]), time.monotonic()
             node_cpu0 = cpu_seconds(node.pid)
-            profiler = _profile(pids[1], Path(profile) / f"storm-{backoff}.txt") if profile else None
+            profiler = chat_sockets.profile_worker(pids[1], Path(profile) / f"storm-{backoff}.txt") if profile else None
             os.killpg(pids[0], signal.SIGKILL)
             node.stdin.write("killed\n")
             node.stdin.flush()

@@ -33,6 +33,23 @@ def service_app(app_factory, ca_file):
     return app
 
 
+def worker_env(app, ca_file, postgres_url, **extra):
+    """The environment of a real worker process sharing `app`'s database, Redis and secret."""
+    return {
+        **os.environ,
+        "APP_ENV": "testing",
+        "DATABASE_URL": postgres_url,
+        "REDIS_URL": app.config["REDIS_URL"],
+        "REDIS_NAMESPACE": app.config["REDIS_NAMESPACE"],
+        "JWT_SECRET": app.config["JWT_SECRET"],
+        "CRAWLER_ALLOWED_PRIVATE_NETWORKS": f"{ORIGIN_IP}/32",
+        "CRAWLER_CA_BUNDLE": ca_file,
+        "CRAWLER_MAX_RETRIES": "0",
+        "LOG_LEVEL": "WARNING",
+        **extra,
+    }
+
+
 def status_of(app, request_id):
     with app.app_context():
         db.session.remove()
@@ -86,18 +103,7 @@ def test_a_worker_killed_mid_check_still_finishes_after_the_sweep(
         return Response(f"<p>{codes['code']}</p>", content_type="text/html")
 
     origin.expect_request("/bio").respond_with_handler(slow_page)
-    env = {
-        **os.environ,
-        "APP_ENV": "testing",
-        "DATABASE_URL": postgres_url,
-        "REDIS_URL": app.config["REDIS_URL"],
-        "REDIS_NAMESPACE": app.config["REDIS_NAMESPACE"],
-        "JWT_SECRET": app.config["JWT_SECRET"],
-        "CRAWLER_ALLOWED_PRIVATE_NETWORKS": f"{ORIGIN_IP}/32",
-        "CRAWLER_CA_BUNDLE": ca_file,
-        "CRAWLER_MAX_RETRIES": "0",
-        "LOG_LEVEL": "WARNING",
-    }
+    env = worker_env(app, ca_file, postgres_url)
     with celery_worker(env, "doomed") as first:
         client = app.test_client()
         codes["code"] = client.post(f"{BASE}/request", headers=user.headers).get_json()["claimCode"]
@@ -123,19 +129,7 @@ def test_a_dripping_page_fails_the_check_at_the_deadline_on_a_gevent_worker(app_
     app = service_app(app_factory, ca_file)
     user = UserFactory(app).make()
     origin.expect_request("/drip").respond_with_handler(dripping_page(1.0, 60))
-    env = {
-        **os.environ,
-        "APP_ENV": "testing",
-        "DATABASE_URL": postgres_url,
-        "REDIS_URL": app.config["REDIS_URL"],
-        "REDIS_NAMESPACE": app.config["REDIS_NAMESPACE"],
-        "JWT_SECRET": app.config["JWT_SECRET"],
-        "CRAWLER_ALLOWED_PRIVATE_NETWORKS": f"{ORIGIN_IP}/32",
-        "CRAWLER_CA_BUNDLE": ca_file,
-        "CRAWLER_MAX_RETRIES": "0",
-        "CRAWLER_TIMEOUT_MS": "3000",
-        "LOG_LEVEL": "WARNING",
-    }
+    env = worker_env(app, ca_file, postgres_url, CRAWLER_TIMEOUT_MS="3000")
     with celery_worker(env, "dripped"):
         request_id, _code = claim_and_submit(app, user, lambda _code: origin_url(origin, "/drip"))
         submitted = time.monotonic()
