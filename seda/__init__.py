@@ -16,8 +16,8 @@ from seda.auth.tokens import JwksKeys, TokenVerifier
 from seda.chat import tasks as chat_tasks  # noqa: F401  (registers the Celery tasks)
 from seda.chat.events import init_chat_socket
 from seda.chat.routes import bp as chat_bp
-from seda.chat.socket import MAX_TRANSPORT_BYTES
 from seda.chat.track_routes import bp as tracks_bp
+from seda.chat.transport import MAX_TRANSPORT_BYTES
 from seda.cli import seda_cli
 from seda.common.api import api, refuse_unexpected_body_on_public_routes
 from seda.common.auth import init_auth

@@ -24,13 +24,12 @@ from seda.chat.schemas import (
 from seda.chat.socket import (
     discard_session,
     install_event_guards,
-    install_send_queue_limit,
-    install_websocket_fixes,
     register_connection,
     room_id_of,
     socket_event,
     unregister_connection,
 )
+from seda.chat.transport import install_send_queue_limit, install_websocket_fixes
 from seda.common.auth import authenticate_token
 from seda.common.errors import DomainError, Forbidden, database_failure
 from seda.common.presence import presence_store

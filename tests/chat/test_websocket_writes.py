@@ -3,7 +3,7 @@
 import socket
 import threading
 
-from seda.chat.socket import CompleteWrites
+from seda.chat.transport import CompleteWrites
 
 
 class ShortWrites:
