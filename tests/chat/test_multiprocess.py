@@ -344,3 +344,20 @@ def test_a_large_room_counts_presence_across_processes(servers, listeners):
 
     assert wait_until(lambda: latest_count() == 3, timeout=10)
     assert watcher.messages("presence") == []
+
+
+def test_a_re_join_after_a_reconnect_announces_nothing(servers, listeners):
+    first, second = servers
+    owner, fan = Api.signup(first), Api.signup(second)
+    room = owner.call("POST", "/chat/rooms", json={"name": "Quiet"}).json()
+    watcher = listeners(first, owner.token)
+    assert watcher.call("join_room", room["id"])["ok"]
+    joiner = listeners(second, fan.token)
+    assert joiner.call("join_room", room["id"])["ok"]  # the join that makes a member
+    assert wait_until(lambda: watcher.messages("user_joined") == [room["id"]], timeout=10)
+    joiner.close()
+    again = listeners(first, fan.token)  # reconnected, to the other process this time
+    assert again.call("join_room", room["id"])["ok"]
+    marker = owner.call("POST", f"/chat/rooms/{room['id']}/messages", json={"text": "after the re-join"}).json()
+    assert wait_until(lambda: marker["id"] in [m["id"] for m in watcher.messages()], timeout=10)
+    assert watcher.messages("user_joined") == [room["id"]]  # still only the first
