@@ -21,6 +21,7 @@ FULL = [
     ["crawler_pool.py"],
     ["password_hashing.py"],
     ["storm.py"],
+    ["slow_readers.py"],
 ]
 QUICK = [
     ["websocket_layer.py", "--clients", "20", "--seconds", "3"],
@@ -29,6 +30,7 @@ QUICK = [
     ["crawler_pool.py", "--checks", "100"],
     ["password_hashing.py"],
     ["storm.py", "--clients", "100", "--seconds", "15"],
+    ["slow_readers.py", "--seconds", "10"],
 ]
 
 
