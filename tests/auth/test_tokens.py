@@ -5,6 +5,7 @@ import hashlib
 import hmac
 import json
 import time
+import uuid
 from datetime import UTC, datetime, timedelta
 
 import jwt
@@ -15,6 +16,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
 from seda.auth.tokens import JwksKeys
+from seda.common.errors import Unauthorized
 from seda.extensions import db
 from seda.users.models import User
 from tests.helpers.fixtures import UserFactory, bearer
@@ -301,3 +303,20 @@ def test_jwks_keys_refetch_for_a_new_kid_after_the_interval(httpserver, ec_key):
     assert keys.key_for("new") is None  # still inside the interval: no fetch
     now[0] += 301
     assert keys.key_for("new") is not None
+
+
+def test_a_verified_token_is_remembered_until_it_expires_and_the_memory_is_bounded():
+    from seda.auth.tokens import TokenVerifier, issue_access_token
+
+    verifier = TokenVerifier("s" * 40)
+    verifier.VERIFIED_CACHE_SIZE = 3
+    with time_machine.travel(NOW, tick=False) as traveller:
+        tokens = [issue_access_token("s" * 40, uuid.uuid4()) for _ in range(4)]
+        identities = [verifier.verify_access(token) for token in tokens]
+        assert len(verifier._verified) == 3 and tokens[0] not in verifier._verified  # least recently used out
+        assert verifier.verify_access(tokens[3]) is identities[3]  # remembered: no second decode
+        with pytest.raises(Unauthorized):
+            verifier.verify_access(tokens[3][:-2] + "xx")  # a tampered copy is verified, not remembered
+        traveller.shift(timedelta(minutes=15, seconds=31))  # past exp and its leeway
+        with pytest.raises(Unauthorized):
+            verifier.verify_access(tokens[3])
