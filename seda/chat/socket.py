@@ -180,8 +180,8 @@ def _load(schema, payload):
     if problem is not None:
         path, reason = problem
         raise ValidationFailed(f"{path}: {reason}" if path else reason)
-    if schema is None:
-        if payload is not None and not isinstance(payload, str):
+    if schema is None:  # a room id, bare or as {roomId} (room_id_of reads both)
+        if payload is not None and not isinstance(payload, str | dict):
             raise ValidationFailed("roomId: Not a valid UUID.")
         return payload
     if not isinstance(payload, dict):

@@ -320,6 +320,17 @@ def test_a_database_refusal_in_a_socket_event_answers_as_rest_does(
     assert joined(sock, room["id"])["ok"]  # the connection and its session carry on
 
 
+def test_room_events_take_the_room_id_bare_or_as_an_object(chat, socket_for):
+    owner = chat()
+    room = owner.room()
+    sock = socket_for(owner.user)
+    ack = sock.emit("join_room", {"roomId": room["id"]}, namespace="/chat", callback=True)
+    assert ack["ok"] is True and ack["roomId"] == room["id"]
+    assert sock.emit("leave_room", {"roomId": room["id"]}, namespace="/chat", callback=True)["ok"] is True
+    refused = sock.emit("join_room", {"room": room["id"]}, namespace="/chat", callback=True)
+    assert refused["ok"] is False and refused["error"]["message"] == ["roomId: Missing data for required field."]
+
+
 def test_a_re_join_announces_nothing_and_a_first_join_does(chat, socket_for):
     owner, fan = chat(), chat()
     room = owner.room()
