@@ -69,37 +69,38 @@ def attach_card(message_id):
             "type": MessageType.REPLY if message.parent_id else MessageType.TEXT,
         }
     else:
-        try:
-            track = unfurl(link.url)
-        except Unprocessable as exc:
-            log.warning("unfurl of %s for message %s failed: %s", link.url, message_id, exc.messages[0])
+        track = _unfurl_for(message, link.url)
+        if track is None:
             return
         changes = {"track_ref": track, "track_url": link.url, "track_ref_auto": True, "type": MessageType.TRACK_CARD}
     # Only if the text is still the one we read: a concurrent edit wins and queues its own run.
-    changed = db.session.execute(
-        sa.update(Message)
-        .where(Message.id == message.id, Message.text == text, Message.deleted_at.is_(None))
-        .values(**changes, updated_at=utcnow())
-    ).rowcount
-    db.session.commit()
-    if changed:
-        db.session.refresh(message)
-        notify.message_updated(serialize_message(message))
+    _update_card(message, Message.text == text, changes)
 
 
 def _fill_chosen_card(message):
     """Give a card the client chose seda's details for its link (once; a failure keeps it bare)."""
     if message.track_ref.get("title") is not None:
         return
+    track = _unfurl_for(message, message.track_url)
+    if track is not None:
+        _update_card(message, Message.track_url == message.track_url, {"track_ref": track})
+
+
+def _unfurl_for(message, url):
+    """seda's TrackRef of `url`, or None (logged) when the provider gave nothing usable."""
     try:
-        track = unfurl(message.track_url)
+        return unfurl(url)
     except Unprocessable as exc:
-        log.warning("unfurl of %s for message %s failed: %s", message.track_url, message.id, exc.messages[0])
-        return
+        log.warning("unfurl of %s for message %s failed: %s", url, message.id, exc.messages[0])
+        return None
+
+
+def _update_card(message, still_current, changes):
+    """Write `changes` if the message is not deleted and `still_current` holds, then tell the room."""
     changed = db.session.execute(
         sa.update(Message)
-        .where(Message.id == message.id, Message.track_url == message.track_url, Message.deleted_at.is_(None))
-        .values(track_ref=track, updated_at=utcnow())
+        .where(Message.id == message.id, still_current, Message.deleted_at.is_(None))
+        .values(**changes, updated_at=utcnow())
     ).rowcount
     db.session.commit()
     if changed:

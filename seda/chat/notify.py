@@ -1,8 +1,7 @@
 """Chat's real-time events, each one emitted through `seda.common.realtime` after commit."""
 
 from seda.common.presence import presence_store
-from seda.common.realtime import to_room, to_user
-from seda.extensions import socketio
+from seda.common.realtime import to_room, to_room_later, to_user
 
 PRESENCE_COUNT_INTERVAL_SECONDS = 1.0
 
@@ -63,11 +62,11 @@ def presence_changed(room_id, user_id, online, large_room):
     if not large_room:
         to_room(room_id, "presence", str(room_id), str(user_id), online)
         return
-    store = presence_store()
+    store, room_id = presence_store(), str(room_id)
     if store.claim_count_slot(room_id, PRESENCE_COUNT_INTERVAL_SECONDS):
-        socketio.start_background_task(_send_presence_count, store, str(room_id))
-
-
-def _send_presence_count(store, room_id):
-    socketio.sleep(PRESENCE_COUNT_INTERVAL_SECONDS)
-    to_room(room_id, "presence_count", {"roomId": room_id, "online": store.room_online_count(room_id)})
+        to_room_later(
+            PRESENCE_COUNT_INTERVAL_SECONDS,
+            room_id,
+            "presence_count",
+            lambda: {"roomId": room_id, "online": store.room_online_count(room_id)},
+        )

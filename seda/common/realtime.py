@@ -28,6 +28,17 @@ def to_user(user_id, event, *args):
     socketio.emit(event, _payload(args), to=user_channel(user_id), namespace=NAMESPACE)
 
 
+def to_room_later(seconds, room_id, event, payload_of):
+    """Emit `event` to the room after `seconds`, with the payload `payload_of()` gives then
+    (a background greenlet: the caller does not wait)."""
+
+    def emit_later():
+        socketio.sleep(seconds)
+        to_room(room_id, event, payload_of())
+
+    socketio.start_background_task(emit_later)
+
+
 def _payload(args):
     """One argument goes as itself; several as the event's argument list."""
     return args if len(args) != 1 else args[0]
