@@ -3,26 +3,16 @@
 import json
 import socket
 import time
-import uuid
 
 import pytest
 import requests
 import socketio
 import websocket
 
-from tests.helpers.servers import gunicorn_server, wait_until
+from tests.helpers.servers import gunicorn_server, signup, wait_until
 
 pytestmark = pytest.mark.services
 QUEUE_LIMIT = 256 * 1024  # without a limit the stalled reader stays connected and is fed all 1,500
-
-
-def signup(base):
-    body = requests.post(
-        f"{base}/api/v1/auth/signup",
-        json={"email": f"{uuid.uuid4().hex[:12]}@example.com", "password": "long enough"},
-        timeout=10,
-    ).json()
-    return body["accessToken"]
 
 
 class StalledReader:
@@ -76,7 +66,7 @@ def test_a_reader_that_stops_reading_is_disconnected_at_the_queue_limit_with_eve
         "RATE_LIMIT_SIGNUP": "100000/hour",
     }
     with gunicorn_server(env) as base:
-        owner, reader_token, watcher_token = signup(base), signup(base), signup(base)
+        owner, reader_token, watcher_token = signup(base)[0], signup(base)[0], signup(base)[0]
         headers = {"Authorization": f"Bearer {owner}"}
         room = requests.post(f"{base}/api/v1/chat/rooms", json={"name": "Flood"}, headers=headers, timeout=10).json()
         for token in (reader_token, watcher_token):

@@ -6,8 +6,8 @@ import signal
 import pytest
 import requests
 
-from tests.faults.test_server_killed import connect, signup
-from tests.helpers.servers import gunicorn_server, wait_until
+from tests.faults.test_server_killed import connect
+from tests.helpers.servers import gunicorn_server, signup, wait_until
 
 pytestmark = pytest.mark.services
 
@@ -25,7 +25,7 @@ def test_the_users_of_a_killed_process_stop_looking_online(postgres_url, postgre
     }
     try:
         with gunicorn_server(env) as doomed, gunicorn_server(env) as survivor:
-            owner, fan = signup(survivor), signup(survivor)
+            (owner, _), (fan, _) = signup(survivor), signup(survivor)
             headers = {"Authorization": f"Bearer {owner}"}
             room = requests.post(f"{survivor}/api/v1/chat/rooms", json={"name": "Who"}, headers=headers, timeout=10)
             room_id = room.json()["id"]

@@ -13,19 +13,10 @@ import requests
 import socketio
 import sqlalchemy as sa
 
-from tests.helpers.servers import RedisServer, gunicorn_server, wait_until
+from tests.helpers.servers import RedisServer, gunicorn_server, signup, wait_until
 
 pytestmark = pytest.mark.services
 SENDERS, PER_SENDER = 20, 50
-
-
-def signup(base):
-    body = requests.post(
-        f"{base}/api/v1/auth/signup",
-        timeout=10,
-        json={"email": f"{uuid.uuid4().hex[:12]}@example.com", "password": "long enough"},
-    ).json()
-    return body["accessToken"], body["user"]["id"]
 
 
 def headers(token):

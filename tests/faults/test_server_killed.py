@@ -12,19 +12,10 @@ import requests
 import socketio
 import sqlalchemy as sa
 
-from tests.helpers.servers import gunicorn_server, wait_until
+from tests.helpers.servers import gunicorn_server, signup, wait_until
 
 pytestmark = pytest.mark.services
 CLIENTS, PER_CLIENT = 6, 80
-
-
-def signup(base):
-    body = requests.post(
-        f"{base}/api/v1/auth/signup",
-        timeout=10,
-        json={"email": f"{uuid.uuid4().hex[:12]}@example.com", "password": "long enough"},
-    ).json()
-    return body["accessToken"]
 
 
 def connect(base, token):
@@ -88,14 +79,14 @@ def test_no_acknowledged_message_is_lost_when_a_server_dies(how, postgres_url, p
     }
     try:
         with gunicorn_server(env) as doomed, gunicorn_server(env) as survivor:
-            owner = signup(survivor)
+            owner = signup(survivor)[0]
             room = requests.post(
                 f"{survivor}/api/v1/chat/rooms",
                 json={"name": "Kill"},
                 headers={"Authorization": f"Bearer {owner}"},
                 timeout=10,
             ).json()
-            tokens = [signup(survivor) for _ in range(CLIENTS)]
+            tokens = [signup(survivor)[0] for _ in range(CLIENTS)]
             for token in tokens:
                 requests.post(
                     f"{survivor}/api/v1/chat/rooms/{room['id']}/join",

@@ -6,6 +6,7 @@ import socket
 import subprocess
 import sys
 import time
+import uuid
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -205,3 +206,13 @@ class PostgresServer:
         except subprocess.CalledProcessError:
             pass  # already stopped
         shutil.rmtree(self.dir, ignore_errors=True)
+
+
+def signup(base):
+    """A new account on the server at `base`; its access token and user id."""
+    body = requests.post(
+        f"{base}/api/v1/auth/signup",
+        timeout=10,
+        json={"email": f"{uuid.uuid4().hex[:12]}@example.com", "password": "long enough"},
+    ).json()
+    return body["accessToken"], body["user"]["id"]
