@@ -28,19 +28,10 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 from procs import rss_kib  # noqa: E402
 
-from tests.helpers.servers import celery_worker, gunicorn_server  # noqa: E402
+from tests.helpers.servers import celery_worker, gunicorn_server, signup  # noqa: E402
 
 ADMIN_URL = os.environ.get("SEDA_TEST_PG_ADMIN_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 REDIS_URL = os.environ.get("SEDA_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
-
-
-def signup(base):
-    body = requests.post(
-        f"{base}/api/v1/auth/signup",
-        timeout=10,
-        json={"email": f"{uuid.uuid4().hex[:12]}@soak.example.com", "password": "long enough"},
-    ).json()
-    return body["accessToken"]
 
 
 def main():
@@ -81,7 +72,7 @@ def main():
 
 
 def run(args, bases):
-    owner = signup(bases[0])
+    owner = signup(bases[0])[0]
     auth = {"Authorization": f"Bearer {owner}"}
     rooms = [
         requests.post(f"{bases[0]}/api/v1/chat/rooms", json={"name": f"Soak {n}"}, headers=auth, timeout=10).json()[
@@ -100,7 +91,7 @@ def run(args, bases):
 
     def rest_user(index):
         base = bases[index % 2]
-        token = signup(base)
+        token = signup(base)[0]
         headers = {"Authorization": f"Bearer {token}"}
         for room in rooms:
             requests.post(f"{base}/api/v1/chat/rooms/{room}/join", headers=headers, timeout=10)
@@ -129,7 +120,7 @@ def run(args, bases):
 
     def socket_user(index):
         base = bases[index % 2]
-        token = signup(base)
+        token = signup(base)[0]
         client = socketio.Client(reconnection=True)
         client.on("message_created", lambda *_: received.__setitem__(0, received[0] + 1), namespace="/chat")
         try:
