@@ -55,7 +55,9 @@ class CompleteWrites:
 
     def send(self, data):
         with self._writing:
-            self._sock.sendall(data)
+            sent = self._sock.send(data)  # nearly always all of it; sendall only for the rest
+            if sent < len(data):
+                self._sock.sendall(memoryview(data)[sent:])
         return len(data)
 
     def abort(self):
