@@ -33,7 +33,7 @@ from seda.extensions import cache, cors, db, migrate, socketio
 from seda.health.routes import bp as health_bp
 from seda.health.routes import ops_bp
 from seda.users.routes import bp as users_bp
-from seda.users.services import user_for_identity
+from seda.users.services import active_user_id, user_for_identity
 from seda.verification import tasks as verification_tasks  # noqa: F401  (tasks and periodic jobs)
 from seda.verification.routes import bp as verification_bp
 
@@ -62,7 +62,7 @@ def create_app(config=None):
 
     # Request hooks first: the limiter's before_request must see the request id and caller.
     init_request_hooks(app)
-    init_auth(app, _token_verifier(app.config).verify_access, user_for_identity)
+    init_auth(app, _token_verifier(app.config).verify_access, user_for_identity, active_user_id)
     _init_extensions(app)
     _register_blueprints(app)
     _register_cli(app)

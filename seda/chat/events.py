@@ -47,7 +47,7 @@ class ChatNamespace(Namespace):
         no timeout for this step)."""
         token = auth.get("token") if isinstance(auth, dict) else None
         try:
-            user_id = authenticate_token(token).id
+            user_id = authenticate_token(token)
         except Forbidden:
             raise ConnectionRefusedError("Account suspended") from None
         except DomainError:

@@ -28,15 +28,17 @@ BEARER_SECURITY = [{"bearerAuth": []}]
 @dataclass(frozen=True)
 class Authenticator:
     """`verify(token)` gives the identity a token speaks for (raises Unauthorized);
-    `load_user(identity)` gives its active user (raises Unauthorized or Forbidden)."""
+    `load_user(identity)` gives its active user and `active_user_id(identity)` only that user's
+    id (both raise Unauthorized or Forbidden)."""
 
     verify: Callable
     load_user: Callable
+    active_user_id: Callable
 
 
-def init_auth(app, verify, load_user):
+def init_auth(app, verify, load_user, active_user_id):
     """Verify bearer tokens with `verify` before anything else runs; load users with `load_user`."""
-    app.extensions["seda_auth"] = Authenticator(verify, load_user)
+    app.extensions["seda_auth"] = Authenticator(verify, load_user, active_user_id)
     app.before_request(_identify_caller)
 
 
@@ -63,7 +65,8 @@ def _identify_caller():
 
 
 def authenticate_token(token):
-    """The user a raw bearer token speaks for (Socket.IO connect); raises Unauthorized/Forbidden."""
+    """The id of the active user a raw bearer token speaks for (Socket.IO connect); raises
+    Unauthorized/Forbidden."""
     if not token or not isinstance(token, str):
         raise Unauthorized(MISSING_TOKEN)
     authenticator = _authenticator()
@@ -71,7 +74,7 @@ def authenticate_token(token):
         identity = authenticator.verify(token)
     except Unauthorized:
         raise Unauthorized(INVALID_TOKEN) from None
-    return authenticator.load_user(identity)
+    return authenticator.active_user_id(identity)
 
 
 def current_user():

@@ -31,6 +31,19 @@ def test_connect_needs_a_valid_token(app, socket_for, users):
     assert not socketio.test_client(app, namespace="/chat", auth={"token": banned.token}).is_connected("/chat")
 
 
+def test_a_valid_token_of_an_account_that_is_gone_cannot_connect(app, users):
+    import uuid as uuid_module
+
+    from seda.extensions import db, socketio
+    from seda.users.models import User
+
+    gone = users.make()
+    with app.app_context():
+        db.session.execute(sa.delete(User).where(User.id == uuid_module.UUID(gone.id)))
+        db.session.commit()
+    assert not socketio.test_client(app, namespace="/chat", auth={"token": gone.token}).is_connected("/chat")
+
+
 def test_join_acks_the_latest_seq_and_tells_the_others(chat, socket_for):
     owner, fan = chat(), chat()
     room = owner.room()
@@ -361,7 +374,7 @@ def test_a_connect_the_database_cannot_check_now_is_refused_with_server_busy(app
     def fail(_identity):
         raise failure
 
-    monkeypatch.setitem(app.extensions, "seda_auth", real.__class__(real.verify, fail))
+    monkeypatch.setitem(app.extensions, "seda_auth", real.__class__(real.verify, real.load_user, fail))
     refused = socketio.test_client(app, namespace="/chat", auth={"token": user.token})
     assert not refused.is_connected("/chat")  # refused with a CONNECT_ERROR, not left hanging
     monkeypatch.setitem(app.extensions, "seda_auth", real)
