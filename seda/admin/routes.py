@@ -20,10 +20,10 @@ from seda.admin.schemas import (
     VerificationStatsSchema,
 )
 from seda.chat import moderation
-from seda.chat.schemas import PageQuerySchema
 from seda.common.api import Blueprint
 from seda.common.auth import admin_required, current_actor
 from seda.common.pagination import PAGE_HEADERS_DOC, page_headers
+from seda.common.schemas import PageQuerySchema
 from seda.users import services as users
 from seda.users.schemas import UserSchema
 from seda.verification import review as verification

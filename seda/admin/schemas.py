@@ -2,8 +2,8 @@ import marshmallow as ma
 
 from seda.admin.models import CrawlStatus
 from seda.chat.models import ReportStatus
-from seda.chat.schemas import MessageSchema, PageQuerySchema
-from seda.common.schemas import JsonBoolean, Timestamp, Trimmed
+from seda.chat.schemas import MessageSchema
+from seda.common.schemas import JsonBoolean, PageQuerySchema, Timestamp, Trimmed
 from seda.users.models import Role
 from seda.users.schemas import UserRefSchema
 from seda.verification.models import VerificationStatus

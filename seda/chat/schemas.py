@@ -1,18 +1,13 @@
 import marshmallow as ma
 
 from seda.chat.models import MemberRole, MessageType, ReportStatus, RoomType
-from seda.common.schemas import HttpsUrl, JsonBoolean, JsonInteger, Timestamp, Trimmed
+from seda.common.schemas import HttpsUrl, JsonBoolean, JsonInteger, PageQuerySchema, Timestamp, Trimmed
 from seda.tracks.providers import NAMES as PROVIDERS
 from seda.tracks.schemas import TrackRefSchema
 from seda.users.schemas import UserRefSchema
 
 Length, Range, OneOf = ma.validate.Length, ma.validate.Range, ma.validate.OneOf
 MAX_TEXT = 4000
-
-
-class PageQuerySchema(ma.Schema):
-    limit = ma.fields.Integer(load_default=20, validate=Range(1, 100))
-    cursor = ma.fields.String(validate=Length(1, 64))
 
 
 # -- rooms ------------------------------------------------------------------------------------

@@ -67,3 +67,10 @@ class JsonBoolean(ma.fields.Boolean):
         if not isinstance(value, bool):  # 0 == False in Python, so sets of truthy values won't do
             raise self.make_error("invalid", input=value)
         return value
+
+
+class PageQuerySchema(ma.Schema):
+    """`limit` and `cursor` of every paged list (API.md section 1)."""
+
+    limit = ma.fields.Integer(load_default=20, validate=ma.validate.Range(1, 100))
+    cursor = ma.fields.String(validate=ma.validate.Length(1, 64))
