@@ -54,11 +54,17 @@ def seed_users(conn, count, artists=0):
     for start in range(0, count, 5000):
         conn.execute(
             sa.text(
-                "INSERT INTO users (id, email, role, display_name, banned, created_at, updated_at) "
-                "VALUES (:id, :email, 'USER', :name, false, :now, :now)"
+                "INSERT INTO users (id, email, username, role, display_name, banned, created_at, updated_at) "
+                "VALUES (:id, :email, :username, 'USER', :name, false, :now, :now)"
             ),
             [
-                {"id": u, "email": f"{u.hex[:12]}@bench.example", "name": f"User {n}", "now": now}
+                {
+                    "id": u,
+                    "email": f"{u.hex[:12]}@bench.example",
+                    "username": f"user_{u.hex[:20]}",
+                    "name": f"User {n}",
+                    "now": now,
+                }
                 for n, u in enumerate(users[start : start + 5000], start)
             ],
         )

@@ -16,6 +16,7 @@ from tests.helpers.fixtures import UserFactory
 
 CALLERS = ("owner", "other", "moderator", "admin", "anonymous")
 R, M, MEMBER, OTHER, OWNER, V = "{room}", "{message}", "{member}", "{other}", "{owner}", "{verification}"
+OWNER_NAME = "{owner_username}"
 
 #  method, path, body, expected for owner / other user / room moderator / admin (anonymous: 401)
 MATRIX = [
@@ -42,12 +43,13 @@ MATRIX = [
     ("DELETE", f"/api/v1/chat/messages/{M}/reactions/%F0%9F%94%A5", None, (204, 404, 404, 404)),
     ("POST", f"/api/v1/chat/messages/{M}/report", {"reason": "spam"}, (201, 404, 201, 201)),
     ("GET", f"/api/v1/users/{OWNER}", None, (200, 200, 200, 200)),
+    ("GET", f"/api/v1/users/by-username/{OWNER_NAME}", None, (200, 200, 200, 200)),
     ("GET", f"/api/v1/artist/verification/status/{V}", None, (200, 404, 404, 404)),
 ]
 
 
 def _rule(path):
-    return re.sub(r"\{[a-z]+\}|%F0%9F%94%A5", "<id>", path)
+    return re.sub(r"\{[a-z_]+\}|%F0%9F%94%A5", "<id>", path)
 
 
 def test_every_route_with_an_object_id_has_a_row(app):
@@ -86,6 +88,7 @@ def world(app):
         M: message["id"],
         MEMBER: people["member"].id,
         OTHER: people["other"].id,
+        OWNER_NAME: people["owner"].username,
         OWNER: people["owner"].id,
         V: verification["id"],
     }

@@ -34,7 +34,14 @@ def _login_account_key():
 @bp.alt_response(409, description="Email already registered")
 def signup(body):
     """Create an account (with an unverified artist profile when `artistName` is given)."""
-    return services.signup(_secret(), body["email"], body["password"], body.get("displayName"), body.get("artistName"))
+    return services.signup(
+        _secret(),
+        body["email"],
+        body["password"],
+        body.get("displayName"),
+        body.get("artistName"),
+        body.get("username"),
+    )
 
 
 @bp.route("/login", methods=["POST"])

@@ -1,7 +1,7 @@
 import marshmallow as ma
 
 from seda.common.schemas import Email, Trimmed
-from seda.users.schemas import UserSchema
+from seda.users.schemas import Username, UserSchema
 
 Length = ma.validate.Length
 
@@ -9,6 +9,9 @@ Length = ma.validate.Length
 class SignupSchema(ma.Schema):
     email = Email(required=True)
     password = ma.fields.String(required=True, load_only=True, validate=Length(8, 128))
+    username = Username(
+        metadata={"description": "Derived from displayName or the email when left out (409 when taken)"}
+    )
     displayName = Trimmed(validate=Length(1, 50))
     artistName = Trimmed(validate=Length(1, 50))
 

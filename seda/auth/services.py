@@ -18,6 +18,7 @@ from seda.auth.tokens import (
 from seda.common.db import parse_uuid, utcnow
 from seda.common.errors import Conflict, Forbidden, Unauthorized
 from seda.extensions import db
+from seda.users import usernames
 from seda.users.models import ArtistProfile, User
 from seda.users.services import default_display_name, find_by_email
 
@@ -33,13 +34,14 @@ class Session:
     expires_in: int = int(ACCESS_TTL.total_seconds())
 
 
-def signup(secret, email, password, display_name=None, artist_name=None):
+def signup(secret, email, password, display_name=None, artist_name=None, username=None):
     if find_by_email(email) is not None:
         raise Conflict("Email already registered")
     user = User(
         email=email,
         password_hash=passwords.hash_password(password),
         display_name=display_name or default_display_name(email),
+        username=usernames.claim(username) if username else usernames.derive(display_name, email.split("@", 1)[0]),
     )
     if artist_name:
         user.artist_profile = ArtistProfile(artist_name=artist_name)

@@ -197,7 +197,7 @@ def list_messages(user, room_id, limit=50, cursor=None, after=None, parent_id=No
         raise NotFound("Room not found")
     m, u, p = Message.__table__, User.__table__, ArtistProfile.__table__
     query = (
-        sa.select(m, u.c.display_name, u.c.avatar_url, u.c.role, p.c.artist_name, p.c.verified)
+        sa.select(m, u.c.username, u.c.display_name, u.c.avatar_url, u.c.role, p.c.artist_name, p.c.verified)
         .join(u, u.c.id == m.c.user_id)
         .outerjoin(p, p.c.user_id == m.c.user_id)
         .where(m.c.room_id == room_uuid, m.c.deleted_at.is_(None))
@@ -219,7 +219,11 @@ def list_messages(user, room_id, limit=50, cursor=None, after=None, parent_id=No
     has_more, rows = len(rows) > limit, rows[:limit]
     page = [
         message_payload(
-            row, user_ref(row.user_id, row.display_name, row.avatar_url, row.role, row.artist_name, row.verified), []
+            row,
+            user_ref(
+                row.user_id, row.username, row.display_name, row.avatar_url, row.role, row.artist_name, row.verified
+            ),
+            [],
         )
         for row in rows
     ]

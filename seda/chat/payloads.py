@@ -15,6 +15,7 @@ def serialize_message(message):
         message,
         user_ref(
             user.id,
+            user.username,
             user.display_name,
             user.avatar_url,
             user.role,
@@ -46,9 +47,10 @@ def message_payload(m, user_ref, reactions):
     }
 
 
-def user_ref(user_id, display_name, avatar_url, role, artist_name, verified):
+def user_ref(user_id, username, display_name, avatar_url, role, artist_name, verified):
     return {
         "id": str(user_id),
+        "username": username,
         "displayName": display_name,
         "avatarUrl": avatar_url,
         "role": role.name,

@@ -32,6 +32,10 @@ class User(db.Model):
     password_hash: Mapped[str | None] = mapped_column(sa.String(255))
     supabase_id: Mapped[str | None] = mapped_column(sa.String(255), unique=True)
     role: Mapped[Role] = mapped_column(sa.Enum(Role, name="user_role", native_enum=False, length=20), default=Role.USER)
+    # Lower-case (section 8): the unique index alone makes it unique case-insensitively.
+    username: Mapped[str] = mapped_column(sa.String(30), unique=True)
+    # None until the first change after signup: the name given or derived then changes once freely.
+    username_changed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     display_name: Mapped[str] = mapped_column(sa.String(50))
     avatar_url: Mapped[str | None] = mapped_column(sa.String(2048))
     bio: Mapped[str | None] = mapped_column(sa.String(500))
@@ -61,3 +65,13 @@ class ArtistProfile(db.Model):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
     user: Mapped[User] = relationship(back_populates="artist_profile")
+
+
+class UsernameHold(db.Model):
+    """A username its owner gave up: nobody else takes it before `released_at` + 30 days."""
+
+    __tablename__ = "username_holds"
+
+    username: Mapped[str] = mapped_column(sa.String(30), primary_key=True)
+    user_id: Mapped[uuid.UUID] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    released_at: Mapped[datetime] = mapped_column(UTCDateTime)

@@ -1,14 +1,36 @@
 from seda.common.api import Blueprint
 from seda.common.auth import current_user, login_required
+from seda.common.pagination import PAGE_HEADERS_DOC, page_headers
 from seda.users import services
 from seda.users.schemas import (
     ArtistProfileInputSchema,
     PublicUserSchema,
     UpdateMeSchema,
+    UserRefSchema,
     UserSchema,
+    UserSearchQuerySchema,
 )
 
 bp = Blueprint("users", __name__, url_prefix="/users", description="Accounts and artist profiles")
+
+
+@bp.route("")
+@login_required
+@bp.arguments(UserSearchQuerySchema, location="query")
+@bp.response(200, UserRefSchema(many=True), headers=PAGE_HEADERS_DOC)
+def search_users(query):
+    """Find people: username or display name starting with `q`, by username (banned users left out)."""
+    items, next_cursor = services.search_users(query["q"], query["limit"], query.get("cursor"))
+    return items, 200, page_headers(next_cursor, query["limit"])
+
+
+@bp.route("/by-username/<username>")
+@login_required
+@bp.response(200, PublicUserSchema)
+@bp.alt_response(404, description="No user has this username")
+def get_by_username(username):
+    """A user's public profile by username (any case)."""
+    return services.get_by_username(username)
 
 
 @bp.route("/me")
@@ -23,8 +45,13 @@ def get_me():
 @login_required
 @bp.arguments(UpdateMeSchema)
 @bp.response(200, UserSchema)
+@bp.alt_response(409, description="Username taken, or changed less than 30 days ago")
 def patch_me(changes):
-    """Change display name, avatar or bio (role, email and ban state are not accepted)."""
+    """Change username, display name, avatar or bio (role, email and ban state are not accepted).
+
+    A username taken by someone else (or given up by someone else less than 30 days ago) is 409
+    `Username is taken`; a second change within 30 days of the last one is 409 `Username can be
+    changed again after <time>`; setting the current name again changes nothing."""
     return services.update_profile(current_user(), changes)
 
 

@@ -1,7 +1,8 @@
 import marshmallow as ma
 
-from seda.common.schemas import HttpsUrl, Timestamp, Trimmed
+from seda.common.schemas import HttpsUrl, PageQuerySchema, Timestamp, Trimmed
 from seda.users.models import Role
+from seda.users.usernames import MAX_LENGTH, problem_with
 
 Length = ma.validate.Length
 
@@ -24,6 +25,7 @@ class UserRefSchema(ma.Schema):
     """A user as others see them: never the email."""
 
     id = ma.fields.UUID()
+    username = ma.fields.String(metadata={"description": "Unique handle, lower-case; addressed as @username"})
     displayName = ma.fields.String(attribute="display_name")
     avatarUrl = ma.fields.String(attribute="avatar_url", allow_none=True)
     role = ma.fields.Enum(Role)
@@ -43,7 +45,27 @@ class UserSchema(PublicUserSchema):
     artistProfile = ma.fields.Nested(ArtistProfileSchema, attribute="artist_profile", allow_none=True)
 
 
+def _valid_username(name):
+    problem = problem_with(name)
+    if problem is not None:
+        raise ma.ValidationError(problem)
+
+
+class Username(ma.fields.String):
+    """3-30 of [A-Za-z0-9_], not all digits, not reserved (API.md section 8); stored lower-case."""
+
+    def __init__(self, metadata=None, **kwargs):
+        metadata = {"pattern": "^[A-Za-z0-9_]{3,30}$", **(metadata or {})}
+        super().__init__(validate=_valid_username, metadata=metadata, **kwargs)
+
+
 class UpdateMeSchema(ma.Schema):
+    username = Username(
+        metadata={
+            "description": "Changeable once after signup, then once per 30 days (409 with the date "
+            "it can change again); a name given up stays reserved for its last owner for 30 days.",
+        }
+    )
     displayName = Trimmed(validate=Length(1, 50))
     avatarUrl = HttpsUrl(allow_none=True)
     bio = Trimmed(validate=Length(max=500), allow_none=True)
@@ -60,3 +82,15 @@ class ArtistProfileInputSchema(ma.Schema):
 
 class UserIdPathSchema(ma.Schema):
     userId = ma.fields.String(required=True)
+
+
+class UserSearchQuerySchema(PageQuerySchema):
+    q = Trimmed(
+        required=True,
+        validate=Length(1, 50),
+        metadata={"description": "Prefix of a username or display name, case-insensitive; one leading @ is ignored"},
+    )
+
+
+class UsernamePathSchema(ma.Schema):
+    username = ma.fields.String(required=True, validate=Length(1, MAX_LENGTH))

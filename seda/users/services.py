@@ -4,10 +4,11 @@ import sqlalchemy as sa
 
 from seda.common import audit, realtime
 from seda.common.db import escape_like, parse_uuid, utcnow
-from seda.common.errors import Conflict, Forbidden, Unauthorized
+from seda.common.errors import Conflict, Forbidden, NotFound, Unauthorized, ValidationFailed
 from seda.common.lookup import find_by_id, get_or_404
 from seda.common.pagination import keyset_page
 from seda.extensions import db
+from seda.users import usernames
 from seda.users.models import ArtistProfile, Role, User
 
 PROFILE_FIELDS = {"displayName": "display_name", "avatarUrl": "avatar_url", "bio": "bio"}
@@ -77,10 +78,12 @@ def _supabase_user(identity):
         existing.supabase_id = identity.subject
         db.session.commit()
         return existing
+    display_name = default_display_name(email or "listener")
     user = User(
         supabase_id=identity.subject,
         email=email if existing is None else None,
-        display_name=default_display_name(email or "listener"),
+        display_name=display_name,
+        username=usernames.derive(display_name),
     )
     db.session.add(user)
     try:
@@ -93,6 +96,8 @@ def _supabase_user(identity):
 
 
 def update_profile(user, changes):
+    if "username" in changes:
+        usernames.change(user, changes["username"])
     for key, column in PROFILE_FIELDS.items():
         if key in changes:
             setattr(user, column, changes[key])
@@ -121,11 +126,52 @@ def create_or_promote_admin(email, password_hash, super_admin):
     role = Role.SUPER_ADMIN if super_admin else Role.ADMIN
     user = find_by_email(email)
     if user is None:
-        user = User(email=email.strip().lower(), display_name=default_display_name(email))
+        display_name = default_display_name(email)
+        user = User(email=email.strip().lower(), display_name=display_name, username=usernames.derive(display_name))
         db.session.add(user)
     user.password_hash = password_hash
     user.role = role
     db.session.commit()
+    return user
+
+
+def search_users(q, limit, cursor=None):
+    """Users whose username or display name starts with `q` (case-insensitive), by username;
+    banned users are left out. Returns (users, next cursor: the last user's id).
+
+    Two queries, one per index, merged here: with the two prefixes OR-ed in one query,
+    PostgreSQL walks the whole username index in order for a prefix that matches late in the
+    alphabet (1.1 s on 1,000,000 users). Usernames are ASCII and compared byte by byte (the
+    C collation on PostgreSQL, SQLite's default), so both tiers page in the same order and the
+    username index serves both the prefix and the order."""
+    prefix = escape_like(q.removeprefix("@").lower()) + "%"
+    by_bytes = _byte_order(User.username)
+    after = None
+    if cursor is not None:
+        anchor_id = parse_uuid(cursor)
+        after = db.session.scalar(sa.select(User.username).where(User.id == anchor_id)) if anchor_id else None
+        if after is None:
+            raise ValidationFailed("cursor: Not an item of this list.")
+    found = {}
+    for match in (by_bytes.like(prefix, escape="\\"), sa.func.lower(User.display_name).like(prefix, escape="\\")):
+        query = sa.select(User).where(User.banned.is_(False), match)
+        if after is not None:
+            query = query.where(by_bytes > after)
+        for user in db.session.scalars(query.order_by(by_bytes).limit(limit + 1)):
+            found[user.id] = user
+    ordered = sorted(found.values(), key=lambda user: user.username.encode())
+    page = ordered[:limit]
+    return page, (str(page[-1].id) if len(ordered) > limit else None)
+
+
+def _byte_order(column):
+    return column.collate("C") if db.engine.dialect.name == "postgresql" else column
+
+
+def get_by_username(name):
+    user = db.session.scalar(sa.select(User).where(User.username == name.lower()))
+    if user is None:
+        raise NotFound("User not found")
     return user
 
 

@@ -12,7 +12,18 @@ from seda.extensions import db
 from seda.users.models import User
 from tests.helpers.fixtures import PASSWORD, bearer
 
-USER_KEYS = {"id", "email", "displayName", "avatarUrl", "bio", "role", "createdAt", "banned", "artistProfile"}
+USER_KEYS = {
+    "id",
+    "email",
+    "username",
+    "displayName",
+    "avatarUrl",
+    "bio",
+    "role",
+    "createdAt",
+    "banned",
+    "artistProfile",
+}
 
 
 def signup(client, email="Fan@Example.com", password="longenough", **extra):

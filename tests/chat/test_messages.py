@@ -61,6 +61,7 @@ def test_send_stores_a_text_message_with_the_contract_shape(chat, room_with):
     assert (message["text"], message["type"], message["seq"], message["replyCount"]) == ("first!", "TEXT", 1, 0)
     assert message["user"] == {
         "id": owner.user.id,
+        "username": owner.user.username,
         "displayName": message["user"]["displayName"],
         "avatarUrl": None,
         "role": "USER",

@@ -24,7 +24,7 @@ class UserFactory:
     def __init__(self, app):
         self.app = app
 
-    def make(self, role=Role.USER, banned=False, artist_name=None, display_name=None, email=None):
+    def make(self, role=Role.USER, banned=False, artist_name=None, display_name=None, email=None, username=None):
         global _password_hash
         if _password_hash is None:
             _password_hash = hash_password(PASSWORD)
@@ -34,6 +34,7 @@ class UserFactory:
                 email=email or f"user{n}@example.com",
                 password_hash=_password_hash,
                 display_name=display_name or f"User {n}",
+                username=username or f"user_{n}",
                 role=role,
                 banned=banned,
             )
@@ -42,14 +43,14 @@ class UserFactory:
             db.session.add(user)
             db.session.commit()
             token = issue_access_token(self.app.config["JWT_SECRET"], user.id)
-            return TestUser(str(user.id), user.email, token)
+            return TestUser(str(user.id), user.email, token, user.username)
 
 
 class TestUser:
     __test__ = False
 
-    def __init__(self, id, email, token):
-        self.id, self.email, self.token = id, email, token
+    def __init__(self, id, email, token, username=None):
+        self.id, self.email, self.token, self.username = id, email, token, username
 
     @property
     def headers(self):

@@ -5,7 +5,7 @@ import pytest
 from seda.extensions import db
 from seda.users.models import User
 
-PUBLIC_KEYS = {"id", "displayName", "avatarUrl", "role", "artistProfile", "bio", "createdAt"}
+PUBLIC_KEYS = {"id", "username", "displayName", "avatarUrl", "role", "artistProfile", "bio", "createdAt"}
 
 
 def test_me_shows_the_full_account(client, users):
