@@ -8,6 +8,7 @@ from flask import current_app
 from seda.chat import notify
 from seda.chat.access import find_message, is_moderator, member_room
 from seda.chat.cards import card_for, queue_unfurl_if_needed
+from seda.chat.mentions import mentioned_members
 from seda.chat.models import (
     Message,
     MessageReport,
@@ -105,6 +106,7 @@ def _reply_parent(room, parent_id):
 
 
 def _store(user, room, membership, text, parent, card, client_message_id):
+    mentions = mentioned_members(room.id, text, user.id)  # before the room's row lock is taken
     now = utcnow()
     # The row lock taken by this UPDATE serialises senders of one room until commit, so seq is
     # gap-free and strictly increasing across processes; a rollback gives the number back.
@@ -131,6 +133,7 @@ def _store(user, room, membership, text, parent, card, client_message_id):
         parent_id=parent.id if parent else None,
         client_message_id=client_message_id,
         reply_count=0,
+        mentions=mentions,
         created_at=now,
         updated_at=now,
         reactions=[],
@@ -166,6 +169,7 @@ _INSERTED_COLUMNS = (
     "parent_id",
     "client_message_id",
     "reply_count",
+    "mentions",
     "created_at",
     "updated_at",
 )
@@ -267,6 +271,7 @@ def edit_message(user, message_id, text):
     if not text and not message.track_ref:
         raise ValidationFailed("text: Text must not be empty.")
     message.text = text
+    message.mentions = mentioned_members(message.room_id, text, user.id)
     message.edited_at = message.updated_at = utcnow()
     db.session.commit()
     notify.message_updated(serialize_message(message))

@@ -122,6 +122,9 @@ class Message(db.Model):
     parent_id: Mapped[uuid.UUID | None] = mapped_column(sa.ForeignKey("messages.id", ondelete="CASCADE"))
     client_message_id: Mapped[str | None] = mapped_column(sa.String(64))
     reply_count: Mapped[int] = mapped_column(default=0)
+    # Ids of the members the text mentions (section 8), kept with the row so that a history page
+    # needs no extra statement; recomputed on edit.
+    mentions: Mapped[list] = mapped_column(sa.JSON, default=list)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
     edited_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -44,6 +44,7 @@ def message_payload(m, user_ref, reactions):
         "editedAt": iso_utc(m.edited_at) if m.edited_at else None,
         "user": user_ref,
         "reactions": reactions,
+        "mentions": m.mentions or [],
     }
 
 

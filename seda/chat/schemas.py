@@ -151,6 +151,10 @@ class MessageSchema(ma.Schema):
     editedAt = Timestamp(attribute="edited_at", allow_none=True)
     user = ma.fields.Nested(UserRefSchema)
     reactions = ma.fields.List(ma.fields.Nested(MessageReactionSchema))
+    mentions = ma.fields.List(
+        ma.fields.String(),
+        metadata={"description": "Ids of the room members the text @mentions, in order, never the author"},
+    )
 
 
 def _trimmed_text(text):

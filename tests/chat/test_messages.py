@@ -29,6 +29,7 @@ MESSAGE_KEYS = {
     "editedAt",
     "user",
     "reactions",
+    "mentions",
 }
 TRACK = {
     "provider": "spotify",

@@ -1,0 +1,32 @@
+"""@mentions (API.md section 8): which members of a room a message's text names."""
+
+import re
+
+import sqlalchemy as sa
+
+from seda.chat.models import RoomMembership
+from seda.extensions import db
+from seda.users.models import User
+
+# `@` not preceded by a letter (any script), digit, `_` or `@`, so an email address mentions
+# nobody; then a name not followed by one either (`@adaé` names no `ada`).
+MENTION = re.compile(r"(?<![\w@])@([A-Za-z0-9_]{3,30})(?![\w@])")
+MAX_NAMES = 100  # a text of 4,000 characters holds at most ~1,000; nobody reads past a hundred
+
+
+def mentioned_members(room_id, text, author_id):
+    """Ids (strings) of the room's members that `text` mentions, in order of first appearance,
+    never the author. One query, and none at all for a text without `@`."""
+    if "@" not in text:
+        return []
+    names = list(dict.fromkeys(name.lower() for name in MENTION.findall(text)))[:MAX_NAMES]
+    if not names:
+        return []
+    members = dict(
+        db.session.execute(
+            sa.select(User.username, User.id)
+            .join(RoomMembership, RoomMembership.user_id == User.id)
+            .where(RoomMembership.room_id == room_id, User.username.in_(names))
+        ).all()
+    )
+    return [str(members[name]) for name in names if name in members and members[name] != author_id]

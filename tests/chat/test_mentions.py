@@ -1,0 +1,72 @@
+"""@mentions on messages (API.md section 8): members only, in order, never the author, on both tiers."""
+
+import pytest
+
+
+@pytest.fixture
+def band(chat):
+    """An owner's room with two members (ada, bo) and one outsider (cy)."""
+    owner = chat(username="owner_1")
+    room = owner.room()
+    members = {name: chat(username=name) for name in ("ada", "bo_bass")}
+    for member in members.values():
+        member.post(f"/rooms/{room['id']}/join")
+    outsider = chat(username="cy_out")
+    return owner, room, members, outsider
+
+
+def test_a_message_mentions_the_members_it_names_in_order_of_first_appearance(band):
+    owner, room, members, _ = band
+    sent = owner.send(room["id"], "@BO_bass and @ada, then @ada again")
+    assert sent["mentions"] == [members["bo_bass"].user.id, members["ada"].user.id]
+
+
+def test_non_members_unknown_names_and_the_author_are_not_mentioned(band):
+    owner, room, _, outsider = band
+    sent = owner.send(room["id"], "@cy_out @nobody_at_all @owner_1")
+    assert outsider.user.username == "cy_out"
+    assert sent["mentions"] == []
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "mail ada@example.com",  # preceded by a letter
+        "x_@ada",  # preceded by _
+        "é@ada",  # preceded by a letter of another script
+        "@@ada",  # preceded by @
+        "@ada_more",  # the name goes on: a different (unknown) name
+        "@adaé",  # followed by a letter
+        "@ada@bo_bass",  # followed by @
+    ],
+)
+def test_only_an_at_sign_standing_alone_before_a_whole_name_mentions(band, text):
+    owner, room, _, _ = band
+    assert owner.send(room["id"], text)["mentions"] == []
+
+
+def test_punctuation_around_a_name_still_mentions(band):
+    owner, room, members, _ = band
+    assert owner.send(room["id"], "(@ada), hi!")["mentions"] == [members["ada"].user.id]
+
+
+def test_an_edit_recomputes_the_mentions(band):
+    owner, room, members, _ = band
+    sent = owner.send(room["id"], "hi @ada")
+    status, edited = owner.patch(f"/messages/{sent['id']}", json={"text": "hi @bo_bass"})
+    assert status == 200 and edited["mentions"] == [members["bo_bass"].user.id]
+
+
+def test_history_pages_carry_the_mentions(band):
+    owner, room, members, _ = band
+    owner.send(room["id"], "ping @ada")
+    _status, page = owner.get(f"/rooms/{room['id']}/messages")
+    assert page[0]["mentions"] == [members["ada"].user.id]
+
+
+def test_socket_sends_mention_too(band, socket_for):
+    owner, room, members, _ = band
+    sock = socket_for(owner.user)
+    assert sock.emit("join_room", room["id"], namespace="/chat", callback=True)["ok"]
+    ack = sock.emit("send_message", {"roomId": room["id"], "text": "yo @ada"}, namespace="/chat", callback=True)
+    assert ack["ok"] and ack["message"]["mentions"] == [members["ada"].user.id]
