@@ -20,6 +20,7 @@ FULL = [
     ["history_wrk.py"],
     ["crawler_pool.py"],
     ["password_hashing.py"],
+    ["reconnect_cost.py"],
     ["storm.py"],
     ["slow_readers.py"],
 ]
@@ -29,6 +30,7 @@ QUICK = [
     ["history_wrk.py", "--messages", "100000", "--rooms", "100", "--seconds", "5"],
     ["crawler_pool.py", "--checks", "100"],
     ["password_hashing.py"],
+    ["reconnect_cost.py", "--clients", "30"],
     ["storm.py", "--clients", "100", "--seconds", "15"],
     ["slow_readers.py", "--seconds", "10"],
 ]
