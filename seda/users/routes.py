@@ -19,7 +19,9 @@ bp = Blueprint("users", __name__, url_prefix="/users", description="Accounts and
 @bp.arguments(UserSearchQuerySchema, location="query")
 @bp.response(200, UserRefSchema(many=True), headers=PAGE_HEADERS_DOC)
 def search_users(query):
-    """Find people: username or display name starting with `q`, by username (banned users left out)."""
+    """Find people: username or display name starting with `q`, by username (banned users left out).
+
+    Usernames compare byte by byte: digits, then `_`, then letters (the same on every tier)."""
     items, next_cursor = services.search_users(query["q"], query["limit"], query.get("cursor"))
     return items, 200, page_headers(next_cursor, query["limit"])
 
