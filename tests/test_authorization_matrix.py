@@ -44,6 +44,8 @@ MATRIX = [
     ("POST", f"/api/v1/chat/messages/{M}/report", {"reason": "spam"}, (201, 404, 201, 201)),
     ("GET", f"/api/v1/users/{OWNER}", None, (200, 200, 200, 200)),
     ("GET", f"/api/v1/users/by-username/{OWNER_NAME}", None, (200, 200, 200, 200)),
+    ("POST", f"/api/v1/users/{MEMBER}/block", None, (204, 204, 204, 204)),
+    ("DELETE", f"/api/v1/users/{MEMBER}/block", None, (204, 204, 204, 204)),
     ("GET", f"/api/v1/artist/verification/status/{V}", None, (200, 404, 404, 404)),
 ]
 

@@ -26,7 +26,7 @@ from seda.chat.payloads import (
     serialize_reaction,
     user_ref,
 )
-from seda.chat.rooms import active_mute, restore_direct_members
+from seda.chat.rooms import active_mute, refuse_if_blocked, restore_direct_members
 from seda.common import audit, metrics
 from seda.common.db import iso_utc, new_id, parse_uuid, utcnow
 from seda.common.errors import Conflict, Forbidden, NotFound, ValidationFailed
@@ -49,6 +49,7 @@ def send_message(user, room_id, text, parent_id=None, track_ref=None, client_mes
         if duplicate is not None:
             return duplicate, False
     _check_may_send(user, room, membership)
+    refuse_if_blocked(user, room)
     parent = _reply_parent(room, parent_id)
     card, card_url = card_for(track_ref) if track_ref else (None, None)
     if room.type == RoomType.DIRECT:
@@ -264,10 +265,11 @@ def get_message(user, message_id):
 
 
 def edit_message(user, message_id, text):
-    message, _room, _membership = find_message(user, message_id)
+    message, room, _membership = find_message(user, message_id)
     if message.user_id != user.id:
         raise Forbidden("Only the author may edit a message")
     _refuse_if_muted(user, message.room_id)
+    refuse_if_blocked(user, room)
     if not text and not message.track_ref:
         raise ValidationFailed("text: Text must not be empty.")
     message.text = text
@@ -309,6 +311,7 @@ def add_reaction(user, message_id, emoji):
     if membership is None:
         raise Forbidden("Join the room first")
     _refuse_if_muted(user, room.id)
+    refuse_if_blocked(user, room)
     # Reactions to one message take turns (a row lock on PostgreSQL), so two new emoji at once
     # cannot both pass the distinct-emoji cap.
     db.session.execute(sa.select(Message.id).where(Message.id == message.id).with_for_update())

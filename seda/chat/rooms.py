@@ -22,16 +22,19 @@ from seda.common.errors import Forbidden, NotFound, ValidationFailed
 from seda.common.pagination import keyset_page
 from seda.common.presence import presence_store
 from seda.extensions import db
+from seda.users.blocks import CANNOT_MESSAGE, blocking_pairs, either_blocks
 from seda.users.models import User
 from seda.users.services import get_user
 
 
 @dataclass
 class RoomView:
-    """A room as one caller sees it (their role and unread count)."""
+    """A room as one caller sees it (their role and unread count; for a DIRECT room, whether
+    they may write in it: not while either person blocks the other)."""
 
     room: Room
     membership: RoomMembership | None
+    can_send: bool | None = None
 
     def __getattr__(self, name):
         return getattr(self.room, name)
@@ -73,7 +76,29 @@ def create_room(user, name, description=None, is_private=False, slow_mode_second
 
 
 def get_room(user, room_id):
-    return RoomView(*visible_room(user, room_id))
+    return _with_can_send(user, [RoomView(*visible_room(user, room_id))])[0]
+
+
+def _with_can_send(user, views):
+    """Fill `can_send` on the DIRECT rooms among `views` (one query for all of them)."""
+    direct = [view for view in views if view.room.type == RoomType.DIRECT]
+    if direct:
+        blocked = blocking_pairs(user.id, [other_person(view.room, user.id) for view in direct])
+        for view in direct:
+            view.can_send = other_person(view.room, user.id) not in blocked
+    return views
+
+
+def other_person(room, user_id):
+    """The other one of a DIRECT room's two people."""
+    first, second = (parse_uuid(part) for part in room.direct_key.split(":"))
+    return second if first == user_id else first
+
+
+def refuse_if_blocked(user, room):
+    """In a DIRECT room, writing (messages, edits, reactions) stops while either blocks the other."""
+    if room.type == RoomType.DIRECT and either_blocks(user.id, other_person(room, user.id)):
+        raise Forbidden(CANNOT_MESSAGE)
 
 
 def update_room(user, room_id, changes):
@@ -113,7 +138,7 @@ def list_rooms(user, scope, limit, cursor=None, q=None):
     if q:
         query = query.where(Room.name.ilike(f"%{escape_like(q)}%", escape="\\"))
     rows, next_cursor = keyset_page(query, (order,), Room.id, cursor, limit, cursor_of=lambda row: row[0].id)
-    return [RoomView(room, membership) for room, membership in rows], next_cursor
+    return _with_can_send(user, [RoomView(room, membership) for room, membership in rows]), next_cursor
 
 
 def join_room(user, room_id):
@@ -273,6 +298,8 @@ def direct_room(user, other_user_id):
     other = get_user(other_user_id)
     if other.id == user.id:
         raise ValidationFailed("userId: You cannot start a conversation with yourself.")
+    if either_blocks(user.id, other.id):
+        raise Forbidden(CANNOT_MESSAGE)
     key = ":".join(sorted((str(user.id), str(other.id))))
     room = db.session.scalar(sa.select(Room).where(Room.direct_key == key))
     created = False
@@ -301,7 +328,7 @@ def direct_room(user, other_user_id):
             room = db.session.scalar(sa.select(Room).where(Room.direct_key == key))
     if not created and restore_direct_members(room):
         db.session.commit()
-    return RoomView(room, find_membership(room.id, user.id)), created
+    return RoomView(room, find_membership(room.id, user.id), can_send=True), created
 
 
 def restore_direct_members(room):

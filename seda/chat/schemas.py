@@ -27,6 +27,16 @@ class RoomSchema(ma.Schema):
     slowModeSeconds = ma.fields.Integer(attribute="slow_mode_seconds")
     lastMessageAt = Timestamp(attribute="last_message_at", allow_none=True)
     unreadCount = ma.fields.Integer(attribute="unread_count")
+    canSend = ma.fields.Boolean(
+        attribute="can_send",
+        metadata={"description": "DIRECT rooms only (absent on others): false while either person blocks the other"},
+    )
+
+    @ma.post_dump
+    def _only_direct_rooms_say_can_send(self, data, **_kwargs):
+        if data.get("canSend") is None:
+            data.pop("canSend", None)
+        return data
 
 
 class CreateRoomSchema(ma.Schema):

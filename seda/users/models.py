@@ -75,3 +75,16 @@ class UsernameHold(db.Model):
     username: Mapped[str] = mapped_column(sa.String(30), primary_key=True)
     user_id: Mapped[uuid.UUID] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"), index=True)
     released_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class UserBlock(db.Model):
+    """`blocker_id` blocks `blocked_id` (section 8): no direct messages either way, no
+    notifications from them. Private: the blocked user is never told."""
+
+    __tablename__ = "user_blocks"
+
+    blocker_id: Mapped[uuid.UUID] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
+    blocked_id: Mapped[uuid.UUID] = mapped_column(
+        sa.ForeignKey("users.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

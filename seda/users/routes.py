@@ -1,7 +1,8 @@
 from seda.common.api import Blueprint
 from seda.common.auth import current_user, login_required
 from seda.common.pagination import PAGE_HEADERS_DOC, page_headers
-from seda.users import services
+from seda.common.schemas import PageQuerySchema
+from seda.users import blocks, services
 from seda.users.schemas import (
     ArtistProfileInputSchema,
     PublicUserSchema,
@@ -55,6 +56,36 @@ def patch_me(changes):
     `Username is taken`; a second change within 30 days of the last one is 409 `Username can be
     changed again after <time>`; setting the current name again changes nothing."""
     return services.update_profile(current_user(), changes)
+
+
+@bp.route("/me/blocks")
+@login_required
+@bp.arguments(PageQuerySchema, location="query")
+@bp.response(200, UserRefSchema(many=True), headers=PAGE_HEADERS_DOC)
+def list_blocks(query):
+    """The users the caller blocks, most recently blocked first."""
+    items, next_cursor = blocks.blocked_users(current_user(), query["limit"], query.get("cursor"))
+    return items, 200, page_headers(next_cursor, query["limit"])
+
+
+@bp.route("/<user_id>/block", methods=["POST"])
+@login_required
+@bp.response(204)
+@bp.alt_response(400, description="Blocking yourself")
+@bp.alt_response(404, description="No such user")
+def block_user(user_id):
+    """Block a user (idempotent): no direct messages either way (403 `You cannot message this
+    user`), no notifications from them. They are not told."""
+    blocks.block(current_user(), user_id)
+
+
+@bp.route("/<user_id>/block", methods=["DELETE"])
+@login_required
+@bp.response(204)
+@bp.alt_response(404, description="No such user")
+def unblock_user(user_id):
+    """Lift a block (idempotent)."""
+    blocks.unblock(current_user(), user_id)
 
 
 @bp.route("/me/artist-profile", methods=["PUT"])
