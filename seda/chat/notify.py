@@ -6,6 +6,13 @@ from seda.common.realtime import to_room, to_room_later, to_user
 PRESENCE_COUNT_INTERVAL_SECONDS = 1.0
 
 
+def read_updated(user_id, room_id, message_id, unread_count):
+    """The user's read marker moved: every device of theirs updates the room's unread count."""
+    to_user(
+        user_id, "read_updated", {"roomId": str(room_id), "messageId": str(message_id), "unreadCount": unread_count}
+    )
+
+
 def message_created(message):
     to_room(message["roomId"], "message_created", message)
 

@@ -353,12 +353,14 @@ def mark_read(user, room_id, message_id):
     )
     if seq is None:
         raise NotFound("Message not found")
-    db.session.execute(
+    moved = db.session.execute(
         sa.update(RoomMembership)
         .where(RoomMembership.id == membership.id, RoomMembership.last_read_seq < seq)
         .values(last_read_seq=seq)
-    )
+    ).rowcount
     db.session.commit()
+    if moved:  # the user's other devices follow (a marker that did not move says nothing)
+        notify.read_updated(user.id, room.id, message_id, max(0, room.last_seq - seq))
 
 
 # -- helpers ----------------------------------------------------------------------------------
