@@ -46,7 +46,14 @@ def signup(secret, email, password, display_name=None, artist_name=None, usernam
     if artist_name:
         user.artist_profile = ArtistProfile(artist_name=artist_name)
     db.session.add(user)
-    db.session.flush()  # a concurrent sign-up with the same email fails here → 409
+    try:
+        db.session.flush()
+    except sa.exc.IntegrityError:
+        # A concurrent sign-up took the email or the username between the checks and here.
+        db.session.rollback()
+        if find_by_email(email) is not None:
+            raise Conflict("Email already registered") from None
+        raise Conflict(usernames.TAKEN) from None
     return _start_session(secret, user)
 
 

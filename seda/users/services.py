@@ -101,7 +101,12 @@ def update_profile(user, changes):
     for key, column in PROFILE_FIELDS.items():
         if key in changes:
             setattr(user, column, changes[key])
-    db.session.commit()
+    try:
+        db.session.commit()
+    except sa.exc.IntegrityError:
+        # Only the username is unique here: someone claimed it between the check and the commit.
+        db.session.rollback()
+        raise Conflict(usernames.TAKEN) from None
     return user
 
 

@@ -231,3 +231,18 @@ def test_messages_carry_the_author_username_live_and_in_history(app, client, use
     assert sent["user"]["username"] == "the_author"
     _status, page = chat.get(f"/rooms/{room['id']}/messages")
     assert page[0]["user"]["username"] == "the_author"
+
+
+# -- races ------------------------------------------------------------------------------------
+
+
+def test_a_name_claimed_between_the_check_and_the_commit_is_still_409_taken(client, monkeypatch):
+    from seda.users import usernames
+
+    signed_up(client, "a@example.com", username="contested")
+    token = signed_up(client, "b@example.com")["accessToken"]
+    monkeypatch.setattr(usernames, "is_available", lambda *_args, **_kwargs: True)  # the check ran first
+    response = rename(client, token, "contested")
+    assert response.status_code == 409 and response.get_json()["message"] == ["Username is taken"]
+    at_signup = signup(client, "c@example.com", username="contested")
+    assert at_signup.status_code == 409 and at_signup.get_json()["message"] == ["Username is taken"]
