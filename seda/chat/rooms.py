@@ -348,8 +348,11 @@ def mark_read(user, room_id, message_id):
     room, membership = member_room(user, room_id)
     if membership is None:
         raise Forbidden("Join the room first")
-    seq = db.session.scalar(
-        sa.select(Message.seq).where(Message.id == _user_uuid(message_id), Message.room_id == room.id)
+    message_uuid = parse_uuid(message_id)
+    seq = (
+        db.session.scalar(sa.select(Message.seq).where(Message.id == message_uuid, Message.room_id == room.id))
+        if message_uuid
+        else None
     )
     if seq is None:
         raise NotFound("Message not found")
@@ -360,7 +363,7 @@ def mark_read(user, room_id, message_id):
     ).rowcount
     db.session.commit()
     if moved:  # the user's other devices follow (a marker that did not move says nothing)
-        notify.read_updated(user.id, room.id, message_id, max(0, room.last_seq - seq))
+        notify.read_updated(user.id, room.id, message_uuid, max(0, room.last_seq - seq))
 
 
 # -- helpers ----------------------------------------------------------------------------------
