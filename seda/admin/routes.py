@@ -22,7 +22,7 @@ from seda.admin.schemas import (
 from seda.chat import moderation
 from seda.common.api import Blueprint
 from seda.common.auth import admin_required, current_actor
-from seda.common.pagination import PAGE_HEADERS_DOC, page_headers
+from seda.common.pagination import PAGE_HEADERS_DOC, paged
 from seda.common.schemas import PageQuerySchema
 from seda.users import services as users
 from seda.users.schemas import UserSchema
@@ -30,11 +30,6 @@ from seda.verification import review as verification
 from seda.verification.schemas import AdminVerificationRequestSchema
 
 bp = Blueprint("admin", __name__, url_prefix="/admin", description="Admin: review, users, moderation, audit")
-
-
-def paged(result, limit):
-    items, next_cursor = result
-    return items, 200, page_headers(next_cursor, limit)
 
 
 # -- verification review ----------------------------------------------------------------------

@@ -19,7 +19,6 @@ from seda.chat.schemas import (
     MessageSchema,
     MuteResultSchema,
     MuteSchema,
-    PageQuerySchema,
     ReactionSchema,
     ReportCreatedSchema,
     ReportSchema,
@@ -32,7 +31,8 @@ from seda.chat.schemas import (
 )
 from seda.common.api import Blueprint
 from seda.common.auth import current_user, login_required
-from seda.common.pagination import PAGE_HEADERS_DOC, page_headers
+from seda.common.pagination import PAGE_HEADERS_DOC, page_headers, paged
+from seda.common.schemas import PageQuerySchema
 
 bp = Blueprint("chat", __name__, url_prefix="/chat", description="Rooms, messages, reactions, moderation")
 
@@ -57,10 +57,8 @@ def create_room(body):
 @bp.response(200, RoomSchema(many=True), headers=PAGE_HEADERS_DOC)
 def list_rooms(query):
     """Rooms I belong to (latest activity first) or public rooms to discover (most members first)."""
-    page, next_cursor = rooms.list_rooms(
-        current_user(), query["scope"], query["limit"], query.get("cursor"), query.get("q")
-    )
-    return page, 200, page_headers(next_cursor, query["limit"])
+    page = rooms.list_rooms(current_user(), query["scope"], query["limit"], query.get("cursor"), query.get("q"))
+    return paged(page, query["limit"])
 
 
 @bp.route("/rooms/<room_id>")
@@ -113,8 +111,7 @@ def leave_room(room_id):
 @bp.response(200, MemberSchema(many=True), headers=PAGE_HEADERS_DOC)
 def list_members(query, room_id):
     """Members, longest-standing first; the cursor is a member's user id."""
-    page, next_cursor = rooms.list_members(current_user(), room_id, query["limit"], query.get("cursor"))
-    return page, 200, page_headers(next_cursor, query["limit"])
+    return paged(rooms.list_members(current_user(), room_id, query["limit"], query.get("cursor")), query["limit"])
 
 
 @bp.route("/rooms/<room_id>/members", methods=["POST"])

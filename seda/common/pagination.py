@@ -22,6 +22,12 @@ def page_headers(next_cursor, limit):
     }
 
 
+def paged(result, limit):
+    """A route's answer for a service's (items, next cursor): 200 with the paging headers."""
+    items, next_cursor = result
+    return items, 200, page_headers(next_cursor, limit)
+
+
 PAGE_HEADERS_DOC = {
     "X-Next-Cursor": {"description": "Cursor of the next page (absent on the last page)", "schema": {"type": "string"}},
     "Link": {"description": 'The next page, rel="next" (absent on the last page)', "schema": {"type": "string"}},

@@ -1,6 +1,6 @@
 from seda.common.api import Blueprint
 from seda.common.auth import current_user, login_required
-from seda.common.pagination import PAGE_HEADERS_DOC, page_headers
+from seda.common.pagination import PAGE_HEADERS_DOC, paged
 from seda.common.schemas import PageQuerySchema
 from seda.users import blocks, services
 from seda.users.schemas import (
@@ -23,8 +23,7 @@ def search_users(query):
     """Find people: username or display name starting with `q`, by username (banned users left out).
 
     Usernames compare byte by byte: digits, then `_`, then letters (the same on every tier)."""
-    items, next_cursor = services.search_users(query["q"], query["limit"], query.get("cursor"))
-    return items, 200, page_headers(next_cursor, query["limit"])
+    return paged(services.search_users(query["q"], query["limit"], query.get("cursor")), query["limit"])
 
 
 @bp.route("/by-username/<username>")
@@ -64,8 +63,7 @@ def patch_me(changes):
 @bp.response(200, UserRefSchema(many=True), headers=PAGE_HEADERS_DOC)
 def list_blocks(query):
     """The users the caller blocks, most recently blocked first."""
-    items, next_cursor = blocks.blocked_users(current_user(), query["limit"], query.get("cursor"))
-    return items, 200, page_headers(next_cursor, query["limit"])
+    return paged(blocks.blocked_users(current_user(), query["limit"], query.get("cursor")), query["limit"])
 
 
 @bp.route("/<user_id>/block", methods=["POST"])

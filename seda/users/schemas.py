@@ -2,7 +2,7 @@ import marshmallow as ma
 
 from seda.common.schemas import HttpsUrl, PageQuerySchema, Timestamp, Trimmed
 from seda.users.models import Role
-from seda.users.usernames import MAX_LENGTH, problem_with
+from seda.users.usernames import problem_with
 
 Length = ma.validate.Length
 
@@ -84,13 +84,14 @@ class UserIdPathSchema(ma.Schema):
     userId = ma.fields.String(required=True)
 
 
+def _names_something(q):
+    if not q.removeprefix("@"):
+        raise ma.ValidationError("A name to search for must follow the @.")
+
+
 class UserSearchQuerySchema(PageQuerySchema):
     q = Trimmed(
         required=True,
-        validate=Length(1, 50),
+        validate=[Length(1, 50), _names_something],
         metadata={"description": "Prefix of a username or display name, case-insensitive; one leading @ is ignored"},
     )
-
-
-class UsernamePathSchema(ma.Schema):
-    username = ma.fields.String(required=True, validate=Length(1, MAX_LENGTH))

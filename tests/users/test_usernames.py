@@ -209,7 +209,7 @@ def test_search_pages_by_username_without_gaps_or_repeats(client, users):
     assert seen == made
 
 
-@pytest.mark.parametrize("query", [{}, {"q": ""}, {"q": "   "}, {"q": "x" * 51}, {"q": "ok", "limit": 0}])
+@pytest.mark.parametrize("query", [{}, {"q": ""}, {"q": "   "}, {"q": "@"}, {"q": "x" * 51}, {"q": "ok", "limit": 0}])
 def test_search_needs_a_query_of_1_to_50_characters(client, users, query):
     me = users.make()
     response = client.get("/api/v1/users", query_string=query, headers=me.headers)
