@@ -1,7 +1,8 @@
 """Object-level authorisation as data: every route with an object id × every kind of caller.
 
 The world: a private room owned by OWNER, with a MODERATOR and a MEMBER; OWNER's message in it
-(with OWNER's 🔥 reaction); OWNER's verification request. OTHER is a signed-in stranger, ADMIN
+(with OWNER's 🔥 reaction), and MEMBER's reply to it, which notifies OWNER; OWNER's verification
+request. OTHER is a signed-in stranger, ADMIN
 an admin who is not in the room. Admin-only routes have their own table (tests/admin).
 """
 
@@ -9,6 +10,7 @@ import re
 
 import pytest
 
+from seda.common.tasks import wait_for_in_process_tasks
 from seda.users.models import Role
 from tests.admin.test_access import ROUTES as ADMIN_ROUTES
 from tests.chat.conftest import Chat
@@ -16,6 +18,7 @@ from tests.helpers.fixtures import UserFactory
 
 CALLERS = ("owner", "other", "moderator", "admin", "anonymous")
 R, M, MEMBER, OTHER, OWNER, V = "{room}", "{message}", "{member}", "{other}", "{owner}", "{verification}"
+N = "{notification}"
 OWNER_NAME = "{owner_username}"
 
 #  method, path, body, expected for owner / other user / room moderator / admin (anonymous: 401)
@@ -47,6 +50,8 @@ MATRIX = [
     ("POST", f"/api/v1/users/{MEMBER}/block", None, (204, 204, 204, 204)),
     ("DELETE", f"/api/v1/users/{MEMBER}/block", None, (204, 204, 204, 204)),
     ("GET", f"/api/v1/artist/verification/status/{V}", None, (200, 404, 404, 404)),
+    # Ids in a body: someone else's are ignored (the count answered is the caller's own).
+    ("POST", "/api/v1/notifications/read", {"ids": [N]}, (200, 200, 200, 200)),
 ]
 
 
@@ -62,7 +67,7 @@ def test_every_route_with_an_object_id_has_a_row(app):
         for method in rule.methods - {"HEAD", "OPTIONS"}
     }
     admin = {(method, re.sub(r"[0-9a-f-]{36}", "<id>", path)) for method, path, _b, _s in ADMIN_ROUTES}
-    rows = {(method, _rule(path)) for method, path, _b, _e in MATRIX}
+    rows = {(method, _rule(path)) for method, path, _b, _e in MATRIX if "<id>" in _rule(path)}
     assert with_ids - admin == rows
 
 
@@ -84,6 +89,9 @@ def world(app):
     owner.patch(f"/rooms/{room['id']}/members/{people['moderator'].id}", json={"role": "MODERATOR"})
     message = owner.send(room["id"], "the owner's message")
     owner.post(f"/messages/{message['id']}/reactions", json={"emoji": "🔥"})
+    Chat(client, people["member"]).send(room["id"], "a reply", parentId=message["id"])
+    wait_for_in_process_tasks()
+    [notification] = client.get("/api/v1/notifications", headers=people["owner"].headers).get_json()
     verification = client.post("/api/v1/artist/verification/request", headers=people["owner"].headers).get_json()
     ids = {
         R: room["id"],
@@ -93,6 +101,7 @@ def world(app):
         OWNER_NAME: people["owner"].username,
         OWNER: people["owner"].id,
         V: verification["id"],
+        N: notification["id"],
     }
     return people, ids
 
@@ -104,6 +113,8 @@ def fill(value, ids):
         return value
     if isinstance(value, dict):
         return {k: fill(v, ids) for k, v in value.items()}
+    if isinstance(value, list):
+        return [fill(v, ids) for v in value]
     return value
 
 
@@ -117,3 +128,11 @@ def test_object_access(app, world, caller, method, path, body, expected):
     assert response.status_code == want, response.get_json()
     if response.status_code >= 400:
         assert set(response.get_json()) >= {"statusCode", "message", "requestId"}
+
+
+@pytest.mark.parametrize("caller", ["other", "moderator", "admin"])
+def test_only_its_recipient_can_mark_a_notification_read(app, world, caller):
+    people, ids = world
+    client = app.test_client()
+    client.post("/api/v1/notifications/read", json={"ids": [ids[N]]}, headers=people[caller].headers)
+    assert client.get("/api/v1/notifications/unread-count", headers=people["owner"].headers).get_json() == {"count": 1}

@@ -11,7 +11,6 @@ from seda.users.models import User
 # `@` not preceded by a letter (any script), digit, `_` or `@`, so an email address mentions
 # nobody; then a name not followed by one either (`@adaé` names no `ada`).
 MENTION = re.compile(r"(?<![\w@])@([A-Za-z0-9_]{3,30})(?![\w@])")
-MAX_NAMES = 100  # a text of 4,000 characters holds at most ~1,000; nobody reads past a hundred
 
 
 def mentioned_members(room_id, text, author_id):
@@ -19,7 +18,7 @@ def mentioned_members(room_id, text, author_id):
     never the author. One query, and none at all for a text without `@`."""
     if "@" not in text:
         return []
-    names = list(dict.fromkeys(name.lower() for name in MENTION.findall(text)))[:MAX_NAMES]
+    names = list(dict.fromkeys(name.lower() for name in MENTION.findall(text)))
     if not names:
         return []
     members = dict(

@@ -27,7 +27,7 @@ from seda.chat.payloads import (
     user_ref,
 )
 from seda.chat.rooms import active_mute, refuse_if_blocked, restore_direct_members
-from seda.common import audit, metrics
+from seda.common import audit, metrics, notifications
 from seda.common.db import iso_utc, new_id, parse_uuid, utcnow
 from seda.common.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from seda.common.ratelimit import enforce
@@ -59,6 +59,8 @@ def send_message(user, room_id, text, parent_id=None, track_ref=None, client_mes
         return _find_duplicate(user.id, client_message_id), False
     metrics.MESSAGES_STORED.labels("track_card" if track_ref else "text").inc()
     notify.message_created(serialize_message(message))
+    if message.mentions or parent is not None or room.type == RoomType.DIRECT:
+        notifications.message_stored(message.id)
     queue_unfurl_if_needed(message)
     return message, True
 
@@ -272,11 +274,15 @@ def edit_message(user, message_id, text):
     refuse_if_blocked(user, room)
     if not text and not message.track_ref:
         raise ValidationFailed("text: Text must not be empty.")
+    already_mentioned = set(message.mentions or [])
     message.text = text
     message.mentions = mentioned_members(message.room_id, text, user.id)
     message.edited_at = message.updated_at = utcnow()
     db.session.commit()
     notify.message_updated(serialize_message(message))
+    newly_mentioned = [user_id for user_id in message.mentions if user_id not in already_mentioned]
+    if newly_mentioned:
+        notifications.message_stored(message.id, newly_mentioned)
     queue_unfurl_if_needed(message)
     return message
 

@@ -8,7 +8,7 @@ from urllib.parse import urlsplit, urlunsplit
 import sqlalchemy as sa
 from flask import current_app
 
-from seda.common import metrics, realtime
+from seda.common import metrics, notifications, realtime
 from seda.common.db import iso_utc, utcnow
 from seda.common.tasks import enqueue
 from seda.crawler.fetcher import FetchFailed, fetcher_for
@@ -22,6 +22,12 @@ CHECK_TASK = "verification.check"
 STUCK_AFTER = timedelta(minutes=15)
 RECHECK_EVERY = timedelta(hours=6)
 WELL_KNOWN_PATH = "/.well-known/seda-verification.txt"
+NOTIFIED_STATUSES = (
+    VerificationStatus.AWAITING_ADMIN,
+    VerificationStatus.APPROVED,
+    VerificationStatus.DENIED,
+    VerificationStatus.EXPIRED,
+)
 
 
 def start_crawl(request, now):
@@ -30,8 +36,11 @@ def start_crawl(request, now):
 
 
 def publish(request):
-    """Tell the owner's sockets about a status change (after commit)."""
+    """Tell the owner's sockets about a status change (after commit), and their inbox about an
+    outcome they wait for."""
     realtime.to_user(request.user_id, "verification_updated", VerificationRequestSchema().dump(request))
+    if request.status in NOTIFIED_STATUSES:
+        notifications.verification_changed(request.id, request.status.name)
 
 
 def queue_check(request_id):

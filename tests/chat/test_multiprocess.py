@@ -82,6 +82,8 @@ class Listener:
         "user_banned",
         "presence",
         "presence_count",
+        "notification_created",
+        "notifications_read",
         "error",
     )
 
@@ -361,3 +363,28 @@ def test_a_re_join_after_a_reconnect_announces_nothing(servers, listeners):
     marker = owner.call("POST", f"/chat/rooms/{room['id']}/messages", json={"text": "after the re-join"}).json()
     assert wait_until(lambda: marker["id"] in [m["id"] for m in watcher.messages()], timeout=10)
     assert watcher.messages("user_joined") == [room["id"]]  # still only the first
+
+
+def test_notifications_reach_every_device_within_two_seconds_and_reads_sync(servers, listeners):
+    first, second = servers
+    alice, bob = Api.signup(first), Api.signup(second)
+    room = alice.call("POST", "/chat/rooms", json={"name": "Inbox"}).json()
+    bob.call("POST", f"/chat/rooms/{room['id']}/join")
+    phone, laptop = listeners(first, bob.token), listeners(second, bob.token)
+    mention = f"@{bob.user['username']}"
+    alice.call("POST", f"/chat/rooms/{room['id']}/messages", json={"text": f"{mention} warm-up"})
+    assert wait_until(lambda: laptop.messages("notification_created"), timeout=30)  # the worker is up
+
+    sent_at = time.monotonic()
+    sent = alice.call("POST", f"/chat/rooms/{room['id']}/messages", json={"text": f"{mention} look"}).json()
+    for device in (phone, laptop):  # stored by the Celery worker, pushed through Redis
+        assert wait_until(lambda d=device: len(d.messages("notification_created")) == 2, timeout=2)
+    assert time.monotonic() - sent_at < 2
+    notification = phone.messages("notification_created")[-1]
+    assert (notification["type"], notification["messageId"]) == ("MENTION", sent["id"])
+    assert laptop.messages("notification_created")[-1] == notification
+    assert bob.on(first).call("GET", "/notifications").json()[0] == notification
+
+    read = bob.on(second).call("POST", "/notifications/read", json={"ids": [notification["id"]]})
+    assert read.json() == {"count": 1}
+    assert wait_until(lambda: phone.messages("notifications_read") == [{"count": 1, "ids": [notification["id"]]}])

@@ -11,7 +11,7 @@ import time_machine
 from seda.auth.tokens import issue_access_token
 from seda.common.tasks import wait_for_in_process_tasks
 from seda.extensions import db, socketio
-from seda.users.models import User
+from seda.users.models import Role, User
 from seda.verification.checks import sweep
 from seda.verification.models import VerificationRequest, VerificationStatus
 from tests.helpers.fixtures import UserFactory
@@ -288,3 +288,52 @@ def test_a_duplicate_check_changes_nothing(vapp, artist, origin):
 def test_the_sweep_command_runs_once(vapp):
     result = vapp.test_cli_runner().invoke(args=["seda", "sweep"])
     assert result.exit_code == 0 and result.output.strip() == "expired=0 requeued=0 rechecked=0"
+
+
+def verification_inbox(app, user):
+    wait_for_in_process_tasks()
+    response = app.test_client().get("/api/v1/notifications", headers=user.headers)
+    return [(n["type"], n["verificationRequestId"], n["verificationStatus"], n["actor"]) for n in response.get_json()]
+
+
+def test_outcomes_reach_the_owners_inbox(vapp, artist, origin):
+    admin = UserFactory(vapp).make(role=Role.ADMIN)
+    sock = socketio.test_client(vapp, namespace="/chat", auth={"token": artist.token})
+    code = claim(vapp, artist)["claimCode"]
+    origin.expect_request("/bio").respond_with_data(f"<p>{code}</p>", content_type="text/html")
+    request_id = submit_and_wait(vapp, artist, code, origin_url(origin, "/bio"))["id"]
+    assert verification_inbox(vapp, artist) == [("VERIFICATION", request_id, "AWAITING_ADMIN", None)]
+    approved = vapp.test_client().patch(
+        f"/api/v1/admin/verification/{request_id}/approve", headers=admin.headers, json={"notes": "ok"}
+    )
+    assert approved.status_code == 200
+    assert [status for _, _, status, _ in verification_inbox(vapp, artist)] == ["APPROVED", "AWAITING_ADMIN"]
+    pushed = [
+        e["args"][0]["verificationStatus"] for e in sock.get_received("/chat") if e["name"] == "notification_created"
+    ]
+    assert pushed == ["AWAITING_ADMIN", "APPROVED"]
+    sock.disconnect("/chat")
+
+
+def test_a_denial_and_an_expiry_reach_the_inbox_but_a_page_without_the_code_does_not(vapp, artist, origin):
+    admin, other = UserFactory(vapp).make(role=Role.ADMIN), UserFactory(vapp).make()
+    code = claim(vapp, artist)["claimCode"]
+    origin.expect_request("/bio").respond_with_data("<p>nothing</p>", content_type="text/html")
+    origin.expect_request("/.well-known/seda-verification.txt").respond_with_data("", status=404)
+    request_id = submit_and_wait(vapp, artist, code, origin_url(origin, "/bio"))["id"]
+    assert verification_inbox(vapp, artist) == []  # PENDING: nothing to act on yet
+    denied = vapp.test_client().patch(
+        f"/api/v1/admin/verification/{request_id}/deny", headers=admin.headers, json={"reason": "not your page"}
+    )
+    assert denied.status_code == 200
+    assert verification_inbox(vapp, artist) == [("VERIFICATION", request_id, "DENIED", None)]
+    stale = claim(vapp, other)
+    with vapp.app_context():
+        db.session.execute(
+            sa.update(VerificationRequest)
+            .where(VerificationRequest.id == uuid.UUID(stale["id"]))
+            .values(expires_at=datetime.now(UTC) - timedelta(minutes=1))
+        )
+        db.session.commit()
+        assert sweep()["expired"] == 1
+    assert verification_inbox(vapp, other) == [("VERIFICATION", stale["id"], "EXPIRED", None)]
