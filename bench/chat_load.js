@@ -3,7 +3,9 @@
 // Socket i connects to urls[i % urls.length] with tokens[i] and joins rooms[i].
 //   burst: each sender keeps `window` send_message acks in flight until `messages` are sent;
 //   rate:  the senders together send `rate` messages/s for `seconds` (open loop);
-//   idle:  connect and join, print "ready", hold until stdin closes.
+//   idle:  connect and join, print "ready", hold until stdin closes; each "report" line on stdin
+//          prints the notification_created frames received so far, per message: count, first
+//          and last receipt (wall-clock ms).
 // Every message_created a socket receives is counted; its text carries the send time, so
 // each delivery has a sender → receipt latency. Prints JSON lines: ready, start, result.
 const fs = require("fs");
@@ -14,6 +16,7 @@ const n = plan.tokens.length;
 const sockets = [];
 const say = (obj) => process.stdout.write(JSON.stringify(obj) + "\n");
 const now = () => Number(process.hrtime.bigint()) / 1e6; // ms
+const wallNow = () => performance.timeOrigin + performance.now(); // ms since the epoch, comparable across processes
 
 let measuring = false;
 let deliveries = 0;
@@ -30,6 +33,16 @@ const EVENT = `42${NS},`;
 const ACK = `43${NS},`;
 const CREATED = `${EVENT}["message_created",`;
 const MARK = '"text":"b|';
+const NOTIFIED = `${EVENT}["notification_created",`;
+const notified = {}; // messageId -> {count, first, last}
+
+function onNotification(frame) {
+  const t = wallNow();
+  const notification = JSON.parse(frame.slice(EVENT.length))[1];
+  const seen = notified[notification.messageId] || (notified[notification.messageId] = { count: 0, first: t, last: t });
+  seen.count += 1;
+  seen.last = t;
+}
 
 class ChatSocket {
   constructor(url, token) {
@@ -47,6 +60,7 @@ class ChatSocket {
   onFrame(frame, token, resolve, reject) {
     lastEvent = now();
     if (frame.startsWith(CREATED)) return this.onMessageCreated(frame);
+    if (frame.startsWith(NOTIFIED)) return onNotification(frame);
     if (frame.startsWith(ACK)) {
       const open = frame.indexOf("[");
       const id = Number(frame.slice(ACK.length, open));
@@ -158,7 +172,8 @@ async function main() {
   await quiet(1000, 120000); // let join/presence broadcasts drain before measuring
   say({ event: "ready", sockets: n });
   if (plan.mode === "idle") {
-    process.stdin.resume();
+    process.stdin.setEncoding("utf8");
+    process.stdin.on("data", (chunk) => { if (chunk.includes("report")) say({ event: "notifications", notified }); });
     process.stdin.on("end", () => process.exit(0));
     return;
   }

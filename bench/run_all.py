@@ -23,6 +23,7 @@ FULL = [
     ["reconnect_cost.py"],
     ["storm.py"],
     ["slow_readers.py"],
+    ["mentions.py"],
 ]
 QUICK = [
     ["websocket_layer.py", "--clients", "20", "--seconds", "3"],
@@ -33,6 +34,7 @@ QUICK = [
     ["reconnect_cost.py", "--clients", "30"],
     ["storm.py", "--clients", "100", "--seconds", "15"],
     ["slow_readers.py", "--seconds", "10"],
+    ["mentions.py", "--rounds", "3"],
 ]
 
 
