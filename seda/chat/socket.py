@@ -23,6 +23,7 @@ from socketio import packet
 
 from seda.chat.transport import MALFORMED_EVENT, PayloadPacket
 from seda.common import metrics
+from seda.common.after_ack import ack_first
 from seda.common.errors import (
     DomainError,
     Forbidden,
@@ -141,7 +142,8 @@ def socket_event(schema=None):
                     return _failure(event, 413, ["Event payload is larger than 64 KiB"])
                 data = _load(schema, payload)
                 user = _active_user(connection)
-                result = handler(self, user, connection, data)
+                with ack_first():
+                    result = handler(self, user, connection, data)
                 metrics.SOCKET_EVENTS.labels(event, "ok").inc()
                 return {"ok": True, **(result or {})}
             except DomainError as error:

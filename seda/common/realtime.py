@@ -6,6 +6,7 @@ Each user's sockets share a private channel (`user:<id>`) and a room's subscribe
 channel (`room:<id>`); features name their own events and never touch Socket.IO themselves.
 """
 
+from seda.common.after_ack import after_ack
 from seda.common.presence import presence_store
 from seda.extensions import socketio
 
@@ -21,11 +22,11 @@ def user_channel(user_id):
 
 
 def to_room(room_id, event, *args, skip_sid=None):
-    socketio.emit(event, _payload(args), to=room_channel(room_id), namespace=NAMESPACE, skip_sid=skip_sid)
+    after_ack(socketio.emit, event, _payload(args), to=room_channel(room_id), namespace=NAMESPACE, skip_sid=skip_sid)
 
 
 def to_user(user_id, event, *args):
-    socketio.emit(event, _payload(args), to=user_channel(user_id), namespace=NAMESPACE)
+    after_ack(socketio.emit, event, _payload(args), to=user_channel(user_id), namespace=NAMESPACE)
 
 
 def to_room_later(seconds, room_id, event, payload_of):

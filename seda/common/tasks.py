@@ -14,6 +14,8 @@ from celery import Celery, Task
 from flask import current_app
 from kombu.exceptions import OperationalError as BrokerUnavailable
 
+from seda.common.after_ack import after_ack
+
 log = logging.getLogger(__name__)
 
 _in_process_lock = threading.Lock()
@@ -44,7 +46,7 @@ def celery_init_app(app, beat_schedule):
 def enqueue(task_name, *args):
     """Queue the task named `task_name` with `args`; call it only after the data the task reads
     is committed."""
-    submit(current_app.extensions["celery"].tasks[task_name], args)
+    after_ack(submit, current_app.extensions["celery"].tasks[task_name], args)
 
 
 def submit(task, args=()):

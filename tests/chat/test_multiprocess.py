@@ -388,3 +388,32 @@ def test_notifications_reach_every_device_within_two_seconds_and_reads_sync(serv
     read = bob.on(second).call("POST", "/notifications/read", json={"ids": [notification["id"]]})
     assert read.json() == {"count": 1}
     assert wait_until(lambda: phone.messages("notifications_read") == [{"count": 1, "ids": [notification["id"]]}])
+
+
+def test_a_senders_ack_never_waits_behind_the_rooms_broadcast(servers, listeners):
+    first, _second = servers
+    sender = Api.signup(first)
+    room = sender.call("POST", "/chat/rooms", json={"name": "Ack first"}).json()
+    sock = listeners(first, sender.token)
+    assert sock.call("join_room", room["id"])["ok"]
+    for n in range(20):
+        acked = threading.Event()
+
+        def record_ack(ack, done=acked):  # in the client's reader thread, in arrival order
+            with sock.lock:
+                sock.received.append(("ack", [ack["message"]["id"]]))
+            done.set()
+
+        payload = {"roomId": room["id"], "text": f"n{n}"}
+        sock.client.emit("send_message", payload, namespace="/chat", callback=record_ack)
+        assert acked.wait(10)
+        time.sleep(0.06)  # under the 20 events a second a socket may send
+    assert wait_until(lambda: len(sock.messages()) == 20)
+    arrivals = [
+        (name, args[0] if name == "ack" else args[0]["id"])
+        for name, args in sock.received
+        if name in ("ack", "message_created")
+    ]
+    for message_id in (m["id"] for m in sock.messages()):
+        # the broadcast is published once the ack is on its way
+        assert arrivals.index(("ack", message_id)) < arrivals.index(("message_created", message_id))
