@@ -4,6 +4,7 @@ Scenarios (each starts fresh servers on 127.0.0.1 and one Node load generator, b
   fanout     1,000 authenticated sockets in one room, one sender: deliveries/s, server CPU per delivery
   latency    100 members at 100 msg/s and 1,000 members at 20 msg/s: p50/p99 sender → receipt
   store      send_message into a 100-member room, 10 senders flat out: messages/s stored and delivered
+  automod    the store scenario with every AutoMod rule on (200 blocked words) next to rules off
   idle       1,000 and 5,000 connected, joined sockets: KiB of server memory per connection
   scaleout   the fan-out on 2 seda processes sharing rooms through Redis: lost messages, deliveries/s
 
@@ -44,7 +45,7 @@ from seeding import access_token, fresh_database, seed_room, seed_users, server_
 
 from tests.helpers.servers import gunicorn_server  # noqa: E402
 
-SCENARIOS = ("fanout", "latency", "store", "idle", "scaleout")
+SCENARIOS = ("fanout", "latency", "store", "automod", "idle", "scaleout")
 ROWS = []  # (benchmark, seda, baseline, ratio, target)
 
 
@@ -305,26 +306,9 @@ def latency(world, args):
 
 
 def store(world, args):
-    plan = world.plan(
-        world.users[1000:1100],
-        world.small_room,
-        mode="burst",
-        senders=list(range(10)),
-        messages=args.store_messages,
-        window=4,
-    )
-    engine = sa.create_engine(world.url)
-    count = sa.text("SELECT count(*) FROM messages WHERE room_id = :room AND text LIKE 'b|%'")
-    with engine.connect() as conn:
-        stored_before = conn.execute(count, {"room": world.small_room}).scalar_one()
-    with seda_servers(world.url) as (urls, pids):
-        seda = drive(with_urls(plan, urls), pids, "store-seda")
-    with engine.connect() as conn:
-        stored = conn.execute(count, {"room": world.small_room}).scalar_one() - stored_before
-    engine.dispose()
-    print("  seda ", describe(seda), f"rows stored {stored}")
+    seda, stored = store_run(world, args)
     with bare_server() as (urls, pids):
-        base = drive(with_urls(plan, urls), pids)
+        base = drive(with_urls(store_plan(world, args), urls), pids)
     print("  bare ", describe(base))
     row(
         "Store-then-broadcast: send_message into a 100-member room, PostgreSQL, one process",
@@ -334,6 +318,64 @@ def store(world, args):
         f"x{seda['messagesPerSecond'] / base['messagesPerSecond']:.2f}",
         "≥ 500 msg/s",
     )
+
+
+EVERY_RULE = {
+    "blockedWords": [f"blockedword{n}" for n in range(200)],
+    "linkPolicy": "MUSIC_ONLY",
+    "maxMentions": 5,
+    "blockRepeats": True,
+    "autoMuteAfter": 3,
+}
+
+
+def automod(world, args):
+    """Store-then-broadcast with every AutoMod rule on (none breaks: the texts are unique and clean)."""
+    engine = sa.create_engine(world.url)
+    set_rules = sa.text("UPDATE rooms SET automod = CAST(:rules AS json) WHERE id = :room")
+    results = {}
+    for label, rules in (("rules off", None), ("every rule on, 200 blocked words", json.dumps(EVERY_RULE))):
+        with engine.begin() as conn:
+            conn.execute(set_rules, {"rules": rules, "room": world.small_room})
+        results[label], _stored = store_run(world, args)
+    with engine.begin() as conn:
+        conn.execute(set_rules, {"rules": None, "room": world.small_room})
+    engine.dispose()
+    off, on = results.values()
+    row(
+        "AutoMod: the store-then-broadcast run with every rule on (200 blocked words, MUSIC_ONLY links, "
+        "max 5 mentions, repeats, auto-mute)",
+        f"{on['messagesPerSecond']:,.0f} msg/s, {on['failed']} refused of {on['sent']}",
+        f"rules off: {off['messagesPerSecond']:,.0f} msg/s",
+        f"x{on['messagesPerSecond'] / off['messagesPerSecond']:.2f}",
+        "≥ x0.95",
+    )
+
+
+def store_plan(world, args):
+    return world.plan(
+        world.users[1000:1100],
+        world.small_room,
+        mode="burst",
+        senders=list(range(10)),
+        messages=args.store_messages,
+        window=4,
+    )
+
+
+def store_run(world, args):
+    """One seda store run: its result and the rows it stored."""
+    engine = sa.create_engine(world.url)
+    count = sa.text("SELECT count(*) FROM messages WHERE room_id = :room AND text LIKE 'b|%'")
+    with engine.connect() as conn:
+        stored_before = conn.execute(count, {"room": world.small_room}).scalar_one()
+    with seda_servers(world.url) as (urls, pids):
+        seda = drive(with_urls(store_plan(world, args), urls), pids, "store-seda")
+    with engine.connect() as conn:
+        stored = conn.execute(count, {"room": world.small_room}).scalar_one() - stored_before
+    engine.dispose()
+    print("  seda ", describe(seda), f"rows stored {stored}")
+    return seda, stored
 
 
 def idle(world, args):

@@ -24,6 +24,7 @@ FULL = [
     ["storm.py"],
     ["slow_readers.py"],
     ["mentions.py"],
+    ["automod_check.py"],
 ]
 QUICK = [
     ["websocket_layer.py", "--clients", "20", "--seconds", "3"],
@@ -35,6 +36,7 @@ QUICK = [
     ["storm.py", "--clients", "100", "--seconds", "15"],
     ["slow_readers.py", "--seconds", "10"],
     ["mentions.py", "--rounds", "3"],
+    ["automod_check.py", "--runs", "2000"],
 ]
 
 

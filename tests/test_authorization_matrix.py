@@ -20,6 +20,7 @@ CALLERS = ("owner", "other", "moderator", "admin", "anonymous")
 R, M, MEMBER, OTHER, OWNER, V = "{room}", "{message}", "{member}", "{other}", "{owner}", "{verification}"
 N = "{notification}"
 OWNER_NAME = "{owner_username}"
+AUTOMOD_OFF = {"blockedWords": [], "linkPolicy": "ANY", "maxMentions": 0, "blockRepeats": False, "autoMuteAfter": 0}
 
 #  method, path, body, expected for owner / other user / room moderator / admin (anonymous: 401)
 MATRIX = [
@@ -37,6 +38,9 @@ MATRIX = [
     ("DELETE", f"/api/v1/chat/rooms/{R}/mutes/{MEMBER}", None, (204, 404, 204, 204)),
     ("POST", f"/api/v1/chat/rooms/{R}/bans", {"userId": MEMBER}, (201, 404, 201, 201)),
     ("DELETE", f"/api/v1/chat/rooms/{R}/bans/{MEMBER}", None, (204, 404, 204, 204)),
+    ("GET", f"/api/v1/chat/rooms/{R}/automod", None, (200, 404, 200, 200)),
+    ("PUT", f"/api/v1/chat/rooms/{R}/automod", AUTOMOD_OFF, (200, 404, 200, 200)),
+    ("POST", f"/api/v1/chat/rooms/{R}/moderation", {"targetId": M, "action": "CLEAR_REACTIONS"}, (200, 404, 200, 200)),
     ("POST", f"/api/v1/chat/rooms/{R}/messages", {"text": "hi"}, (201, 404, 201, 403)),
     ("GET", f"/api/v1/chat/rooms/{R}/messages", None, (200, 404, 200, 200)),
     ("GET", f"/api/v1/chat/messages/{M}", None, (200, 404, 200, 200)),

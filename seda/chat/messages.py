@@ -5,7 +5,7 @@ from datetime import timedelta
 import sqlalchemy as sa
 from flask import current_app
 
-from seda.chat import notify
+from seda.chat import automod, notify
 from seda.chat.access import find_message, is_moderator, member_room
 from seda.chat.cards import card_for, queue_unfurl_if_needed
 from seda.chat.mentions import mentioned_members
@@ -48,15 +48,19 @@ def send_message(user, room_id, text, parent_id=None, track_ref=None, client_mes
         duplicate = _find_duplicate(user.id, client_message_id)
         if duplicate is not None:
             return duplicate, False
-    _check_may_send(user, room, membership)
+    _refuse_if_muted(user, room.id)
+    mentions = mentioned_members(room.id, text, user.id)  # before the room's row lock is taken
+    automod.check(user, room, membership, text, mentions)  # a refusal counts for no rate limit
+    _check_rates(user, room, membership)
     refuse_if_blocked(user, room)
     parent = _reply_parent(room, parent_id)
     card, card_url = card_for(track_ref) if track_ref else (None, None)
     if room.type == RoomType.DIRECT:
         restore_direct_members(room)  # committed with the message
-    message = _store(user, room, membership, text, parent, (card, card_url), client_message_id)
+    message = _store(user, room, membership, text, mentions, parent, (card, card_url), client_message_id)
     if message is None:  # a concurrent retry with the same clientMessageId won the race
         return _find_duplicate(user.id, client_message_id), False
+    automod.remember_sent(room, user.id, text)
     metrics.MESSAGES_STORED.labels("track_card" if track_ref else "text").inc()
     notify.message_created(serialize_message(message))
     if message.mentions or parent is not None or room.type == RoomType.DIRECT:
@@ -83,8 +87,7 @@ def _refuse_if_muted(user, room_id):
         raise Forbidden(f"You are muted until {iso_utc(mute.muted_until)}")
 
 
-def _check_may_send(user, room, membership):
-    _refuse_if_muted(user, room.id)
+def _check_rates(user, room, membership):
     config = current_app.config
     enforce(config["RATE_LIMIT_MESSAGES"], "messages", str(user.id), "Too many messages, slow down")
     if room.slow_mode_seconds and not is_moderator(user, membership):
@@ -108,8 +111,7 @@ def _reply_parent(room, parent_id):
     return parent
 
 
-def _store(user, room, membership, text, parent, card, client_message_id):
-    mentions = mentioned_members(room.id, text, user.id)  # before the room's row lock is taken
+def _store(user, room, membership, text, mentions, parent, card, client_message_id):
     now = utcnow()
     # The row lock taken by this UPDATE serialises senders of one room until commit, so seq is
     # gap-free and strictly increasing across processes; a rollback gives the number back.
@@ -267,16 +269,18 @@ def get_message(user, message_id):
 
 
 def edit_message(user, message_id, text):
-    message, room, _membership = find_message(user, message_id)
+    message, room, membership = find_message(user, message_id)
     if message.user_id != user.id:
         raise Forbidden("Only the author may edit a message")
     _refuse_if_muted(user, message.room_id)
     refuse_if_blocked(user, room)
     if not text and not message.track_ref:
         raise ValidationFailed("text: Text must not be empty.")
+    mentions = mentioned_members(message.room_id, text, user.id)
+    automod.check(user, room, membership, text, mentions, editing=True)
     already_mentioned = set(message.mentions or [])
     message.text = text
-    message.mentions = mentioned_members(message.room_id, text, user.id)
+    message.mentions = mentions
     message.edited_at = message.updated_at = utcnow()
     db.session.commit()
     notify.message_updated(serialize_message(message))
@@ -345,6 +349,15 @@ def _find_reaction(message_id, user_id, emoji):
             Reaction.message_id == message_id, Reaction.user_id == user_id, Reaction.emoji == emoji
         )
     )
+
+
+def clear_reactions(message, admin=None):
+    """Remove every reaction of a message and tell the room (`admin`: the audit Actor)."""
+    db.session.execute(sa.delete(Reaction).where(Reaction.message_id == message.id))
+    if admin is not None:
+        audit.record(admin, "message.clear_reactions", "message", message.id, {"roomId": str(message.room_id)})
+    db.session.commit()
+    notify.reactions_cleared(message.room_id, message.id)
 
 
 def remove_reaction(user, message_id, emoji):

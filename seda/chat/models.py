@@ -53,6 +53,8 @@ class Room(db.Model):
     last_message_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # "<smaller user id>:<larger user id>" for DIRECT rooms, so get-or-create is race-free.
     direct_key: Mapped[str | None] = mapped_column(sa.String(80), unique=True)
+    # AutoMod settings (section 11), None while never set: they come with the row every send loads.
+    automod: Mapped[dict | None] = mapped_column(sa.JSON)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 

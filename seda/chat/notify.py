@@ -25,6 +25,10 @@ def message_deleted(room_id, message_id):
     to_room(room_id, "message_deleted", str(message_id), str(room_id))
 
 
+def reactions_cleared(room_id, message_id):
+    to_room(room_id, "reactions_cleared", str(message_id), str(room_id))
+
+
 def reaction_added(room_id, reaction):
     to_room(room_id, "reaction_added", reaction)
 

@@ -240,13 +240,21 @@ def mute_member(actor, room_id, user_id, duration_seconds, reason=None):
     target = _target_membership(room, user_id)
     _refuse_unless_outranks(actor, membership, target)
     muted_until = utcnow() + timedelta(seconds=duration_seconds)
-    mute = db.session.scalar(sa.select(RoomMute).where(RoomMute.room_id == room.id, RoomMute.user_id == target.user_id))
+    mute = apply_mute(room.id, target.user_id, muted_until, reason, actor.id)
+    notify.user_muted(room.id, target.user_id, iso_utc(mute.muted_until))
+    return mute
+
+
+def apply_mute(room_id, user_id, muted_until, reason, muted_by, keep_longer=False):
+    """Mute a member until `muted_until` and commit (`keep_longer`: a later end already set stays)."""
+    mute = db.session.scalar(sa.select(RoomMute).where(RoomMute.room_id == room_id, RoomMute.user_id == user_id))
     if mute is None:
-        mute = RoomMute(room_id=room.id, user_id=target.user_id)
+        mute = RoomMute(room_id=room_id, user_id=user_id, muted_until=muted_until)
         db.session.add(mute)
-    mute.muted_until, mute.reason, mute.muted_by = muted_until, reason, actor.id
+    elif keep_longer and mute.muted_until > muted_until:
+        return mute
+    mute.muted_until, mute.reason, mute.muted_by = muted_until, reason, muted_by
     db.session.commit()
-    notify.user_muted(room.id, target.user_id, iso_utc(muted_until))
     return mute
 
 

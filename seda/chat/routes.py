@@ -4,8 +4,9 @@ import json
 
 from flask import Response
 
-from seda.chat import messages, rooms
+from seda.chat import automod, messages, moderation, rooms
 from seda.chat.schemas import (
+    AutoModSchema,
     BanResultSchema,
     BanSchema,
     CreateRoomSchema,
@@ -17,6 +18,8 @@ from seda.chat.schemas import (
     MembershipSchema,
     MessageIdSchema,
     MessageSchema,
+    ModerationActionSchema,
+    ModerationResultSchema,
     MuteResultSchema,
     MuteSchema,
     ReactionSchema,
@@ -30,7 +33,7 @@ from seda.chat.schemas import (
     UserIdSchema,
 )
 from seda.common.api import Blueprint
-from seda.common.auth import current_user, login_required
+from seda.common.auth import acting_admin, current_user, login_required
 from seda.common.pagination import PAGE_HEADERS_DOC, page_headers, paged
 from seda.common.schemas import PageQuerySchema
 
@@ -163,6 +166,38 @@ def mark_read(body, room_id):
 # -- moderation -------------------------------------------------------------------------------
 
 
+@bp.route("/rooms/<room_id>/automod")
+@login_required
+@bp.response(200, AutoModSchema)
+def get_automod(room_id):
+    """The room's AutoMod rules (members and admins)."""
+    return automod.get_settings(current_user(), room_id)
+
+
+@bp.route("/rooms/<room_id>/automod", methods=["PUT"])
+@login_required
+@bp.arguments(AutoModSchema)
+@bp.response(200, AutoModSchema)
+def put_automod(body, room_id):
+    """Replace the room's AutoMod rules (owner, moderator or admin; every field). Sends and edits
+    that break one are refused with 422 `Blocked by room rules: <rule>` before anything is stored;
+    the room's owner, moderators and admins are exempt."""
+    return automod.put_settings(current_user(), room_id, body, acting_admin())
+
+
+@bp.route("/rooms/<room_id>/moderation", methods=["POST"])
+@login_required
+@bp.arguments(ModerationActionSchema)
+@bp.response(200, ModerationResultSchema)
+@bp.alt_response(404, description="No such message in this room, or no such member")
+def moderate(body, room_id):
+    """The original backend's moderation route (owner, moderator or admin): DELETE_MESSAGE and
+    CLEAR_REACTIONS take a message of this room (`message_deleted`, `reactions_cleared`),
+    MUTE_USER a member, muted for 24 h (`user_muted`)."""
+    moderation.moderate(current_user(), room_id, body["targetId"], body["action"], body.get("reason"), acting_admin())
+    return {"message": "Moderation action completed"}
+
+
 @bp.route("/rooms/<room_id>/mutes", methods=["POST"])
 @login_required
 @bp.arguments(MuteSchema)
@@ -205,7 +240,11 @@ def unban(room_id, user_id):
 @bp.arguments(SendMessageSchema)
 @bp.response(201, MessageSchema)
 @bp.alt_response(200, schema=MessageSchema, description="Same clientMessageId within 24 h: the stored message")
-@bp.alt_response(422, description="trackRef: not a supported music link, or provider/providerId do not match it")
+@bp.alt_response(
+    422,
+    description="`Blocked by room rules: <rule>` (AutoMod: blocked word, link not allowed, too many mentions, "
+    "repeated message); or trackRef is not a supported music link, or provider/providerId do not match it",
+)
 @bp.alt_response(429, description="Slow mode or more than 10 messages in 10 s")
 def send_message(body, room_id):
     """Send a message (members only)."""
@@ -241,6 +280,7 @@ def get_message(message_id):
 @login_required
 @bp.arguments(EditMessageSchema)
 @bp.response(200, MessageSchema)
+@bp.alt_response(422, description="`Blocked by room rules: <rule>` (AutoMod; repeats are not checked on edits)")
 def edit_message(body, message_id):
     """Edit my message's text."""
     return messages.edit_message(current_user(), message_id, body["text"])

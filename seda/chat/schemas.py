@@ -87,6 +87,39 @@ class MuteResultSchema(ma.Schema):
     mutedUntil = Timestamp(attribute="muted_until")
 
 
+class AutoModSchema(ma.Schema):
+    """A room's AutoMod rules (section 11); a PUT gives every field."""
+
+    blockedWords = ma.fields.List(
+        Trimmed(validate=Length(1, 50)),
+        required=True,
+        validate=Length(max=200),
+        metadata={"description": "Whole words, matched ignoring case and accents"},
+    )
+    linkPolicy = ma.fields.String(
+        required=True,
+        validate=OneOf(["ANY", "MUSIC_ONLY", "NONE"]),
+        metadata={"description": "MUSIC_ONLY: links to supported music services only"},
+    )
+    maxMentions = JsonInteger(required=True, validate=Range(0, 50), metadata={"description": "0: off"})
+    blockRepeats = JsonBoolean(required=True, metadata={"description": "Refuse the third identical text within 60 s"})
+    autoMuteAfter = JsonInteger(
+        required=True,
+        validate=Range(0, 10),
+        metadata={"description": "The N-th refusal within 10 minutes mutes for 10 minutes (0: off)"},
+    )
+
+
+class ModerationActionSchema(ma.Schema):
+    targetId = ma.fields.UUID(required=True, metadata={"description": "A message of the room, or a member (MUTE_USER)"})
+    action = ma.fields.String(required=True, validate=OneOf(["DELETE_MESSAGE", "MUTE_USER", "CLEAR_REACTIONS"]))
+    reason = Trimmed(validate=Length(max=500), allow_none=True)
+
+
+class ModerationResultSchema(ma.Schema):
+    message = ma.fields.String()
+
+
 class BanSchema(ma.Schema):
     userId = ma.fields.UUID(required=True)
     reason = Trimmed(validate=Length(max=500), allow_none=True)

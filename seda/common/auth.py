@@ -145,3 +145,11 @@ def _api_key_matches(given):
 
 def current_actor():
     return g.current_actor
+
+
+def acting_admin():
+    """The audit Actor when the signed-in user acts as an admin on a user route, else None."""
+    user = current_user()
+    if not user.role.is_admin:
+        return None
+    return Actor(user, request.remote_addr, request.headers.get("User-Agent"))

@@ -417,3 +417,17 @@ def test_a_senders_ack_never_waits_behind_the_rooms_broadcast(servers, listeners
     for message_id in (m["id"] for m in sock.messages()):
         # the broadcast is published once the ack is on its way
         assert arrivals.index(("ack", message_id)) < arrivals.index(("message_created", message_id))
+
+
+def test_automod_counts_repeats_across_processes(servers):
+    first, second = servers
+    owner, fan = Api.signup(first), Api.signup(first)
+    room = owner.call("POST", "/chat/rooms", json={"name": "No spam"}).json()
+    fan.call("POST", f"/chat/rooms/{room['id']}/join")
+    rules = {"blockedWords": [], "linkPolicy": "ANY", "maxMentions": 0, "blockRepeats": True, "autoMuteAfter": 0}
+    assert owner.call("PUT", f"/chat/rooms/{room['id']}/automod", json=rules).status_code == 200
+    path = f"/chat/rooms/{room['id']}/messages"
+    assert fan.call("POST", path, json={"text": "follow me"}).status_code == 201
+    assert fan.on(second).call("POST", path, json={"text": "follow me"}).status_code == 201
+    third = fan.call("POST", path, json={"text": "Follow me"})
+    assert third.status_code == 422 and third.json()["message"] == ["Blocked by room rules: repeated message"]

@@ -1,0 +1,143 @@
+"""AutoMod (API.md section 11): a room's rules, checked on every send and edit before anything is
+stored, and the auto-mute of repeat offenders.
+
+The rules travel with the room's row (`rooms.automod`), which every send loads anyway: no extra
+query, and a change is seen by every process at once. What is costly to build from them (the
+blocked-word pattern) is cached per distinct word list; a room without rules costs one check.
+"""
+
+import re
+import time
+import unicodedata
+from datetime import timedelta
+from functools import lru_cache
+
+from seda.chat import notify
+from seda.chat.access import is_moderator, member_room, moderated_room
+from seda.chat.models import RoomType
+from seda.chat.rooms import apply_mute
+from seda.common import audit
+from seda.common.db import iso_utc, utcnow
+from seda.common.errors import Forbidden, Unprocessable
+from seda.extensions import cache, db
+from seda.tracks.providers import recognise
+
+DEFAULTS = {"blockedWords": [], "linkPolicy": "ANY", "maxMentions": 0, "blockRepeats": False, "autoMuteAfter": 0}
+REPEAT_WINDOW_SECONDS = 60
+REPEATS_REFUSED_AT = 3  # the third identical text within the window
+REFUSAL_WINDOW_SECONDS = 600
+AUTO_MUTE = timedelta(minutes=10)
+LINK = re.compile(r"https?://[^\s<>\"')\]]+|(?<![\w.@/])www\.[^\s<>\"')\]]+", re.IGNORECASE)
+
+
+def get_settings(user, room_id):
+    """The room's AutoMod settings (members and admins)."""
+    room, _membership = member_room(user, room_id)
+    return {**DEFAULTS, **(room.automod or {})}
+
+
+def put_settings(user, room_id, settings, admin=None):
+    """Replace the room's settings (owner, moderator or admin; `admin`: the audit Actor)."""
+    room, _membership = moderated_room(user, room_id)
+    if room.type == RoomType.DIRECT:
+        raise Forbidden("Direct conversations cannot be changed")
+    settings = {**settings, "blockedWords": list(dict.fromkeys(settings["blockedWords"]))}
+    room.automod = settings if settings != DEFAULTS else None  # all off: senders skip the check
+    if admin is not None:
+        audit.record(admin, "room.automod", "room", room.id, settings)
+    db.session.commit()
+    return settings
+
+
+def fold(text):
+    """Lower case without accents: 'Ünïcode' and 'unicode' compare equal."""
+    if text.isascii():  # most messages: nothing to strip, and no per-character loop
+        return text.lower()
+    decomposed = unicodedata.normalize("NFKD", text.casefold())
+    return "".join(c for c in decomposed if not unicodedata.combining(c))
+
+
+@lru_cache(maxsize=1024)
+def _blocked_words_pattern(words):
+    """One pattern for a room's whole list: the text is folded and scanned once, however many words."""
+    folded = {fold(word) for word in words}
+    alternatives = "|".join(re.escape(word) for word in sorted(folded, key=len, reverse=True))
+    return re.compile(rf"(?<!\w)(?:{alternatives})(?!\w)")
+
+
+def check(user, room, membership, text, mentions, editing=False):
+    """Refuse (422) a text that breaks one of the room's rules; moderators and admins are exempt.
+
+    `mentions`: the distinct members the text mentions. Each refusal counts toward the auto-mute."""
+    rules = room.automod
+    if not rules or is_moderator(user, membership):
+        return
+    broken = _first_broken_rule({**DEFAULTS, **rules}, room.id, user.id, text, mentions, editing)
+    if broken is None:
+        return
+    _count_refusal(room, user.id, rules.get("autoMuteAfter", 0))
+    raise Unprocessable(f"Blocked by room rules: {broken}")
+
+
+def _first_broken_rule(rules, room_id, user_id, text, mentions, editing):
+    if rules["blockedWords"] and _blocked_words_pattern(tuple(rules["blockedWords"])).search(fold(text)):
+        return "blocked word"
+    if rules["linkPolicy"] != "ANY" and not _links_allowed(text, rules["linkPolicy"]):
+        return "link not allowed"
+    if rules["maxMentions"] and len(mentions) > rules["maxMentions"]:
+        return "too many mentions"
+    if rules["blockRepeats"] and not editing and _is_third_repeat(room_id, user_id, text):
+        return "repeated message"
+    return None
+
+
+def _links_allowed(text, policy):
+    for match in LINK.finditer(text):
+        if policy == "NONE":
+            return False
+        link = match.group(0).rstrip(".,;:!?")
+        if recognise(link if "://" in link else f"https://{link}") is None:
+            return False
+    return True
+
+
+def _repeat_key(room_id, user_id):
+    return f"automod:repeats:{room_id}:{user_id}"
+
+
+def _repeat_text(text):
+    return text.strip().casefold()
+
+
+def _is_third_repeat(room_id, user_id, text):
+    """The user's two previous stored messages in the room, within 60 s, had this very text."""
+    wanted = _repeat_text(text)
+    if not wanted:
+        return False
+    since = time.time() - REPEAT_WINDOW_SECONDS
+    recent = [said for at, said in cache.get(_repeat_key(room_id, user_id)) or [] if at > since]
+    return len(recent) >= REPEATS_REFUSED_AT - 1 and all(said == wanted for said in recent[-2:])
+
+
+def remember_sent(room, user_id, text):
+    """After a stored send in a room that refuses repeats: keep the user's last two texts (shared by
+    every process through the cache, Redis in production)."""
+    if not (room.automod or {}).get("blockRepeats"):
+        return
+    key = _repeat_key(room.id, user_id)
+    recent = (cache.get(key) or [])[-(REPEATS_REFUSED_AT - 2) :]
+    cache.set(key, [*recent, (time.time(), _repeat_text(text))], timeout=REPEAT_WINDOW_SECONDS)
+
+
+def _count_refusal(room, user_id, mute_after):
+    """The `mute_after`-th refusal within 10 minutes mutes the user for 10 minutes."""
+    if not mute_after:
+        return
+    key, now = f"automod:refusals:{room.id}:{user_id}", time.time()
+    recent = [at for at in cache.get(key) or [] if at > now - REFUSAL_WINDOW_SECONDS] + [now]
+    if len(recent) < mute_after:
+        cache.set(key, recent, timeout=REFUSAL_WINDOW_SECONDS)
+        return
+    cache.delete(key)
+    mute = apply_mute(room.id, user_id, utcnow() + AUTO_MUTE, "AutoMod", muted_by=None, keep_longer=True)
+    notify.user_muted(room.id, user_id, iso_utc(mute.muted_until))
