@@ -330,24 +330,28 @@ EVERY_RULE = {
 
 
 def automod(world, args):
-    """Store-then-broadcast with every AutoMod rule on (none breaks: the texts are unique and clean)."""
+    """Store-then-broadcast with every AutoMod rule on (none breaks: the texts are unique and clean),
+    alternating with rules off twice over, so that the machine's drift hits both alike."""
     engine = sa.create_engine(world.url)
     set_rules = sa.text("UPDATE rooms SET automod = CAST(:rules AS json) WHERE id = :room")
-    results = {}
-    for label, rules in (("rules off", None), ("every rule on, 200 blocked words", json.dumps(EVERY_RULE))):
+    runs = {"off": [], "on": []}
+    for label in ("off", "on", "on", "off"):
         with engine.begin() as conn:
+            rules = json.dumps(EVERY_RULE) if label == "on" else None
             conn.execute(set_rules, {"rules": rules, "room": world.small_room})
-        results[label], _stored = store_run(world, args)
+        result, _stored = store_run(world, args)
+        runs[label].append(result)
     with engine.begin() as conn:
         conn.execute(set_rules, {"rules": None, "room": world.small_room})
     engine.dispose()
-    off, on = results.values()
+    off, on = (sum(r["messagesPerSecond"] for r in runs[k]) / len(runs[k]) for k in ("off", "on"))
+    refused = sum(r["failed"] for r in runs["on"])
     row(
         "AutoMod: the store-then-broadcast run with every rule on (200 blocked words, MUSIC_ONLY links, "
-        "max 5 mentions, repeats, auto-mute)",
-        f"{on['messagesPerSecond']:,.0f} msg/s, {on['failed']} refused of {on['sent']}",
-        f"rules off: {off['messagesPerSecond']:,.0f} msg/s",
-        f"x{on['messagesPerSecond'] / off['messagesPerSecond']:.2f}",
+        "max 5 mentions, repeats, auto-mute), mean of 2 runs alternating with rules off",
+        f"{on:,.0f} msg/s, {refused} refused",
+        f"rules off: {off:,.0f} msg/s",
+        f"x{on / off:.2f}",
         "≥ x0.95",
     )
 
