@@ -3,6 +3,8 @@
 // Socket i connects to urls[i % urls.length] with tokens[i] and joins rooms[i].
 //   burst: each sender keeps `window` send_message acks in flight until `messages` are sent;
 //   rate:  the senders together send `rate` messages/s for `seconds` (open loop);
+//   acks:  socket 0 sends plan.texts in turn, one at a time, `rounds` times, `pauseMs` apart, and
+//          prints each ack's round trip: {event: "acks", acks: [[textIndex, ms, messageId, sentAtWallMs]]}
 //   idle:  connect and join, print "ready", hold until stdin closes; each "report" line on stdin
 //          prints the notification_created frames received so far, per message: count, first
 //          and last receipt (wall-clock ms).
@@ -171,6 +173,21 @@ async function main() {
   });
   await quiet(1000, 120000); // let join/presence broadcasts drain before measuring
   say({ event: "ready", sockets: n });
+  if (plan.mode === "acks") {
+    const acks = [];
+    for (let round = 0; round < plan.rounds; round++) {
+      for (let k = 0; k < plan.texts.length; k++) {
+        const sentAt = wallNow(), t0 = now();
+        const ack = await emitAck(sockets[0], "send_message", { roomId: plan.rooms[0], text: plan.texts[k] });
+        if (!ack || !ack.ok) throw new Error(`send: ${JSON.stringify(ack)}`);
+        acks.push([k, now() - t0, ack.message.id, sentAt]);
+        await new Promise((r) => setTimeout(r, plan.pauseMs));
+      }
+    }
+    say({ event: "acks", acks });
+    sockets.forEach((s) => s.close());
+    process.exit(0);
+  }
   if (plan.mode === "idle") {
     process.stdin.setEncoding("utf8");
     process.stdin.on("data", (chunk) => { if (chunk.includes("report")) say({ event: "notifications", notified }); });

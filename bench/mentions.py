@@ -3,11 +3,12 @@ send without mentions, and the time until all 500 notifications are stored and p
 
 One seda process in its production shape (gunicorn, PostgreSQL, Redis) and a Celery worker. The
 500 mentioned members hold sockets joined to the room (bench/chat_load.js in idle mode counts the
-`notification_created` frames per message); the sender, a python-socketio client, sends one
-message at a time and times its ack, alternating a text of 500 mentions (3,499 characters) and the
-same text with every `@` replaced by `-` (same length, no mentions): that plain send, measured in
-the same run, is the baseline. Between sends the server goes quiet, so one send's fan-out and
-notifications never delay the next one's ack.
+`notification_created` frames per message); the sender (chat_load.js in acks mode: a python-socketio
+sender added ~15 ms of its own to the mention ack, reading the larger frame) sends one message at a time and times
+its ack, alternating a text of 500 mentions (3,499 characters) and the same text with every `@`
+replaced by `-` (same length, no mentions): that plain send, measured in the same run, is the
+baseline. Between sends the server goes quiet, so one send's fan-out and notifications never
+delay the next one's ack.
 
     .venv/bin/python bench/mentions.py [--rounds 12]
 """
@@ -15,10 +16,8 @@ notifications never delay the next one's ack.
 import argparse
 import statistics
 import sys
-import time
 from pathlib import Path
 
-import socketio
 import sqlalchemy as sa
 
 HERE = Path(__file__).resolve().parent
@@ -45,17 +44,6 @@ def seed(url):
         )
     engine.dispose()
     return users, room
-
-
-def send_round(sender, room, texts, acks, sent_at):
-    for kind, text in texts.items():
-        wall, start = time.time(), time.perf_counter()
-        ack = sender.call("send_message", {"roomId": room, "text": text}, namespace="/chat", timeout=30)
-        assert ack.get("ok"), ack
-        acks[kind].append((time.perf_counter() - start) * 1000)
-        if kind == "mentions":
-            sent_at[ack["message"]["id"]] = wall * 1000
-        time.sleep(PAUSE_SECONDS)
 
 
 def notifications_seen(listeners):
@@ -99,16 +87,24 @@ def main():
                 }
             )
             assert listeners.next_event()["event"] == "ready"
-            sender = socketio.Client()
-            sender.connect(base, namespaces=["/chat"], transports=["websocket"], auth={"token": access_token(users[0])})
-            assert sender.call("join_room", room, namespace="/chat", timeout=10)["ok"]
-            send_round(sender, room, texts, {"plain": [], "mentions": []}, {})  # warm-up: the worker's first task
-            acks, sent_at = {"plain": [], "mentions": []}, {}
-            for _ in range(args.rounds):
-                send_round(sender, room, texts, acks, sent_at)
+            sender = Generator(
+                {
+                    "urls": [base],
+                    "tokens": [access_token(users[0])],
+                    "rooms": [room],
+                    "mode": "acks",
+                    "texts": list(texts.values()),
+                    "rounds": args.rounds + 1,  # the first round warms up (the worker's first task)
+                    "pauseMs": PAUSE_SECONDS * 1000,
+                }
+            )
+            assert sender.next_event()["event"] == "ready"
+            timed = sender.next_event()["acks"][len(texts) :]
+            sender.close()
+            acks = {kind: [ms for k, ms, _id, _at in timed if k == index] for index, kind in enumerate(texts)}
+            sent_at = {message_id: at for k, _ms, message_id, at in timed if k == 1}
             seen = notifications_seen(listeners)
             stored = stored_counts(url, sent_at)
-            sender.disconnect()
             listeners.close()
     plain, mentions = statistics.median(acks["plain"]), statistics.median(acks["mentions"])
     pushed = [seen.get(message_id, {"count": 0, "last": float("inf")}) for message_id in sent_at]
