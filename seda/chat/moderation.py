@@ -22,7 +22,7 @@ def moderate(user, room_id, target_id, action, reason=None, admin=None):
     reactions, or mute a member for 24 h, with the same rules and events as the routes of each."""
     room, _membership = moderated_room(user, room_id)
     if action == "MUTE_USER":
-        mute_member(user, room.id, target_id, MODERATION_MUTE_SECONDS, reason)
+        mute_member(user, room.id, target_id, MODERATION_MUTE_SECONDS, reason, admin)
         return
     message = db.session.get(Message, target_id)
     if message is None or message.room_id != room.id or message.deleted_at is not None:

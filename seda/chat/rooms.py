@@ -16,7 +16,7 @@ from seda.chat.models import (
     RoomMute,
     RoomType,
 )
-from seda.common import realtime
+from seda.common import audit, realtime
 from seda.common.db import escape_like, iso_utc, parse_uuid, utcnow
 from seda.common.errors import Forbidden, NotFound, ValidationFailed
 from seda.common.pagination import keyset_page
@@ -235,11 +235,15 @@ def kick_member(actor, room_id, user_id):
     notify.user_removed(room.id, target.user_id)
 
 
-def mute_member(actor, room_id, user_id, duration_seconds, reason=None):
+def mute_member(actor, room_id, user_id, duration_seconds, reason=None, admin=None):
+    """Mute a member for `duration_seconds` (`admin`: the audit Actor when an admin does it)."""
     room, membership = moderated_room(actor, room_id)
     target = _target_membership(room, user_id)
     _refuse_unless_outranks(actor, membership, target)
     muted_until = utcnow() + timedelta(seconds=duration_seconds)
+    if admin is not None:  # written by apply_mute's commit, with the mute
+        details = {"roomId": str(room.id), "mutedUntil": iso_utc(muted_until), "reason": reason}
+        audit.record(admin, "room.mute", "user", target.user_id, details)
     mute = apply_mute(room.id, target.user_id, muted_until, reason, actor.id)
     notify.user_muted(room.id, target.user_id, iso_utc(mute.muted_until))
     return mute

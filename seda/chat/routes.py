@@ -204,7 +204,9 @@ def moderate(body, room_id):
 @bp.response(201, MuteResultSchema)
 def mute(body, room_id):
     """Mute a member for a while (owner, moderator or admin)."""
-    return rooms.mute_member(current_user(), room_id, body["userId"], body["durationSeconds"], body.get("reason"))
+    return rooms.mute_member(
+        current_user(), room_id, body["userId"], body["durationSeconds"], body.get("reason"), acting_admin()
+    )
 
 
 @bp.route("/rooms/<room_id>/mutes/<user_id>", methods=["DELETE"])

@@ -222,3 +222,18 @@ def test_the_moderation_route_has_the_rights_of_each_action(party, chat):
     assert moderate(moderator, other_room, message["id"], "CLEAR_REACTIONS")[0] == 403
     assert moderate(moderator, room, fan.user.id, "DELETE_MESSAGE")[0] == 404  # not a message
     assert moderate(moderator, room, message["id"], "BAN_USER")[0] == 400
+
+
+def test_an_admins_moderation_is_audited(app, party, chat):
+    owner, _moderator, fan, room = party
+    admin = chat(role=Role.ADMIN)
+    message = send(owner, room, "to clear")[1]
+    for target, action in (
+        (message["id"], "CLEAR_REACTIONS"),
+        (fan.user.id, "MUTE_USER"),
+        (message["id"], "DELETE_MESSAGE"),
+    ):
+        assert moderate(admin, room, target, action)[0] == 200
+    with app.app_context():
+        actions = db.session.scalars(sa.select(AdminAction.action).order_by(AdminAction.created_at)).all()
+    assert actions == ["message.clear_reactions", "room.mute", "message.delete"]
