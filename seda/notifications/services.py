@@ -74,12 +74,7 @@ def _message_row(message_id):
             parent.c.user_id.label("parent_author_id"),
             r.c.type.label("room_type"),
             r.c.name.label("room_name"),
-            u.c.username,
-            u.c.display_name,
-            u.c.avatar_url,
-            u.c.role,
-            p.c.artist_name,
-            p.c.verified,
+            *_user_ref_columns(u, p),
         )
         .join(r, r.c.id == m.c.room_id)
         .join(u, u.c.id == m.c.user_id)
@@ -212,12 +207,7 @@ def inbox(user, limit, cursor=None, unread_only=False):
         sa.select(
             n,
             u.c.id.label("actor_user_id"),
-            u.c.username,
-            u.c.display_name,
-            u.c.avatar_url,
-            u.c.role,
-            p.c.artist_name,
-            p.c.verified,
+            *_user_ref_columns(u, p),
             r.c.name.label("room_name"),
         )
         .select_from(
@@ -235,6 +225,18 @@ def inbox(user, limit, cursor=None, unread_only=False):
     return [
         notification_payload(row._mapping, _actor(row.actor_user_id, row), row.room_name) for row in rows
     ], next_cursor
+
+
+def _user_ref_columns(users, profiles):
+    """The columns `_actor` reads, from a join of users and artist profiles."""
+    return (
+        users.c.username,
+        users.c.display_name,
+        users.c.avatar_url,
+        users.c.role,
+        profiles.c.artist_name,
+        profiles.c.verified,
+    )
 
 
 def _actor(user_id, row):
