@@ -114,6 +114,7 @@ class Config:
         self.RATE_LIMIT_LOGIN_IP = env.get("RATE_LIMIT_LOGIN_IP", "20/minute")
         self.RATE_LIMIT_MESSAGES = env.get("RATE_LIMIT_MESSAGES", "10 per 10 seconds")
         self.RATE_LIMIT_UNFURL = env.get("RATE_LIMIT_UNFURL", "30/minute")
+        self.RATE_LIMIT_SEARCH = env.get("RATE_LIMIT_SEARCH", "60/minute")
         # Per socket, every event counted; the benchmarks lift it to drive one sender flat out.
         self.RATE_LIMIT_SOCKET_EVENTS_PER_SECOND = _int(env, "RATE_LIMIT_SOCKET_EVENTS_PER_SECOND", 20)
         self.RATE_LIMIT_VERIFICATION_PER_DAY = _int(env, "RATE_LIMIT_VERIFICATION_PER_DAY", 3)

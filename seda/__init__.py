@@ -34,6 +34,7 @@ from seda.health.routes import bp as health_bp
 from seda.health.routes import ops_bp
 from seda.notifications import tasks as notification_tasks  # noqa: F401  (registers the Celery tasks)
 from seda.notifications.routes import bp as notifications_bp
+from seda.search.routes import bp as search_bp
 from seda.users.routes import bp as users_bp
 from seda.users.services import active_user_id, user_for_identity
 from seda.verification import tasks as verification_tasks  # noqa: F401  (tasks and periodic jobs)
@@ -150,7 +151,17 @@ def _socket_origin_check(allowed):
 
 def _register_blueprints(app):
     prefix = app.config["API_PREFIX"]
-    blueprints = (health_bp, auth_bp, users_bp, chat_bp, tracks_bp, verification_bp, notifications_bp, admin_bp)
+    blueprints = (
+        health_bp,
+        auth_bp,
+        users_bp,
+        chat_bp,
+        tracks_bp,
+        verification_bp,
+        notifications_bp,
+        search_bp,
+        admin_bp,
+    )
     for blueprint in blueprints:
         api.register_blueprint(blueprint, url_prefix=prefix + (blueprint.url_prefix or ""))
     app.register_blueprint(ops_bp)

@@ -236,11 +236,12 @@ def list_messages(user, room_id, limit=50, cursor=None, after=None, parent_id=No
         )
         for row in rows
     ]
-    _attach_reactions([row.id for row in rows], page)
+    attach_reactions([row.id for row in rows], page)
     return page, (page[-1]["id"] if has_more else None)
 
 
-def _attach_reactions(message_ids, page):
+def attach_reactions(message_ids, page):
+    """Fill the `reactions` of each payload in `page` (ids in the same order): one query."""
     if not page:
         return
     by_id = dict(zip(message_ids, page, strict=True))

@@ -1,9 +1,5 @@
 """REST routes of chat: thin wrappers over seda.chat.rooms and seda.chat.messages."""
 
-import json
-
-from flask import Response
-
 from seda.chat import automod, messages, moderation, rooms
 from seda.chat.schemas import (
     AutoModSchema,
@@ -34,7 +30,7 @@ from seda.chat.schemas import (
 )
 from seda.common.api import Blueprint
 from seda.common.auth import acting_admin, current_user, login_required
-from seda.common.pagination import PAGE_HEADERS_DOC, page_headers, paged
+from seda.common.pagination import PAGE_HEADERS_DOC, paged, payload_page
 from seda.common.schemas import PageQuerySchema
 
 bp = Blueprint("chat", __name__, url_prefix="/chat", description="Rooms, messages, reactions, moderation")
@@ -262,12 +258,10 @@ def send_message(body, room_id):
 @bp.response(200, MessageSchema(many=True), headers=PAGE_HEADERS_DOC)
 def list_messages(query, room_id):
     """History: newest first; `cursor` pages back, `after` catches up oldest first."""
-    page, next_cursor = messages.list_messages(
+    page = messages.list_messages(
         current_user(), room_id, query["limit"], query.get("cursor"), query.get("after"), query.get("parentId")
     )
-    # The hot read path arrives as payloads of the documented shape: no schema dump here.
-    body = json.dumps(page, ensure_ascii=False, separators=(",", ":"))
-    return Response(body, 200, page_headers(next_cursor, query["limit"]), mimetype="application/json")
+    return payload_page(page, query["limit"])
 
 
 @bp.route("/messages/<message_id>")

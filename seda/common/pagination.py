@@ -1,9 +1,10 @@
 """Cursor pages: `X-Next-Cursor` and `Link: <…?cursor=<id>&limit=N>; rel="next"` (API.md §1)."""
 
+import json
 from urllib.parse import urlencode
 
 import sqlalchemy as sa
-from flask import request
+from flask import Response, request
 
 from seda.common.db import parse_uuid
 from seda.common.errors import ValidationFailed
@@ -26,6 +27,14 @@ def paged(result, limit):
     """A route's answer for a service's (items, next cursor): 200 with the paging headers."""
     items, next_cursor = result
     return items, 200, page_headers(next_cursor, limit)
+
+
+def payload_page(result, limit):
+    """`paged` for items that are already payloads of the documented shape: dumped as they are,
+    without the route's schema (a hot read path: a schema dump cost ~15 ms a page)."""
+    items, next_cursor = result
+    body = json.dumps(items, ensure_ascii=False, separators=(",", ":"))
+    return Response(body, 200, page_headers(next_cursor, limit), mimetype="application/json")
 
 
 PAGE_HEADERS_DOC = {
@@ -56,6 +65,12 @@ def keyset_page(query, order, id_column, cursor, limit, descending=True, anchor_
         query = query.where(compare)
     ordering = [c.desc() if descending else c.asc() for c in columns]
     result = db.session.execute(query.order_by(*ordering).limit(limit + 1))
-    rows = (result.scalars() if len(query.column_descriptions) == 1 else result).unique().all()
+    described = query.column_descriptions
+    if len(described) == 1:
+        rows = result.scalars().unique().all()
+    elif any(column["expr"] is column.get("entity") for column in described):
+        rows = result.unique().all()  # an entity's joined eager loads repeat its row
+    else:
+        rows = result.all()  # plain rows: nothing to merge, and JSON values cannot be hashed
     page = rows[:limit]
     return page, (str(cursor_of(page[-1])) if len(rows) > limit else None)

@@ -1,10 +1,6 @@
-import json
-
-from flask import Response
-
 from seda.common.api import Blueprint
 from seda.common.auth import current_user, login_required
-from seda.common.pagination import PAGE_HEADERS_DOC, page_headers
+from seda.common.pagination import PAGE_HEADERS_DOC, payload_page
 from seda.notifications import services
 from seda.notifications.schemas import InboxQuerySchema, MarkReadSchema, NotificationSchema, UnreadCountSchema
 
@@ -18,9 +14,8 @@ bp = Blueprint("notifications", __name__, url_prefix="/notifications", descripti
 def inbox(query):
     """My notifications, newest first (`unread=true`: only those not read yet). A notification
     about a message deleted since is left out."""
-    page, next_cursor = services.inbox(current_user(), query["limit"], query.get("cursor"), query["unread"])
-    body = json.dumps(page, ensure_ascii=False, separators=(",", ":"))  # payloads of the documented shape
-    return Response(body, 200, page_headers(next_cursor, query["limit"]), mimetype="application/json")
+    page = services.inbox(current_user(), query["limit"], query.get("cursor"), query["unread"])
+    return payload_page(page, query["limit"])
 
 
 @bp.route("/unread-count")
