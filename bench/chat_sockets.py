@@ -45,7 +45,7 @@ from seeding import access_token, fresh_database, seed_room, seed_users, server_
 
 from tests.helpers.servers import gunicorn_server  # noqa: E402
 
-SCENARIOS = ("fanout", "latency", "store", "automod", "idle", "scaleout")
+SCENARIOS = ("fanout", "latency", "store", "automod", "search_writes", "idle", "scaleout")
 ROWS = []  # (benchmark, seda, baseline, ratio, target)
 
 
@@ -353,6 +353,35 @@ def automod(world, args):
         f"rules off: {off:,.0f} msg/s",
         f"x{on / off:.2f}",
         "≥ x0.95",
+    )
+
+
+SEARCH_INDEX = (
+    "CREATE INDEX ix_messages_search ON messages"
+    " USING gin (room_id, seda_search_document(text, track_ref)) WHERE deleted_at IS NULL"
+)
+
+
+def search_writes(world, args):
+    """Store-then-broadcast with the search index (#18) against the same run without it, alternating
+    with, without, without, with, so that the machine's drift hits both alike."""
+    engine = sa.create_engine(world.url)
+    runs = {"with": [], "without": []}
+    for label in ("with", "without", "without", "with"):
+        with engine.begin() as conn:
+            conn.execute(sa.text("DROP INDEX IF EXISTS ix_messages_search"))
+            if label == "with":
+                conn.execute(sa.text(SEARCH_INDEX))
+        result, _stored = store_run(world, args)
+        runs[label].append(result)
+    engine.dispose()
+    with_index, without = (sum(r["messagesPerSecond"] for r in runs[k]) / len(runs[k]) for k in ("with", "without"))
+    row(
+        "Search index: the store-then-broadcast run with the full-text index against without it, mean of 2 runs each",
+        f"{with_index:,.0f} msg/s",
+        f"no index: {without:,.0f} msg/s",
+        f"x{with_index / without:.2f}",
+        "≥ x0.9",
     )
 
 

@@ -25,6 +25,7 @@ FULL = [
     ["slow_readers.py"],
     ["mentions.py"],
     ["automod_check.py"],
+    ["search.py"],
 ]
 QUICK = [
     ["websocket_layer.py", "--clients", "20", "--seconds", "3"],
@@ -37,6 +38,7 @@ QUICK = [
     ["slow_readers.py", "--seconds", "10"],
     ["mentions.py", "--rounds", "3"],
     ["automod_check.py", "--runs", "2000"],
+    ["search.py", "--messages", "50000", "--requests", "30"],
 ]
 
 
