@@ -132,6 +132,19 @@ def test_only_rooms_i_am_a_member_of_now_are_searched(jazz):
     assert texts(bo, "q=secret") == []
 
 
+def test_a_private_room_i_left_is_not_searched(jazz):
+    ada, bo, _cy, _room = jazz
+    private = ada.room(name="Band Only", isPrivate=True)
+    status, _ = ada.post(f"/rooms/{private['id']}/members", json={"userId": bo.user.id})
+    assert status == 201
+    ada.send(private["id"], "setlist for friday")
+    assert texts(bo, "q=setlist") == ["setlist for friday"]
+    status, _ = bo.post(f"/rooms/{private['id']}/leave")
+    assert status in (200, 204)
+    assert texts(bo, "q=setlist") == []
+    assert search(bo, f"q=setlist&roomId={private['id']}", 404)["message"] == ["Room not found"]
+
+
 def test_room_id_narrows_and_a_room_i_am_not_in_is_404(jazz):
     ada, bo, cy, room = jazz
     other = ada.room(name="Other Room")
