@@ -14,6 +14,7 @@ One seda process in its production shape (gunicorn, PostgreSQL, Redis); requests
 
 import argparse
 import itertools
+import json
 import random
 import statistics
 import sys
@@ -35,9 +36,12 @@ from tests.helpers.servers import gunicorn_server  # noqa: E402
 
 ROOMS, MY_ROOMS, VOCABULARY = 1000, 20, 20_000
 RARE, RARE_COUNT, RARE_MINE = "zquorbit", 30, 4
+TRACKS, CARD_EVERY = 5000, 20  # 5 % of the messages share one of 5,000 tracks
 INDEX_SQL = (
     "CREATE INDEX CONCURRENTLY ix_messages_search ON messages"
-    " USING gin (room_id, seda_search_document(text, track_ref)) WHERE deleted_at IS NULL"
+    " USING gin (room_id, seda_search_document(text, track_ref)) WHERE deleted_at IS NULL",
+    "CREATE INDEX CONCURRENTLY ix_messages_track_search ON messages"
+    " USING gin (seda_track_document(track_ref)) WHERE type = 'TRACK_CARD' AND deleted_at IS NULL",
 )
 
 
@@ -60,7 +64,8 @@ def seed(url, count):
     weights = list(itertools.accumulate(1 / rank for rank in range(1, VOCABULARY + 1)))
     engine = sa.create_engine(url)
     with engine.begin() as conn:
-        conn.execute(sa.text("DROP INDEX ix_messages_search"))  # built afterwards, as on an existing database
+        for index in ("ix_messages_search", "ix_messages_track_search"):  # built afterwards, as on a live database
+            conn.execute(sa.text(f"DROP INDEX {index}"))
         users = seed_users(conn, 1000)
         now = datetime.now(UTC)
         rooms = [uuid.uuid4() for _ in range(ROOMS)]
@@ -85,10 +90,11 @@ def seed(url, count):
     seqs, start = [0] * ROOMS, now - timedelta(days=365)
     mine = [n for n in range(count) if n % ROOMS < MY_ROOMS]
     rare_at |= set(rng.sample(mine, RARE_MINE))
+    tracks = [_track(number, rng.choices(vocabulary, cum_weights=weights, k=4)) for number in range(TRACKS)]
     with psycopg.connect(url.replace("postgresql+psycopg", "postgresql")) as conn, conn.cursor() as cur:
         with cur.copy(
-            "COPY messages (id, room_id, user_id, seq, type, text, track_ref_auto, reply_count, mentions,"
-            " created_at, updated_at) FROM STDIN"
+            "COPY messages (id, room_id, user_id, seq, type, text, track_ref, track_url, track_ref_auto,"
+            " reply_count, mentions, created_at, updated_at) FROM STDIN"
         ) as copy:
             for n in range(count):
                 room = n % ROOMS
@@ -97,14 +103,17 @@ def seed(url, count):
                 if n in rare_at:
                     text[rng.randrange(len(text))] = RARE
                 at = start + timedelta(seconds=n * 30)
+                card = rng.choice(tracks) if n % CARD_EVERY == 0 else None
                 copy.write_row(
                     (
                         uuid.uuid4(),
                         rooms[room],
                         users[n % 1000],
                         seqs[room],
-                        "TEXT",
+                        "TRACK_CARD" if card else "TEXT",
                         " ".join(text),
+                        json.dumps(card) if card else None,
+                        card["url"] if card else None,
                         False,
                         0,
                         "[]",
@@ -117,6 +126,19 @@ def seed(url, count):
             " WHERE rooms.id = s.room_id"
         )
     return me, vocabulary
+
+
+def _track(number, words):
+    provider_id = f"{number:022d}"
+    return {
+        "provider": "spotify",
+        "providerId": provider_id,
+        "url": f"https://open.spotify.com/track/{provider_id}",
+        "title": " ".join(words[:2]).title(),
+        "artist": " ".join(words[2:]).title(),
+        "artwork": None,
+        "duration": 200,
+    }
 
 
 def build_index_while_writing(url):
@@ -148,7 +170,8 @@ def build_index_while_writing(url):
     thread.start()
     began = time.perf_counter()
     with psycopg.connect(dsn, autocommit=True) as conn:
-        conn.execute(INDEX_SQL)
+        for index in INDEX_SQL:
+            conn.execute(index)
         build = time.perf_counter() - began
         conn.execute("VACUUM ANALYZE messages")
     done.set()
@@ -161,12 +184,12 @@ def percentiles(samples):
     return statistics.median(ordered), ordered[min(len(ordered) - 1, int(len(ordered) * 0.99))]
 
 
-def time_api(base, token, q, requests_count):
+def time_api(base, token, q, requests_count, route="messages"):
     session, samples, hits = requests.Session(), [], None
     headers = {"Authorization": f"Bearer {token}"}
     for _ in range(requests_count + 5):
         began = time.perf_counter()
-        response = session.get(f"{base}/api/v1/search/messages", params={"q": q}, headers=headers, timeout=30)
+        response = session.get(f"{base}/api/v1/search/{route}", params={"q": q}, headers=headers, timeout=30)
         samples.append((time.perf_counter() - began) * 1000)
         assert response.status_code == 200, response.text
         hits = len(response.json())
@@ -225,6 +248,10 @@ def main():
                     f"| {label} ({word}) | {total:,} | {p50:.1f} / {p99:.1f} ms ({hits} hits) |"
                     f" {bare50:.1f} / {bare99:.1f} ms | {verdict} |"
                 )
+            print("GET /search/tracks (5 % of the messages are track cards; no target, no baseline):")
+            for label, word in words.items():
+                (p50, p99), hits = time_api(base, token, word, args.requests, "tracks")
+                print(f"  {label} ({word}): p50 {p50:.1f} ms, p99 {p99:.1f} ms ({hits} tracks)")
 
 
 def _matches(url, word):

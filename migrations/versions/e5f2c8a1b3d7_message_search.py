@@ -1,12 +1,13 @@
-"""message search: a full-text index over each message's text, track title and track artist
+"""message search: full-text indexes over each message's text, track title and track artist
 
 PostgreSQL: `seda_search_document(text, track_ref)`, the `simple` configuration over the text
 with accents removed (`unaccent`) and punctuation turned into spaces, indexed by a GIN index on
-(room_id, document) (`btree_gin`), so that one index scan keeps only the caller's rooms. It is an
-expression index, not a column: adding it rewrites no row, edits are in it at once, and it is
-built CONCURRENTLY, so writes go on while it builds (bench/search.py times the build on 1,000,000
-messages). SQLite: an FTS5 table over a view of the same document, kept in step by triggers and
-filled from the existing messages here.
+(room_id, document) (`btree_gin`), so that one index scan keeps only the caller's rooms, and one
+over the title and artist of track cards only (track search). They are expression indexes, not
+columns: adding them rewrites no row, an edit is in them by the same UPDATE, and they are built
+CONCURRENTLY, so writes go on while they build (bench/search.py times it on 1,000,000 messages).
+SQLite: an FTS5 table (text, title, artist) over a view of the messages, kept in step by triggers
+and filled from the existing messages here.
 
 Revision ID: e5f2c8a1b3d7
 Revises: d4e1b7c9a2f0
@@ -21,21 +22,43 @@ down_revision = "d4e1b7c9a2f0"
 branch_labels = None
 depends_on = None
 
-# IMMUTABLE so that an index may use it: unaccent's own functions are only STABLE because the
-# dictionary could change, which seda never does. Plain SQL, so that the planner inlines it.
-POSTGRES_DOCUMENT = """
+# IMMUTABLE so that an index may use them: unaccent's own functions are only STABLE because its
+# dictionary could change, which seda never does.
+POSTGRES_FUNCTIONS = (
+    """
+CREATE OR REPLACE FUNCTION seda_search_words(words text) RETURNS tsvector
+LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+    SELECT to_tsvector('simple'::regconfig,
+        public.unaccent('public.unaccent'::regdictionary, regexp_replace(words, '[[:punct:]]+', ' ', 'g')))
+$$
+""",
+    """
 CREATE OR REPLACE FUNCTION seda_search_document(body text, track json) RETURNS tsvector
 LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
-    SELECT to_tsvector('simple'::regconfig, public.unaccent('public.unaccent'::regdictionary,
-        regexp_replace(
-            coalesce(body, '') || ' ' || coalesce(track ->> 'title', '') || ' ' || coalesce(track ->> 'artist', ''),
-            '[[:punct:]]+', ' ', 'g')))
+    SELECT seda_search_words(
+        coalesce(body, '') || ' ' || coalesce(track ->> 'title', '') || ' ' || coalesce(track ->> 'artist', ''))
 $$
-"""
+""",
+    """
+CREATE OR REPLACE FUNCTION seda_track_document(track json) RETURNS tsvector
+LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+    SELECT seda_search_words(coalesce(track ->> 'title', '') || ' ' || coalesce(track ->> 'artist', ''))
+$$
+""",
+)
+POSTGRES_INDEXES = (
+    # Message search: the caller's rooms and the words in one index.
+    "CREATE INDEX CONCURRENTLY IF NOT EXISTS ix_messages_search ON messages"
+    " USING gin (room_id, seda_search_document(text, track_ref)) WHERE deleted_at IS NULL",
+    # Track search: only track cards, by title and artist, so a word common in chat costs nothing here.
+    "CREATE INDEX CONCURRENTLY IF NOT EXISTS ix_messages_track_search ON messages"
+    " USING gin (seda_track_document(track_ref)) WHERE type = 'TRACK_CARD' AND deleted_at IS NULL",
+)
 
-SQLITE_DOCUMENT = (
-    "coalesce({row}.text, '') || ' ' || coalesce(json_extract({row}.track_ref, '$.title'), '') || ' ' || "
-    "coalesce(json_extract({row}.track_ref, '$.artist'), '')"
+SQLITE_COLUMNS = (
+    "coalesce({row}.text, '')",
+    "coalesce(json_extract({row}.track_ref, '$.title'), '')",
+    "coalesce(json_extract({row}.track_ref, '$.artist'), '')",
 )
 
 
@@ -49,24 +72,28 @@ def upgrade():
 def _upgrade_postgresql():
     op.execute("CREATE EXTENSION IF NOT EXISTS unaccent SCHEMA public")
     op.execute("CREATE EXTENSION IF NOT EXISTS btree_gin")
-    op.execute(POSTGRES_DOCUMENT)
+    for function in POSTGRES_FUNCTIONS:
+        op.execute(function)
     with op.get_context().autocommit_block():
-        op.execute(
-            "CREATE INDEX CONCURRENTLY IF NOT EXISTS ix_messages_search ON messages"
-            " USING gin (room_id, seda_search_document(text, track_ref)) WHERE deleted_at IS NULL"
-        )
+        for index in POSTGRES_INDEXES:
+            op.execute(index)
 
 
 def _upgrade_sqlite():
-    document = SQLITE_DOCUMENT.format(row="messages")
-    op.execute(f"CREATE VIEW messages_search_document AS SELECT rowid, {document} AS document FROM messages")
+    columns = ", ".join(
+        f"{value.format(row='messages')} AS {name}"
+        for name, value in zip(("text", "title", "artist"), SQLITE_COLUMNS, strict=True)
+    )
+    op.execute(f"CREATE VIEW messages_search_document AS SELECT rowid, {columns} FROM messages")
     op.execute(
-        "CREATE VIRTUAL TABLE messages_search USING fts5(document, content='messages_search_document',"
+        "CREATE VIRTUAL TABLE messages_search USING fts5(text, title, artist, content='messages_search_document',"
         " content_rowid='rowid', tokenize='unicode61 remove_diacritics 2')"
     )
-    old, new = SQLITE_DOCUMENT.format(row="old"), SQLITE_DOCUMENT.format(row="new")
-    forget = f"INSERT INTO messages_search(messages_search, rowid, document) VALUES ('delete', old.rowid, {old});"
-    learn = f"INSERT INTO messages_search(rowid, document) VALUES (new.rowid, {new});"
+    old, new = (", ".join(value.format(row=row) for value in SQLITE_COLUMNS) for row in ("old", "new"))
+    forget = (
+        f"INSERT INTO messages_search(messages_search, rowid, text, title, artist) VALUES ('delete', old.rowid, {old});"
+    )
+    learn = f"INSERT INTO messages_search(rowid, text, title, artist) VALUES (new.rowid, {new});"
     op.execute(f"CREATE TRIGGER messages_search_insert AFTER INSERT ON messages BEGIN {learn} END")
     op.execute(f"CREATE TRIGGER messages_search_delete AFTER DELETE ON messages BEGIN {forget} END")
     op.execute(
@@ -78,8 +105,11 @@ def _upgrade_sqlite():
 def downgrade():
     if op.get_bind().dialect.name == "postgresql":
         with op.get_context().autocommit_block():
+            op.execute("DROP INDEX CONCURRENTLY IF EXISTS ix_messages_track_search")
             op.execute("DROP INDEX CONCURRENTLY IF EXISTS ix_messages_search")
+        op.execute("DROP FUNCTION IF EXISTS seda_track_document(json)")
         op.execute("DROP FUNCTION IF EXISTS seda_search_document(text, json)")
+        op.execute("DROP FUNCTION IF EXISTS seda_search_words(text)")
         return
     for trigger in ("insert", "delete", "update"):
         op.execute(f"DROP TRIGGER messages_search_{trigger}")

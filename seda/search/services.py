@@ -62,13 +62,7 @@ def search_tracks(user, q, limit):
     rows = db.session.execute(
         sa.select(m.c.track_url, m.c.track_ref, m.c.created_at)
         .join(_rooms, _rooms.c.id == m.c.room_id)
-        .where(
-            m.c.type == MessageType.TRACK_CARD,
-            m.c.deleted_at.is_(None),
-            m.c.track_url.is_not(None),
-            readable,
-            *_matching(terms),
-        )
+        .where(m.c.deleted_at.is_(None), m.c.track_url.is_not(None), readable, *_matching_tracks(terms))
         .order_by(m.c.created_at.desc())
         .limit(TRACK_CANDIDATES)
     ).all()
@@ -79,7 +73,6 @@ def search_tracks(user, q, limit):
             track = tracks[url] = {**(track_ref or {}), "url": url, "shareCount": 0, "lastSharedAt": shared_at}
         track["shareCount"] += 1
     ranked = [(_track_rank(track, terms), track) for track in tracks.values()]
-    ranked = [(rank, track) for rank, track in ranked if rank is not None]
     ranked.sort(
         key=lambda pair: (pair[0], -pair[1]["shareCount"], -pair[1]["lastSharedAt"].timestamp(), pair[1]["url"])
     )
@@ -91,16 +84,11 @@ def _popularity(track):
 
 
 def _track_rank(track, terms):
-    """0: the words are all in the title; 1: all in the artist; 2: across both; None: the match
-    was in the message's text only."""
+    """0: the words are all in the title; 1: all in the artist; 2: spread over both."""
     title, artist = track.get("title") or "", track.get("artist") or ""
     if terms.all_in(title):
         return 0
-    if terms.all_in(artist):
-        return 1
-    if terms.all_in(f"{title} {artist}"):
-        return 2
-    return None
+    return 1 if terms.all_in(artist) else 2
 
 
 def _my_room_ids(user):
@@ -110,16 +98,39 @@ def _my_room_ids(user):
 def _matching(terms):
     """The WHERE clauses that keep the messages whose text, track title or artist hold `terms`."""
     m = _messages
-    if db.session.get_bind().dialect.name == "postgresql":
-        document = sa.func.seda_search_document(m.c.text, m.c.track_ref)
-        tsquery = sa.func.to_tsquery(sa.literal_column("'simple'::regconfig"), terms.tsquery())
-        return (document.op("@@")(tsquery),)
+    if _on_postgresql():
+        return (sa.func.seda_search_document(m.c.text, m.c.track_ref).op("@@")(_tsquery(terms)),)
+    return (_fts_rowids(terms.fts5_query()),)
+
+
+def _matching_tracks(terms):
+    """The WHERE clauses that keep the track cards whose title or artist hold `terms` (on
+    PostgreSQL through the index of track cards alone: its predicate is repeated as a literal so
+    that the planner can prove it)."""
+    m = _messages
+    if _on_postgresql():
+        return (
+            m.c.type == sa.literal_column("'TRACK_CARD'"),
+            sa.func.seda_track_document(m.c.track_ref).op("@@")(_tsquery(terms)),
+        )
+    return (m.c.type == MessageType.TRACK_CARD, _fts_rowids(f"{{title artist}} : ({terms.fts5_query()})"))
+
+
+def _on_postgresql():
+    return db.session.get_bind().dialect.name == "postgresql"
+
+
+def _tsquery(terms):
+    return sa.func.to_tsquery(sa.literal_column("'simple'::regconfig"), terms.tsquery())
+
+
+def _fts_rowids(match):
     matched = (
         sa.select(sa.literal_column("rowid"))
         .select_from(_search_table)
-        .where(sa.literal_column("messages_search").op("MATCH")(terms.fts5_query()))
+        .where(sa.literal_column("messages_search").op("MATCH")(match))
     )
-    return (sa.literal_column("messages.rowid").in_(matched),)
+    return sa.literal_column("messages.rowid").in_(matched)
 
 
 def _author_columns(u, p):

@@ -334,3 +334,10 @@ def test_an_admin_searches_like_anyone_else(jazz, chat):
     ada.send(room["id"], "members only")
     admin = chat(username="boss", role=Role.ADMIN)
     assert texts(admin, "q=members") == []
+
+
+def test_a_track_is_found_by_its_title_or_artist_not_by_the_text_sharing_it(jazz, share):
+    ada, bo, _cy, room = jazz
+    share(ada, room["id"], TRACK, "vibes tonight")
+    assert tracks(bo, "q=vibes") == []
+    assert [t["title"] for t in tracks(bo, "q=blue%20gre")] == ["Blue in Green"]
