@@ -8,7 +8,6 @@ blocked-word pattern) is cached per distinct word list; a room without rules cos
 
 import re
 import time
-import unicodedata
 from datetime import timedelta
 from functools import lru_cache
 
@@ -19,6 +18,7 @@ from seda.chat.rooms import apply_mute
 from seda.common import audit
 from seda.common.db import iso_utc, utcnow
 from seda.common.errors import Forbidden, Unprocessable
+from seda.common.text import fold
 from seda.extensions import cache, db
 from seda.tracks.providers import recognise
 
@@ -47,14 +47,6 @@ def put_settings(user, room_id, settings, admin=None):
         audit.record(admin, "room.automod", "room", room.id, settings)
     db.session.commit()
     return settings
-
-
-def fold(text):
-    """Lower case without accents: 'Ünïcode' and 'unicode' compare equal."""
-    if text.isascii():  # most messages: nothing to strip, and no per-character loop
-        return text.lower()
-    decomposed = unicodedata.normalize("NFKD", text.casefold())
-    return "".join(c for c in decomposed if not unicodedata.combining(c))
 
 
 @lru_cache(maxsize=1024)

@@ -20,11 +20,12 @@ from seda.chat.models import (
     RoomType,
 )
 from seda.chat.payloads import (
+    joined_user_ref,
     message_payload,
     reaction_ref,
     serialize_message,
     serialize_reaction,
-    user_ref,
+    user_ref_columns,
 )
 from seda.chat.rooms import active_mute, refuse_if_blocked, restore_direct_members
 from seda.common import audit, metrics, notifications
@@ -206,7 +207,7 @@ def list_messages(user, room_id, limit=50, cursor=None, after=None, parent_id=No
         raise NotFound("Room not found")
     m, u, p = Message.__table__, User.__table__, ArtistProfile.__table__
     query = (
-        sa.select(m, u.c.username, u.c.display_name, u.c.avatar_url, u.c.role, p.c.artist_name, p.c.verified)
+        sa.select(m, *user_ref_columns(u, p))
         .join(u, u.c.id == m.c.user_id)
         .outerjoin(p, p.c.user_id == m.c.user_id)
         .where(m.c.room_id == room_uuid, m.c.deleted_at.is_(None))
@@ -226,16 +227,7 @@ def list_messages(user, room_id, limit=50, cursor=None, after=None, parent_id=No
     if not rows:
         _explain_empty_page(user, room_uuid, anchor, "after" if after else "cursor")
     has_more, rows = len(rows) > limit, rows[:limit]
-    page = [
-        message_payload(
-            row,
-            user_ref(
-                row.user_id, row.username, row.display_name, row.avatar_url, row.role, row.artist_name, row.verified
-            ),
-            [],
-        )
-        for row in rows
-    ]
+    page = [message_payload(row, joined_user_ref(row.user_id, row), []) for row in rows]
     attach_reactions([row.id for row in rows], page)
     return page, (page[-1]["id"] if has_more else None)
 

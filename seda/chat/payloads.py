@@ -59,6 +59,23 @@ def user_ref(user_id, username, display_name, avatar_url, role, artist_name, ver
     }
 
 
+def user_ref_columns(users, profiles):
+    """The columns `joined_user_ref` reads, for a Core query joined to users and artist_profiles."""
+    return (
+        users.c.username,
+        users.c.display_name,
+        users.c.avatar_url,
+        users.c.role,
+        profiles.c.artist_name,
+        profiles.c.verified,
+    )
+
+
+def joined_user_ref(user_id, row):
+    """The UserRef of `user_id` from the `user_ref_columns` in `row`."""
+    return user_ref(user_id, row.username, row.display_name, row.avatar_url, row.role, row.artist_name, row.verified)
+
+
 def reaction_ref(r):
     return {"id": str(r.id), "emoji": r.emoji, "userId": str(r.user_id), "createdAt": iso_utc(r.created_at)}
 

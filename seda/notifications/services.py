@@ -7,7 +7,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 
 from seda.chat.models import Message, Room, RoomMembership, RoomType
-from seda.chat.payloads import user_ref
+from seda.chat.payloads import joined_user_ref, user_ref_columns
 from seda.common import realtime
 from seda.common.db import iso_utc, new_id, utcnow
 from seda.common.pagination import keyset_page
@@ -74,7 +74,7 @@ def _message_row(message_id):
             parent.c.user_id.label("parent_author_id"),
             r.c.type.label("room_type"),
             r.c.name.label("room_name"),
-            *_user_ref_columns(u, p),
+            *user_ref_columns(u, p),
         )
         .join(r, r.c.id == m.c.room_id)
         .join(u, u.c.id == m.c.user_id)
@@ -207,7 +207,7 @@ def inbox(user, limit, cursor=None, unread_only=False):
         sa.select(
             n,
             u.c.id.label("actor_user_id"),
-            *_user_ref_columns(u, p),
+            *user_ref_columns(u, p),
             r.c.name.label("room_name"),
         )
         .select_from(
@@ -227,23 +227,9 @@ def inbox(user, limit, cursor=None, unread_only=False):
     ], next_cursor
 
 
-def _user_ref_columns(users, profiles):
-    """The columns `_actor` reads, from a join of users and artist profiles."""
-    return (
-        users.c.username,
-        users.c.display_name,
-        users.c.avatar_url,
-        users.c.role,
-        profiles.c.artist_name,
-        profiles.c.verified,
-    )
-
-
 def _actor(user_id, row):
     """The UserRef of `user_id` from the user columns joined into `row` (None without a user)."""
-    if user_id is None:
-        return None
-    return user_ref(user_id, row.username, row.display_name, row.avatar_url, row.role, row.artist_name, row.verified)
+    return None if user_id is None else joined_user_ref(user_id, row)
 
 
 def unread_count(user):

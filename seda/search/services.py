@@ -8,7 +8,7 @@ import sqlalchemy as sa
 
 from seda.chat.messages import attach_reactions
 from seda.chat.models import Message, MessageType, Room, RoomMembership, RoomType
-from seda.chat.payloads import message_payload, user_ref
+from seda.chat.payloads import joined_user_ref, message_payload, user_ref_columns
 from seda.common.errors import NotFound
 from seda.common.pagination import keyset_page
 from seda.extensions import db
@@ -35,7 +35,7 @@ def search_messages(user, q, limit, cursor=None, room_id=None, user_id=None, has
     m, u, p = _messages, User.__table__, ArtistProfile.__table__
     in_my_rooms = m.c.room_id == rooms[0] if len(rooms) == 1 else m.c.room_id.in_(rooms)
     query = (
-        sa.select(m, _rooms.c.name.label("room_name"), *_author_columns(u, p))
+        sa.select(m, _rooms.c.name.label("room_name"), *user_ref_columns(u, p))
         .join(_rooms, _rooms.c.id == m.c.room_id)
         .join(u, u.c.id == m.c.user_id)
         .outerjoin(p, p.c.user_id == m.c.user_id)
@@ -133,16 +133,9 @@ def _fts_rowids(match):
     return sa.literal_column("messages.rowid").in_(matched)
 
 
-def _author_columns(u, p):
-    return (u.c.username, u.c.display_name, u.c.avatar_url, u.c.role, p.c.artist_name, p.c.verified)
-
-
 def _hit(row, terms):
-    author = user_ref(
-        row.user_id, row.username, row.display_name, row.avatar_url, row.role, row.artist_name, row.verified
-    )
     return {
-        "message": message_payload(row, author, []),
+        "message": message_payload(row, joined_user_ref(row.user_id, row), []),
         "roomName": row.room_name,
         "highlight": highlight(row.text, terms),
     }

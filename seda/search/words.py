@@ -10,7 +10,8 @@ punctuation."""
 
 import html
 import re
-import unicodedata
+
+from seda.common.text import fold
 
 WORD = re.compile(r"[^\W_]+")
 MAX_WORDS = 20
@@ -47,12 +48,6 @@ class SearchTerms:
         """True when every query word occurs in `text`."""
         folded = [fold(word) for word in WORD.findall(text or "")]
         return all(word in folded for word in self.whole) and any(word.startswith(self.prefix) for word in folded)
-
-
-def fold(word):
-    """Case and accents away: `Café` and `CAFE` are `cafe`."""
-    decomposed = unicodedata.normalize("NFKD", word)
-    return "".join(c for c in decomposed if not unicodedata.combining(c)).casefold()
 
 
 def highlight(text, terms):
