@@ -35,6 +35,8 @@ from seda.health.routes import ops_bp
 from seda.notifications import tasks as notification_tasks  # noqa: F401  (registers the Celery tasks)
 from seda.notifications.routes import bp as notifications_bp
 from seda.search.routes import bp as search_bp
+from seda.sessions import tasks as session_tasks  # noqa: F401  (tasks and periodic jobs)
+from seda.sessions.routes import bp as sessions_bp
 from seda.users.routes import bp as users_bp
 from seda.users.services import active_user_id, user_for_identity
 from seda.verification import tasks as verification_tasks  # noqa: F401  (tasks and periodic jobs)
@@ -160,6 +162,7 @@ def _register_blueprints(app):
         verification_bp,
         notifications_bp,
         search_bp,
+        sessions_bp,
         admin_bp,
     )
     for blueprint in blueprints:

@@ -19,6 +19,12 @@ from tests.helpers.fixtures import UserFactory
 CALLERS = ("owner", "other", "moderator", "admin", "anonymous")
 R, M, MEMBER, OTHER, OWNER, V = "{room}", "{message}", "{member}", "{other}", "{owner}", "{verification}"
 N = "{notification}"
+Q = "{queue_item}"
+TRACK = {
+    "provider": "spotify",
+    "providerId": "4uLU6hMCjMI75M1A2tKUQC",
+    "url": "https://open.spotify.com/track/4uLU6hMCjMI75M1A2tKUQC",
+}
 OWNER_NAME = "{owner_username}"
 AUTOMOD_OFF = {"blockedWords": [], "linkPolicy": "ANY", "maxMentions": 0, "blockRepeats": False, "autoMuteAfter": 0}
 
@@ -44,6 +50,14 @@ MATRIX = [
     ("POST", f"/api/v1/chat/rooms/{R}/messages", {"text": "hi"}, (201, 404, 201, 403)),
     ("GET", f"/api/v1/chat/rooms/{R}/messages", None, (200, 404, 200, 200)),
     ("GET", f"/api/v1/chat/messages/{M}", None, (200, 404, 200, 200)),
+    # The room's listening session (OWNER hosts it; one track plays, OWNER's Q waits).
+    ("POST", f"/api/v1/chat/rooms/{R}/session", None, (409, 404, 409, 409)),
+    ("GET", f"/api/v1/chat/rooms/{R}/session", None, (200, 404, 200, 200)),
+    ("DELETE", f"/api/v1/chat/rooms/{R}/session", None, (204, 404, 204, 204)),
+    ("POST", f"/api/v1/chat/rooms/{R}/session/queue", {"trackRef": TRACK}, (201, 404, 201, 201)),
+    ("DELETE", f"/api/v1/chat/rooms/{R}/session/queue/{Q}", None, (204, 404, 204, 204)),
+    ("POST", f"/api/v1/chat/rooms/{R}/session/skip", None, (200, 404, 200, 200)),
+    ("GET", f"/api/v1/chat/rooms/{R}/session/history", None, (200, 404, 200, 200)),
     ("PATCH", f"/api/v1/chat/messages/{M}", {"text": "edited"}, (200, 404, 403, 403)),
     ("DELETE", f"/api/v1/chat/messages/{M}", None, (204, 404, 204, 204)),
     ("POST", f"/api/v1/chat/messages/{M}/reactions", {"emoji": "🎷"}, (201, 404, 201, 403)),
@@ -100,6 +114,9 @@ def world(app):
     wait_for_in_process_tasks()
     [notification] = client.get("/api/v1/notifications", headers=people["owner"].headers).get_json()
     verification = client.post("/api/v1/artist/verification/request", headers=people["owner"].headers).get_json()
+    owner.post(f"/rooms/{room['id']}/session")
+    owner.post(f"/rooms/{room['id']}/session/queue", json={"trackRef": TRACK})
+    waiting = owner.post(f"/rooms/{room['id']}/session/queue", json={"trackRef": TRACK})[1]
     ids = {
         R: room["id"],
         M: message["id"],
@@ -109,6 +126,7 @@ def world(app):
         OWNER: people["owner"].id,
         V: verification["id"],
         N: notification["id"],
+        Q: waiting["id"],
     }
     return people, ids
 

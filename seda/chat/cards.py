@@ -10,6 +10,7 @@ import sqlalchemy as sa
 from seda.chat import notify
 from seda.chat.models import Message, MessageType, Room, RoomType
 from seda.chat.payloads import serialize_message
+from seda.common import room_hooks
 from seda.common.db import utcnow
 from seda.common.errors import Unprocessable
 from seda.common.tasks import enqueue
@@ -109,10 +110,13 @@ def _update_card(message, still_current, changes):
 
 
 def popular(days, limit):
-    """Tracks shared in public rooms over the last `days`, most shared first."""
+    """Tracks shared in public rooms over the last `days`, most shared first: cards of messages,
+    and whatever else counts as a share (tracks played by listening sessions, room_hooks)."""
     since = utcnow() - timedelta(days=days)
-    shared = (
-        sa.select(Message.track_url, sa.func.count().label("shares"), sa.func.max(Message.created_at).label("last"))
+    cards = (
+        sa.select(
+            Message.track_url.label("url"), Message.created_at.label("shared_at"), Message.track_ref.label("track_ref")
+        )
         .join(Room, Room.id == Message.room_id)
         .where(
             Message.type == MessageType.TRACK_CARD,
@@ -121,14 +125,18 @@ def popular(days, limit):
             Message.created_at >= since,
             Room.type == RoomType.PUBLIC,
         )
-        .group_by(Message.track_url)
-        .order_by(sa.desc("shares"), sa.desc("last"), Message.track_url)
+    )
+    shares = sa.union_all(cards, *room_hooks.share_sources(since)).cte("shares")
+    top = (
+        sa.select(shares.c.url, sa.func.count().label("shares"), sa.func.max(shares.c.shared_at).label("last"))
+        .group_by(shares.c.url)
+        .order_by(sa.desc("shares"), sa.desc("last"), shares.c.url)
         .limit(limit)
     ).subquery()
     rows = db.session.execute(
-        sa.select(shared.c.track_url, shared.c.shares, shared.c.last, Message.track_ref)
-        .join(Message, sa.and_(Message.track_url == shared.c.track_url, Message.created_at == shared.c.last))
-        .order_by(shared.c.shares.desc(), shared.c.last.desc(), shared.c.track_url)
+        sa.select(top.c.url, top.c.shares, top.c.last, shares.c.track_ref)
+        .join(shares, sa.and_(shares.c.url == top.c.url, shares.c.shared_at == top.c.last))
+        .order_by(top.c.shares.desc(), top.c.last.desc(), top.c.url)
     ).all()
     seen, result = set(), []
     for url, shares, last, track_ref in rows:

@@ -30,6 +30,7 @@ from seda.chat.socket import (
     unregister_connection,
 )
 from seda.chat.transport import install_send_queue_limit, install_websocket_fixes
+from seda.common import room_hooks
 from seda.common.auth import authenticate_token
 from seda.common.errors import DomainError, Forbidden, database_failure
 from seda.common.presence import presence_store
@@ -85,7 +86,8 @@ class ChatNamespace(Namespace):
         connection.rooms[room_id] = large
         if presence_store().join(room_id, user.id, request.sid):
             notify.presence_changed(room_id, user.id, True, large)
-        return {"roomId": room_id, "seq": view.last_seq}
+        session = room_hooks.session_view(user, room_id) if view.active_session_id else None
+        return {"roomId": room_id, "seq": view.last_seq, "session": session}
 
     @socket_event()
     def on_leave_room(self, user, connection, payload):

@@ -55,6 +55,8 @@ class Room(db.Model):
     direct_key: Mapped[str | None] = mapped_column(sa.String(80), unique=True)
     # AutoMod settings (section 11), None while never set: they come with the row every send loads.
     automod: Mapped[dict | None] = mapped_column(sa.JSON)
+    # The ACTIVE listening session (section 10), kept by seda.sessions in the session's transactions.
+    active_session_id: Mapped[uuid.UUID | None] = mapped_column(sa.Uuid)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 

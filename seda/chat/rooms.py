@@ -16,7 +16,7 @@ from seda.chat.models import (
     RoomMute,
     RoomType,
 )
-from seda.common import audit, realtime
+from seda.common import audit, realtime, room_hooks
 from seda.common.db import escape_like, iso_utc, parse_uuid, utcnow
 from seda.common.errors import Forbidden, NotFound, ValidationFailed
 from seda.common.pagination import keyset_page
@@ -165,6 +165,7 @@ def leave_room(user, room_id):
     db.session.commit()
     realtime.remove_user_from_room(room.id, user.id)
     notify.user_left(room.id, user.id)
+    room_hooks.member_gone(room.id, user.id)
 
 
 def _hand_over_ownership(room, owner_id):
@@ -233,6 +234,7 @@ def kick_member(actor, room_id, user_id):
     db.session.commit()
     realtime.remove_user_from_room(room.id, target.user_id)
     notify.user_removed(room.id, target.user_id)
+    room_hooks.member_gone(room.id, target.user_id)
 
 
 def mute_member(actor, room_id, user_id, duration_seconds, reason=None, admin=None):
@@ -291,6 +293,7 @@ def ban_member(actor, room_id, user_id, reason=None):
     db.session.commit()
     realtime.remove_user_from_room(room.id, target_user.id)
     notify.user_banned(room.id, target_user.id)
+    room_hooks.member_gone(room.id, target_user.id)
     return ban
 
 

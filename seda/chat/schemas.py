@@ -27,6 +27,9 @@ class RoomSchema(ma.Schema):
     slowModeSeconds = ma.fields.Integer(attribute="slow_mode_seconds")
     lastMessageAt = Timestamp(attribute="last_message_at", allow_none=True)
     unreadCount = ma.fields.Integer(attribute="unread_count")
+    activeSessionId = ma.fields.UUID(
+        attribute="active_session_id", allow_none=True, metadata={"description": "The ACTIVE listening session"}
+    )
     canSend = ma.fields.Boolean(
         attribute="can_send",
         metadata={"description": "DIRECT rooms only (absent on others): false while either person blocks the other"},

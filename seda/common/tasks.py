@@ -9,6 +9,8 @@ it answers at once, as it would with a worker.
 
 import logging
 import threading
+import time
+from datetime import UTC, datetime
 
 from celery import Celery, Task
 from flask import current_app
@@ -49,13 +51,24 @@ def enqueue(task_name, *args):
     after_ack(submit, current_app.extensions["celery"].tasks[task_name], args)
 
 
-def submit(task, args=()):
+def enqueue_at(task_name, eta, *args):
+    """Queue the task named `task_name` to run at `eta` (an aware datetime), after the commit.
+
+    A broker holds a task with an ETA in its worker's memory: a worker that dies with it loses
+    it, so whatever is scheduled this way needs a periodic sweep behind it."""
+    after_ack(submit, current_app.extensions["celery"].tasks[task_name], args, eta)
+
+
+def submit(task, args=(), eta=None):
     """Queue `task(*args)`: to the broker, or to a background thread in the embedded default."""
     if task.app.conf.task_always_eager:
-        _run_in_process(task, args)
+        if eta is None:
+            _run_in_process(task, args)
+        else:
+            _run_in_process_at(task, args, eta)
         return
     try:
-        task.apply_async(args)
+        task.apply_async(args, eta=eta)
     except BrokerUnavailable:
         # The database holds the work; the periodic sweep queues it again once Redis is back.
         log.error("broker unavailable, %s%r left for the sweep", task.name, args)
@@ -73,6 +86,16 @@ def _run_in_process(task, args):
     with _in_process_lock:
         _in_process_runs.add(worker)
     worker.start()
+
+
+def _run_in_process_at(task, args, eta):
+    """A timer for a scheduled task: not counted as running (nothing waits for a future task)."""
+
+    def run_when_due():
+        time.sleep(max(0.0, (eta - datetime.now(UTC)).total_seconds()))
+        _run_in_process(task, args)
+
+    threading.Thread(target=run_when_due, name=f"timer-{task.name}", daemon=True).start()
 
 
 def wait_for_in_process_tasks(timeout=10.0):

@@ -16,6 +16,7 @@ ROOM_KEYS = {
     "slowModeSeconds",
     "lastMessageAt",
     "unreadCount",
+    "activeSessionId",
 }
 
 

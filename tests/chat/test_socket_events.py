@@ -52,7 +52,7 @@ def test_join_acks_the_latest_seq_and_tells_the_others(chat, socket_for):
     joined(owner_sock, room["id"])
     events(owner_sock)
     ack = joined(fan_sock, room["id"])
-    assert ack == {"ok": True, "roomId": room["id"], "seq": 1}
+    assert ack == {"ok": True, "roomId": room["id"], "seq": 1, "session": None}
     received = events(owner_sock)
     assert ("user_joined", [room["id"], fan.user.id]) in received
     assert ("presence", [room["id"], fan.user.id, True]) in received

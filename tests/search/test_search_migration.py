@@ -1,9 +1,14 @@
 """The search migration indexes the messages already stored (both tiers), and the index then
 follows their edits."""
 
+import uuid
+from datetime import UTC, datetime, timedelta
+
+import sqlalchemy as sa
 from flask_migrate import upgrade
 
 from seda import create_app
+from seda.common.db import UTCDateTime
 from tests.chat.conftest import Chat
 from tests.conftest import make_config
 from tests.helpers.fixtures import UserFactory
@@ -18,19 +23,112 @@ def found(member, q):
     return [hit["message"]["text"] for hit in response.get_json()]
 
 
+def _table(name, *columns):
+    """A table as it was before the migration, typed as the app stores it."""
+    types = {
+        "id": sa.Uuid(),
+        "room_id": sa.Uuid(),
+        "user_id": sa.Uuid(),
+        "created_by": sa.Uuid(),
+        "mentions": sa.JSON(),
+    }
+    return sa.table(name, *(sa.column(c, UTCDateTime() if c.endswith("_at") else types.get(c)) for c in columns))
+
+
+ROOMS = _table(
+    "rooms",
+    "id",
+    "name",
+    "type",
+    "created_by",
+    "slow_mode_seconds",
+    "last_seq",
+    "member_count",
+    "created_at",
+    "updated_at",
+)
+MEMBERSHIPS = _table("room_memberships", "id", "room_id", "user_id", "role", "last_read_seq", "joined_at")
+MESSAGES = _table(
+    "messages",
+    "id",
+    "room_id",
+    "user_id",
+    "seq",
+    "type",
+    "text",
+    "track_ref_auto",
+    "reply_count",
+    "mentions",
+    "created_at",
+    "updated_at",
+)
+
+
+def store_before(url, user_id, texts):
+    """A room of `user_id` with `texts` as its messages, written as the schema of that time
+    (today's models know columns added since)."""
+    engine = sa.create_engine(url)
+    room_id, start = uuid.uuid4(), datetime(2026, 11, 1, tzinfo=UTC)
+    ids = [uuid.uuid4() for _ in texts]
+    with engine.begin() as conn:
+        conn.execute(
+            ROOMS.insert(),
+            {
+                "id": room_id,
+                "name": "Archive",
+                "type": "PUBLIC",
+                "created_by": user_id,
+                "slow_mode_seconds": 0,
+                "last_seq": len(texts),
+                "member_count": 1,
+                "created_at": start,
+                "updated_at": start,
+            },
+        )
+        conn.execute(
+            MEMBERSHIPS.insert(),
+            {
+                "id": uuid.uuid4(),
+                "room_id": room_id,
+                "user_id": user_id,
+                "role": "OWNER",
+                "last_read_seq": 0,
+                "joined_at": start,
+            },
+        )
+        for seq, (message_id, text) in enumerate(zip(ids, texts, strict=True), 1):
+            moment = start + timedelta(minutes=seq)
+            conn.execute(
+                MESSAGES.insert(),
+                {
+                    "id": message_id,
+                    "room_id": room_id,
+                    "user_id": user_id,
+                    "seq": seq,
+                    "type": "TEXT",
+                    "text": text,
+                    "track_ref_auto": False,
+                    "reply_count": 0,
+                    "mentions": [],
+                    "created_at": moment,
+                    "updated_at": moment,
+                },
+            )
+    engine.dispose()
+    return ids
+
+
 def test_messages_stored_before_the_migration_are_found_after_it(database_url):  # noqa: F811
     app = create_app(make_config(database_url))
     with app.app_context():
         upgrade(revision=BEFORE_SEARCH)
     member = Chat(app.test_client(), UserFactory(app).make())
-    room = member.room(name="Archive")
-    old = member.send(room["id"], "an old saxophone story")
-    member.send(room["id"], "another old tune")
+    old, _ = store_before(database_url, uuid.UUID(member.user.id), ["an old saxophone story", "another old tune"])
     with app.app_context():
         upgrade()
     assert found(member, "saxophone") == ["an old saxophone story"]
     assert found(member, "old") == ["another old tune", "an old saxophone story"]
-    status, _ = member.patch(f"/messages/{old['id']}", json={"text": "a new trumpet story"})
+    status, _ = member.patch(f"/messages/{old}", json={"text": "a new trumpet story"})
     assert status == 200
     assert found(member, "saxophone") == []
     assert found(member, "trumpet%20story") == ["a new trumpet story"]

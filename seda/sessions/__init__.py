@@ -1,0 +1,1 @@
+"""Listening sessions (API.md section 10): a room plays music together."""
