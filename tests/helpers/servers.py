@@ -114,6 +114,23 @@ def celery_worker(env, name="worker"):
         stop_process(proc, 20)
 
 
+@contextmanager
+def celery_beat(env, schedule_dir):
+    """Start `celery -A celery_worker beat` with `env` until the block ends."""
+    celery = Path(sys.executable).with_name("celery")
+    proc = subprocess.Popen(
+        [str(celery), "-A", "celery_worker", "beat", "-s", str(Path(schedule_dir) / "beat-schedule"), "-l", "WARNING"],
+        cwd=ROOT,
+        env={**os.environ, **env},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        yield proc
+    finally:
+        stop_process(proc, 10)
+
+
 class RedisServer:
     """A Redis of the test's own on a free loopback port, to stop and start at will."""
 
