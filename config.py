@@ -61,6 +61,7 @@ class Config:
     TESTING = False
     DEBUG = False
     API_DOCS_DEFAULT = True
+    CONSOLE_DEFAULT = True
     SOCKETIO_ASYNC_MODE = "gevent"
 
     def __init__(self, environ=None):
@@ -96,6 +97,7 @@ class Config:
         self.ADMIN_API_KEY = env.get("ADMIN_API_KEY") or None
         self.METRICS_TOKEN = env.get("METRICS_TOKEN") or None
         self.API_DOCS_ENABLED = _bool(env.get("API_DOCS_ENABLED"), self.API_DOCS_DEFAULT)
+        self.CONSOLE_ENABLED = _bool(env.get("CONSOLE_ENABLED"), self.CONSOLE_DEFAULT)
 
         self.CRAWLER_USER_AGENT = env.get("CRAWLER_USER_AGENT", "Mozilla/5.0 (compatible; SedaBot/1.0)")
         self.CRAWLER_TIMEOUT_MS = _int(env, "CRAWLER_TIMEOUT_MS", 30000)
@@ -227,6 +229,7 @@ class TestingConfig(Config):
 
 class ProductionConfig(Config):
     API_DOCS_DEFAULT = False
+    CONSOLE_DEFAULT = False
 
     def validate(self):
         if len((self.JWT_SECRET or "").encode()) < 32:

@@ -28,6 +28,7 @@ from seda.common.presence import init_presence
 from seda.common.ratelimit import limiter
 from seda.common.scheduler import beat_schedule
 from seda.common.tasks import celery_init_app
+from seda.console.routes import bp as console_bp
 from seda.docs.routes import bp as docs_bp
 from seda.extensions import cache, cors, db, migrate, socketio
 from seda.health.routes import bp as health_bp
@@ -170,6 +171,8 @@ def _register_blueprints(app):
     app.register_blueprint(ops_bp)
     if app.config["API_DOCS_ENABLED"]:
         app.register_blueprint(docs_bp)
+    if app.config["CONSOLE_ENABLED"]:
+        app.register_blueprint(console_bp)
 
 
 def _register_cli(app):

@@ -9,6 +9,7 @@ service tier is skipped with one line saying so.
 import os
 import shutil
 import uuid
+from pathlib import Path
 
 import pytest
 import redis
@@ -23,6 +24,7 @@ PG_ADMIN_URL = os.environ.get("SEDA_TEST_PG_ADMIN_URL", "postgresql+psycopg://po
 REDIS_TEST_URL = os.environ.get("SEDA_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
 RUN_ID = uuid.uuid4().hex[:10]
 REQUIRE_SERVICES = os.environ.get("SEDA_REQUIRE_SERVICES") == "1"
+CHROMIUM, CHROMEDRIVER = "/usr/bin/chromium", "/usr/bin/chromedriver"
 
 pytest_plugins = ["tests.helpers.fixtures", "tests.helpers.origin"]
 
@@ -46,22 +48,31 @@ def _redis_problem():
         return f"Redis ({REDIS_TEST_URL}): {exc.__class__.__name__}"
 
 
+def _browser_problem():
+    missing = [path for path in (CHROMIUM, CHROMEDRIVER) if not Path(path).exists()]
+    return f"{' and '.join(missing)} missing (Debian packages chromium, chromium-driver)" if missing else None
+
+
 def pytest_configure(config):
     config.addinivalue_line("markers", "services: needs PostgreSQL and Redis (service tier)")
+    config.addinivalue_line("markers", "browser: needs Debian's chromium and chromium-driver (service tier)")
     problems = [p for p in (_postgres_problem(), _redis_problem()) if p]
     config.seda_service_problems = problems
-    if problems and REQUIRE_SERVICES:
-        raise pytest.UsageError("SEDA_REQUIRE_SERVICES=1 but the service tier cannot run: " + "; ".join(problems))
+    config.seda_browser_problems = problems + [p for p in (_browser_problem(),) if p]
+    if config.seda_browser_problems and REQUIRE_SERVICES:
+        raise pytest.UsageError(
+            "SEDA_REQUIRE_SERVICES=1 but the service tier cannot run: " + "; ".join(config.seda_browser_problems)
+        )
 
 
 def pytest_collection_modifyitems(config, items):
-    problems = config.seda_service_problems
-    if not problems:
-        return
-    skip = pytest.mark.skip(reason="service tier not run: " + "; ".join(problems))
-    for item in items:
-        if "services" in item.keywords:
-            item.add_marker(skip)
+    for marker, problems in (("services", config.seda_service_problems), ("browser", config.seda_browser_problems)):
+        if not problems:
+            continue
+        skip = pytest.mark.skip(reason="service tier not run: " + "; ".join(problems))
+        for item in items:
+            if marker in item.keywords:
+                item.add_marker(skip)
 
 
 def pytest_report_header(config):

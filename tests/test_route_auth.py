@@ -15,6 +15,10 @@ PUBLIC = {
     ("GET", "/api/docs/assets/<path:filename>"),
     ("GET", "/metrics"),  # guarded by METRICS_TOKEN when set (tests/common/test_http.py)
     ("GET", "/static/<path:filename>"),
+    # The console's page and assets are public; everything it shows comes from the API with a token.
+    ("GET", "/console"),
+    ("GET", "/console/"),
+    ("GET", "/console/static/<path:filename>"),
 }
 
 

@@ -5,7 +5,7 @@ import marshmallow as ma
 from marshmallow.validate import Length, Range
 
 from seda.chat.schemas import TrackRefInputSchema
-from seda.common.schemas import JsonInteger, Trimmed
+from seda.common.schemas import HttpsUrl, JsonInteger, Trimmed
 from seda.tracks.schemas import TrackRefSchema
 from seda.users.schemas import UserRefSchema
 
@@ -23,6 +23,7 @@ class QueueTrackRefSchema(TrackRefInputSchema):
 
     title = Trimmed(validate=Length(max=300), allow_none=True, load_default=None)
     artist = Trimmed(validate=Length(max=300), allow_none=True, load_default=None)
+    artwork = HttpsUrl(allow_none=True, load_default=None)
     duration = JsonInteger(
         validate=Range(1, MAX_CLIENT_DURATION),
         allow_none=True,

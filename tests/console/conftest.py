@@ -1,0 +1,72 @@
+"""Headless Debian Chromium driven by Selenium (never a downloaded browser). A failing test
+leaves a screenshot under test-artifacts/console/."""
+
+from pathlib import Path
+
+import pytest
+from selenium import webdriver
+from selenium.webdriver.chrome.service import Service
+from selenium.webdriver.common.by import By
+from selenium.webdriver.support.ui import WebDriverWait
+
+from tests.conftest import CHROMEDRIVER, CHROMIUM
+
+ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "console"
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item, call):
+    report = yield
+    setattr(item, f"report_{report.when}", report)
+    return report
+
+
+class Browser:
+    """The console in a real browser: sign in, open pages, wait for what a person would see."""
+
+    def __init__(self, driver, base):
+        self.driver, self.base = driver, base
+
+    def open(self):
+        self.driver.get(f"{self.base}/console")
+        self.wait_for("#sign-in")
+
+    def sign_in(self, email, password):
+        self.open()
+        self.find("input[name=email]").send_keys(email)
+        self.find("input[name=password]").send_keys(password)
+        self.find("#sign-in button").click()
+
+    def go(self, page):
+        self.driver.execute_script("location.hash = arguments[0]", f"#/{page}")
+
+    def find(self, css):
+        return self.driver.find_element(By.CSS_SELECTOR, css)
+
+    def all(self, css):
+        return self.driver.find_elements(By.CSS_SELECTOR, css)
+
+    def wait_for(self, css, timeout=10):
+        WebDriverWait(self.driver, timeout).until(lambda d: d.find_elements(By.CSS_SELECTOR, css))
+        return self.find(css)
+
+    def wait_until(self, predicate, timeout=10):
+        return WebDriverWait(self.driver, timeout).until(lambda _d: predicate())
+
+    def text(self, css="body"):
+        return self.find(css).text
+
+
+@pytest.fixture
+def browser(request):
+    options = webdriver.ChromeOptions()
+    options.binary_location = CHROMIUM
+    for argument in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--window-size=1280,900"):
+        options.add_argument(argument)
+    driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
+    yield driver
+    report = getattr(request.node, "report_call", None)
+    if report is not None and report.failed:
+        ARTIFACTS.mkdir(parents=True, exist_ok=True)
+        driver.save_screenshot(str(ARTIFACTS / f"{request.node.name}.png"))
+    driver.quit()
