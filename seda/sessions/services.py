@@ -77,10 +77,13 @@ def end_session(user, room_id, admin=None):
 def add_to_queue(user, room_id, track_ref=None, url=None):
     """Queue a track (members only): a TrackRef the client chose, or a link seda unfurls."""
     room, _membership = member_room(user, room_id)
+    room_uuid, user_uuid = room.id, user.id
+    _active(room_uuid)  # first: no link is fetched for a room with nothing to queue into
+    db.session.rollback()  # and no transaction stays open while one is
     track = _queued_track(track_ref, url)
-    session = _locked(room.id)
+    session = _locked(room_uuid)
     waiting, mine = db.session.execute(
-        sa.select(sa.func.count(), count_if(QueueItem.added_by == user.id)).where(
+        sa.select(sa.func.count(), count_if(QueueItem.added_by == user_uuid)).where(
             QueueItem.session_id == session.id, QueueItem.state == ItemState.QUEUED
         )
     ).one()
@@ -90,12 +93,12 @@ def add_to_queue(user, room_id, track_ref=None, url=None):
         raise Conflict(f"The queue is full ({QUEUE_MAX} tracks)")
     item = QueueItem(
         session_id=session.id,
-        room_id=room.id,
+        room_id=room_uuid,
         position=session.revision,
         track_ref=track,
         track_url=track["url"],
         duration=track["duration"],
-        added_by=user.id,
+        added_by=user_uuid,
         added_at=utcnow(),
     )
     db.session.add(item)

@@ -48,3 +48,11 @@ def test_a_link_the_provider_cannot_describe_is_422_and_nothing_is_queued(host, 
     status, body = host.post(f"/rooms/{room_id}/session/queue", json={"url": SPOTIFY})
     assert status == 422 and body["message"][0].startswith("Could not read this link's details")
     assert host.get(f"/rooms/{room_id}/session")[1]["nowPlaying"] is None
+
+
+def test_no_link_is_fetched_for_a_room_without_a_session(tracks_app, providers):
+    owner = Chat(tracks_app.test_client(), UserFactory(tracks_app).make())
+    room_id = owner.room()["id"]
+    status, body = owner.post(f"/rooms/{room_id}/session/queue", json={"url": SPOTIFY})
+    assert status == 404 and body["message"] == ["No listening session in this room"]
+    assert providers.log == []
