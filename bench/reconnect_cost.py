@@ -25,8 +25,14 @@ from procs import cpu_seconds  # noqa: E402
 from seeding import access_token, fresh_database, seed_room, seed_users  # noqa: E402
 
 
-def worker_pid(master_pid):
-    return int(Path(f"/proc/{master_pid}/task/{master_pid}/children").read_text().split()[0])
+def worker_pid(master_pid, timeout=10.0):
+    """The gunicorn worker's pid (the master may still be forking it when the server answers)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        children = Path(f"/proc/{master_pid}/task/{master_pid}/children").read_text().split()
+        if children or time.monotonic() > deadline:
+            return int(children[0])
+        time.sleep(0.1)
 
 
 def per_client(base, pid, tokens, room, catch_up):

@@ -3,9 +3,12 @@ listening session's host, its skip threshold, the `join_room` ack and the shares
 tracks). Chat calls these; the feature registers its listener when its package is imported."""
 
 import logging
+import threading
+
+from flask import current_app
 
 from seda.common.after_ack import after_ack
-from seda.extensions import db
+from seda.extensions import db, socketio
 
 log = logging.getLogger(__name__)
 
@@ -13,6 +16,9 @@ _session_views = []
 _presence_listeners = []
 _departure_listeners = []
 _share_sources = []
+PRESENCE_SETTLE_SECONDS = 1.0
+_settling: set[str] = set()
+_settling_lock = threading.Lock()
 
 
 def provide_session_view(view):
@@ -30,14 +36,33 @@ def session_view(user, room_id):
 
 
 def on_presence_change(listener):
-    """`listener(room_id)` after a user's first socket joined the room or their last one left."""
+    """`listener(room_id)` about a second after users' first sockets joined the room or their last
+    ones left (once for all the changes of that second)."""
     _presence_listeners.append(listener)
     return listener
 
 
 def presence_changed(room_id):
-    for listener in _presence_listeners:
-        after_ack(_tolerant(listener), room_id)
+    """Tell the listeners, a second after the first change of a room's presence: a storm of a
+    thousand joins costs each process one call per room and second, not a thousand, and that
+    call sees every change of the second."""
+    if not _presence_listeners:
+        return
+    room_id = str(room_id)
+    with _settling_lock:
+        if room_id in _settling:
+            return
+        _settling.add(room_id)
+    socketio.start_background_task(_settle_presence, current_app._get_current_object(), room_id)
+
+
+def _settle_presence(app, room_id):
+    socketio.sleep(PRESENCE_SETTLE_SECONDS)
+    with _settling_lock:
+        _settling.discard(room_id)
+    with app.app_context():
+        for listener in _presence_listeners:
+            _tolerant(listener)(room_id)
 
 
 def on_member_gone(listener):
