@@ -26,6 +26,8 @@ def visible_room(user, room_id):
     if uuid is not None:
         row = db.session.execute(
             sa.select(Room, RoomMembership)
+            # The member's user row is not needed here: joined, it was most of the statement's cost.
+            .options(sa.orm.lazyload(RoomMembership.user))
             .outerjoin(
                 RoomMembership,
                 sa.and_(RoomMembership.room_id == Room.id, RoomMembership.user_id == user.id),
