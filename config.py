@@ -82,6 +82,9 @@ class Config:
         self.PRESENCE_TTL_SECONDS = _int(env, "PRESENCE_TTL_SECONDS", 30)
         # A socket whose outgoing queue grows past this (it stopped reading) is disconnected.
         self.SOCKET_MAX_QUEUED_BYTES = _int(env, "SOCKET_MAX_QUEUED_BYTES", 1024 * 1024)
+        # Requests and socket events doing their work at once; the rest queue (common/admission.py).
+        self.MAX_ACTIVE_REQUESTS = _int(env, "MAX_ACTIVE_REQUESTS", 8)
+        self.ADMISSION_WAIT_SECONDS = _int(env, "ADMISSION_WAIT_SECONDS", 30)
         # Rooms with more members get presence_count once a second instead of per-user presence.
         self.ROOM_PRESENCE_EVENTS_MAX_MEMBERS = _int(env, "ROOM_PRESENCE_EVENTS_MAX_MEMBERS", 100)
 

@@ -19,6 +19,7 @@ from seda.chat.routes import bp as chat_bp
 from seda.chat.track_routes import bp as tracks_bp
 from seda.chat.transport import MAX_TRANSPORT_BYTES
 from seda.cli import seda_cli
+from seda.common.admission import init_admission
 from seda.common.api import api, refuse_unexpected_body_on_public_routes
 from seda.common.auth import init_auth
 from seda.common.db import init_session_teardown
@@ -68,6 +69,7 @@ def create_app(config=None):
 
     # Request hooks first: the limiter's before_request must see the request id and caller.
     init_request_hooks(app)
+    init_admission(app)  # before authentication: a request waiting its turn has done no work yet
     init_auth(app, _token_verifier(app.config).verify_access, user_for_identity, active_user_id)
     _init_extensions(app)
     _register_blueprints(app)

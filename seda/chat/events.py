@@ -31,8 +31,9 @@ from seda.chat.socket import (
 )
 from seda.chat.transport import install_send_queue_limit, install_websocket_fixes
 from seda.common import room_hooks
+from seda.common.admission import BUSY, admission
 from seda.common.auth import authenticate_token
-from seda.common.errors import DomainError, Forbidden, database_failure
+from seda.common.errors import DomainError, Forbidden, ServiceUnavailable, database_failure
 from seda.common.presence import presence_store
 from seda.common.realtime import NAMESPACE, room_channel, user_channel
 from seda.extensions import socketio
@@ -48,7 +49,10 @@ class ChatNamespace(Namespace):
         no timeout for this step)."""
         token = auth.get("token") if isinstance(auth, dict) else None
         try:
-            user_id = authenticate_token(token)
+            with admission().admitted():
+                user_id = authenticate_token(token)
+        except ServiceUnavailable:
+            raise ConnectionRefusedError(BUSY) from None
         except Forbidden:
             raise ConnectionRefusedError("Account suspended") from None
         except DomainError:
@@ -58,7 +62,7 @@ class ChatNamespace(Namespace):
                 log.exception("socket connect failed")
             else:
                 log.warning("socket connect refused, database busy or down: %s", error)
-            raise ConnectionRefusedError("Server busy, retry") from None
+            raise ConnectionRefusedError(BUSY) from None
         finally:
             discard_session()
         register_connection(request.sid, user_id)

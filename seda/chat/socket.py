@@ -23,6 +23,7 @@ from socketio import packet
 
 from seda.chat.transport import MALFORMED_EVENT, PayloadPacket
 from seda.common import metrics
+from seda.common.admission import admission
 from seda.common.after_ack import ack_first
 from seda.common.errors import (
     DomainError,
@@ -140,10 +141,11 @@ def socket_event(schema=None):
                     raise RateLimited(f"More than {per_second} events per second", retry_after=1)
                 if len(json.dumps(payload, default=str)) > MAX_EVENT_BYTES:
                     return _failure(event, 413, ["Event payload is larger than 64 KiB"])
-                data = _load(schema, payload)
-                user = _active_user(connection)
-                with ack_first():
-                    result = handler(self, user, connection, data)
+                with admission().admitted():
+                    data = _load(schema, payload)
+                    user = _active_user(connection)
+                    with ack_first():
+                        result = handler(self, user, connection, data)
                 metrics.SOCKET_EVENTS.labels(event, "ok").inc()
                 return {"ok": True, **(result or {})}
             except DomainError as error:

@@ -23,6 +23,7 @@ import requests
 import urllib3
 from gevent import monkey
 
+from seda.common.admission import outside
 from seda.crawler.policy import AddressPolicy, Refused, parse_target
 from seda.crawler.transport import PinnedAddressAdapter
 
@@ -100,7 +101,7 @@ class SafeFetcher:
         Never cached: verification and admin crawls must see the page as it is now, and unfurls
         cache the parsed TrackRef themselves."""
         deadline = time.monotonic() + self.deadline_seconds
-        with _interrupt_at(deadline) as timer:
+        with outside(), _interrupt_at(deadline) as timer:
             try:
                 return self._fetch_with_retries(url, deadline)
             except gevent.Timeout as exc:

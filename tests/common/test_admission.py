@@ -1,0 +1,93 @@
+"""Admission control: a process does at most MAX_ACTIVE_REQUESTS requests and socket events at
+once; the others wait their turn, and after ADMISSION_WAIT_SECONDS answer 503 `Server busy,
+retry` (never a hang). Health answers while everything else waits."""
+
+import threading
+import time
+
+import pytest
+
+from seda.common.admission import BUSY, admission, outside
+from seda.common.errors import ServiceUnavailable
+from seda.extensions import socketio
+
+
+@pytest.fixture
+def busy_app(app_factory):
+    return app_factory(MAX_ACTIVE_REQUESTS="1", ADMISSION_WAIT_SECONDS="1")
+
+
+class SlotHolder:
+    """Holds the app's only slot from another thread until released."""
+
+    def __init__(self, app):
+        self.app, self.taken, self.release = app, threading.Event(), threading.Event()
+        self.thread = threading.Thread(target=self._hold, daemon=True)
+
+    def _hold(self):
+        with self.app.app_context(), admission().admitted():
+            self.taken.set()
+            self.release.wait(10)
+
+    def __enter__(self):
+        self.thread.start()
+        assert self.taken.wait(5)
+        return self
+
+    def __exit__(self, *_exc):
+        self.release.set()
+        self.thread.join(5)
+
+
+def test_a_request_that_waits_too_long_for_its_turn_gets_503_and_health_still_answers(busy_app, users):
+    user = users.make()
+    client = busy_app.test_client()
+    with SlotHolder(busy_app):
+        started = time.monotonic()
+        response = client.get("/api/v1/users/me", headers=user.headers)
+        waited = time.monotonic() - started
+        assert response.status_code == 503 and response.get_json()["message"] == [BUSY]
+        assert response.headers["Retry-After"] == "1" and 0.9 <= waited < 3
+        assert client.get("/api/v1/health/live").status_code == 200
+    assert client.get("/api/v1/users/me", headers=user.headers).status_code == 200
+
+
+def test_a_request_waits_for_a_slot_that_frees_in_time(busy_app, users):
+    user = users.make()
+    with SlotHolder(busy_app) as holder:
+        threading.Timer(0.3, holder.release.set).start()
+        response = busy_app.test_client().get("/api/v1/users/me", headers=user.headers)
+    assert response.status_code == 200
+
+
+def test_a_socket_connect_or_event_that_cannot_get_a_turn_is_told_server_busy(busy_app, users):
+    user = users.make()
+    connected = socketio.test_client(busy_app, namespace="/chat", auth={"token": user.token})
+    with SlotHolder(busy_app):
+        refused = socketio.test_client(busy_app, namespace="/chat", auth={"token": user.token})
+        assert not refused.is_connected("/chat")
+        ack = connected.emit("join_room", "00000000-0000-0000-0000-000000000000", namespace="/chat", callback=True)
+        assert ack["ok"] is False and ack["error"]["statusCode"] == 503 and ack["error"]["message"] == [BUSY]
+    assert socketio.test_client(busy_app, namespace="/chat", auth={"token": user.token}).is_connected("/chat")
+
+
+def test_waiting_on_another_server_gives_the_slot_back(busy_app):
+    def try_a_turn(outcomes):
+        with busy_app.app_context():
+            try:
+                with admission().admitted():
+                    outcomes.append("admitted")
+            except ServiceUnavailable:
+                outcomes.append("busy")
+
+    def in_another_thread(outcomes):
+        thread = threading.Thread(target=try_a_turn, args=(outcomes,))
+        thread.start()
+        thread.join(5)
+
+    while_fetching, after_fetching = [], []
+    with busy_app.app_context(), admission().admitted():
+        with outside():  # e.g. an unfurl waiting on a provider
+            in_another_thread(while_fetching)
+        in_another_thread(after_fetching)
+    assert while_fetching == ["admitted"] and after_fetching == ["busy"]
