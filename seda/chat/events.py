@@ -31,7 +31,7 @@ from seda.chat.socket import (
 )
 from seda.chat.transport import install_send_queue_limit, install_websocket_fixes
 from seda.common import room_hooks
-from seda.common.admission import BUSY, admission
+from seda.common.admission import ARRIVALS, BUSY, admission
 from seda.common.auth import authenticate_token
 from seda.common.errors import DomainError, Forbidden, ServiceUnavailable, database_failure
 from seda.common.presence import presence_store
@@ -49,7 +49,7 @@ class ChatNamespace(Namespace):
         no timeout for this step)."""
         token = auth.get("token") if isinstance(auth, dict) else None
         try:
-            with admission().admitted():
+            with admission().admitted(ARRIVALS):
                 user_id = authenticate_token(token)
         except ServiceUnavailable:
             raise ConnectionRefusedError(BUSY) from None
@@ -80,7 +80,7 @@ class ChatNamespace(Namespace):
                 notify.presence_changed(room_id, connection.user_id, False, large)
         presence_store().disconnect(connection.user_id, request.sid)
 
-    @socket_event()
+    @socket_event(lane=ARRIVALS)
     def on_join_room(self, user, connection, payload):
         view, _joined_now = rooms.join_room(user, room_id_of(payload))
         room_id = str(view.id)

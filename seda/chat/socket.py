@@ -23,7 +23,7 @@ from socketio import packet
 
 from seda.chat.transport import MALFORMED_EVENT, PayloadPacket
 from seda.common import metrics
-from seda.common.admission import admission
+from seda.common.admission import EVENTS, admission
 from seda.common.after_ack import ack_first
 from seda.common.errors import (
     DomainError,
@@ -123,8 +123,9 @@ def _failure(event, status, messages_):
     return None
 
 
-def socket_event(schema=None):
-    """Wrap a handler: rate and size limits, payload validation, the user, acks and errors."""
+def socket_event(schema=None, lane=EVENTS):
+    """Wrap a handler: rate and size limits, its turn (`lane`, common/admission.py), payload
+    validation, the user, acks and errors."""
 
     def decorator(handler):
         event = handler.__name__.removeprefix("on_")
@@ -141,7 +142,7 @@ def socket_event(schema=None):
                     raise RateLimited(f"More than {per_second} events per second", retry_after=1)
                 if len(json.dumps(payload, default=str)) > MAX_EVENT_BYTES:
                     return _failure(event, 413, ["Event payload is larger than 64 KiB"])
-                with admission().admitted():
+                with admission().admitted(lane):
                     data = _load(schema, payload)
                     user = _active_user(connection)
                     with ack_first():

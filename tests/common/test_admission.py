@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from seda.common.admission import BUSY, admission, outside
+from seda.common.admission import ARRIVALS, BUSY, EVENTS, REST, admission, outside
 from seda.common.errors import ServiceUnavailable
 from seda.extensions import socketio
 
@@ -18,14 +18,14 @@ def busy_app(app_factory):
 
 
 class SlotHolder:
-    """Holds the app's only slot from another thread until released."""
+    """Holds the only slot of a lane from another thread until released."""
 
-    def __init__(self, app):
-        self.app, self.taken, self.release = app, threading.Event(), threading.Event()
+    def __init__(self, app, lane=REST):
+        self.app, self.lane, self.taken, self.release = app, lane, threading.Event(), threading.Event()
         self.thread = threading.Thread(target=self._hold, daemon=True)
 
     def _hold(self):
-        with self.app.app_context(), admission().admitted():
+        with self.app.app_context(), admission().admitted(self.lane):
             self.taken.set()
             self.release.wait(10)
 
@@ -60,15 +60,36 @@ def test_a_request_waits_for_a_slot_that_frees_in_time(busy_app, users):
     assert response.status_code == 200
 
 
-def test_a_socket_connect_or_event_that_cannot_get_a_turn_is_told_server_busy(busy_app, users):
+def test_a_socket_that_cannot_get_a_turn_is_told_server_busy(busy_app, users):
     user = users.make()
+    room = busy_app.test_client().post("/api/v1/chat/rooms", json={"name": "Turns"}, headers=user.headers).get_json()
     connected = socketio.test_client(busy_app, namespace="/chat", auth={"token": user.token})
-    with SlotHolder(busy_app):
+    with SlotHolder(busy_app, ARRIVALS):
         refused = socketio.test_client(busy_app, namespace="/chat", auth={"token": user.token})
         assert not refused.is_connected("/chat")
-        ack = connected.emit("join_room", "00000000-0000-0000-0000-000000000000", namespace="/chat", callback=True)
+        ack = connected.emit("join_room", room["id"], namespace="/chat", callback=True)
         assert ack["ok"] is False and ack["error"]["statusCode"] == 503 and ack["error"]["message"] == [BUSY]
     assert socketio.test_client(busy_app, namespace="/chat", auth={"token": user.token}).is_connected("/chat")
+    assert connected.emit("join_room", room["id"], namespace="/chat", callback=True)["ok"] is True
+
+
+def test_a_freed_slot_goes_to_the_events_of_sockets_already_in_before_arrivals(busy_app):
+    served = []
+
+    def wait_turn(lane, name):
+        with busy_app.app_context(), admission().admitted(lane):
+            served.append(name)
+
+    with SlotHolder(busy_app):
+        arrival = threading.Thread(target=wait_turn, args=(ARRIVALS, "join_room"))
+        arrival.start()
+        time.sleep(0.1)  # the arrival has waited longer
+        event = threading.Thread(target=wait_turn, args=(EVENTS, "send_message"))
+        event.start()
+        time.sleep(0.1)
+    arrival.join(5)
+    event.join(5)
+    assert served == ["send_message", "join_room"]
 
 
 def test_waiting_on_another_server_gives_the_slot_back(busy_app):
