@@ -45,6 +45,11 @@ from seda.verification import tasks as verification_tasks  # noqa: F401  (tasks 
 from seda.verification.routes import bp as verification_bp
 
 ROOT = Path(__file__).resolve().parent.parent
+API_DESCRIPTION = (
+    "seda.fm backend: REST API v1. Any route may answer 503 with Retry-After when the server is "
+    "saturated: `Database busy, retry shortly` (no free database connection) or `Server busy, retry` "
+    "(the request waited ADMISSION_WAIT_SECONDS for its turn)."
+)
 EXPOSED_HEADERS = [
     "X-Request-ID",
     "X-Next-Cursor",
@@ -123,7 +128,7 @@ def _init_extensions(app):
     cache.init_app(app)
     if not app.config["API_DOCS_ENABLED"]:
         app.config["OPENAPI_URL_PREFIX"] = None
-    api.init_app(app, spec_kwargs={"info": {"description": "seda.fm backend: REST API v1"}})
+    api.init_app(app, spec_kwargs={"info": {"description": API_DESCRIPTION}})
     app.before_request(refuse_unexpected_body_on_public_routes)
     api.spec.components.security_scheme("bearerAuth", {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"})
     api.spec.components.security_scheme("adminApiKey", {"type": "apiKey", "in": "header", "name": "X-Admin-Api-Key"})
