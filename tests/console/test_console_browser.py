@@ -2,6 +2,7 @@
 Redis and a real Celery worker that checks verification pages on the local HTTPS origin."""
 
 import os
+import time
 import uuid
 from pathlib import Path
 
@@ -229,3 +230,17 @@ def test_the_console_works_on_the_embedded_default(browser, tmp_path):
         sent = owner.call("POST", f"/chat/rooms/{room}/messages", json={"text": "hello from SQLite"}).json()
         line = console.wait_for(f'#live-messages li[data-id="{sent["id"]}"]')
         assert line.find_element(By.CSS_SELECTOR, ".text").text == "hello from SQLite"
+
+
+def test_the_queue_refreshes_every_10_s_but_not_while_an_admin_is_typing(stack, origin, console):
+    _artist, first, _code, _status = awaiting_review(stack, origin)
+    console.go("verifications")
+    reason = console.wait_for(f'section.verification[data-id="{first}"] input[name=reason]')
+    reason.send_keys("Half a reason")
+    _artist, second, _code, _status = awaiting_review(stack, origin)
+    time.sleep(11)  # a refresh now would wipe what is typed
+    assert reason.get_attribute("value") == "Half a reason"
+    assert not console.all(f'section.verification[data-id="{second}"]')
+    reason.clear()
+    console.driver.execute_script("document.activeElement.blur()")
+    console.wait_for(f'section.verification[data-id="{second}"]', timeout=15)

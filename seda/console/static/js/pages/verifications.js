@@ -39,7 +39,9 @@ export async function render({ api, view, attempt }) {
           () => api.post(`/admin/verification/${request.id}/crawl`), "A fresh check is queued.") }, "Re-crawl")));
   }
 
+  // The periodic refresh waits while an admin is typing notes or a reason: it would wipe them.
+  const typing = () => [...view.querySelectorAll("input")].some((i) => i.value || i === document.activeElement);
   await load();
-  const timer = setInterval(() => attempt(load), REFRESH_MS);
+  const timer = setInterval(() => { if (!typing()) attempt(load); }, REFRESH_MS);
   return () => clearInterval(timer);
 }
