@@ -5,6 +5,7 @@ from pathlib import Path
 
 import pytest
 from selenium import webdriver
+from selenium.common.exceptions import NoSuchElementException, StaleElementReferenceException
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import WebDriverWait
@@ -47,11 +48,15 @@ class Browser:
         return self.driver.find_elements(By.CSS_SELECTOR, css)
 
     def wait_for(self, css, timeout=10):
-        WebDriverWait(self.driver, timeout).until(lambda d: d.find_elements(By.CSS_SELECTOR, css))
-        return self.find(css)
+        return self.wait_until(lambda: self.find(css), timeout)
 
     def wait_until(self, predicate, timeout=10):
-        return WebDriverWait(self.driver, timeout).until(lambda _d: predicate())
+        """Poll `predicate` until it is truthy. A page re-renders what it refreshes, so an element
+        found a moment ago may be gone by the time it is read: that counts as not yet."""
+        wait = WebDriverWait(
+            self.driver, timeout, ignored_exceptions=(NoSuchElementException, StaleElementReferenceException)
+        )
+        return wait.until(lambda _d: predicate())
 
     def text(self, css="body"):
         return self.find(css).text
