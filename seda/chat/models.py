@@ -5,7 +5,7 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from seda.common.db import UTCDateTime, new_id, utcnow
+from seda.common.db import UTCDateTime, new_id, string_enum, utcnow
 from seda.extensions import db
 from seda.users.models import User
 
@@ -34,17 +34,13 @@ class ReportStatus(str, enum.Enum):
     RESOLVED = "RESOLVED"
 
 
-def _enum(cls, name):
-    return sa.Enum(cls, name=name, native_enum=False, length=20)
-
-
 class Room(db.Model):
     __tablename__ = "rooms"
 
     id: Mapped[uuid.UUID] = mapped_column(sa.Uuid, primary_key=True, default=new_id)
     name: Mapped[str] = mapped_column(sa.String(100))
     description: Mapped[str | None] = mapped_column(sa.String(500))
-    type: Mapped[RoomType] = mapped_column(_enum(RoomType, "room_type"), default=RoomType.PUBLIC)
+    type: Mapped[RoomType] = mapped_column(string_enum(RoomType, "room_type"), default=RoomType.PUBLIC)
     created_by: Mapped[uuid.UUID | None] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))
     slow_mode_seconds: Mapped[int] = mapped_column(default=0)
     # The counter behind Message.seq: incremented under the row lock of the sending transaction.
@@ -73,7 +69,7 @@ class RoomMembership(db.Model):
     id: Mapped[uuid.UUID] = mapped_column(sa.Uuid, primary_key=True, default=new_id)
     room_id: Mapped[uuid.UUID] = mapped_column(sa.ForeignKey("rooms.id", ondelete="CASCADE"))
     user_id: Mapped[uuid.UUID] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"), index=True)
-    role: Mapped[MemberRole] = mapped_column(_enum(MemberRole, "member_role"), default=MemberRole.MEMBER)
+    role: Mapped[MemberRole] = mapped_column(string_enum(MemberRole, "member_role"), default=MemberRole.MEMBER)
     last_read_seq: Mapped[int] = mapped_column(sa.BigInteger, default=0)
     joined_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
@@ -116,7 +112,7 @@ class Message(db.Model):
     room_id: Mapped[uuid.UUID] = mapped_column(sa.ForeignKey("rooms.id", ondelete="CASCADE"))
     user_id: Mapped[uuid.UUID] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"))
     seq: Mapped[int] = mapped_column(sa.BigInteger)
-    type: Mapped[MessageType] = mapped_column(_enum(MessageType, "message_type"), default=MessageType.TEXT)
+    type: Mapped[MessageType] = mapped_column(string_enum(MessageType, "message_type"), default=MessageType.TEXT)
     text: Mapped[str] = mapped_column(sa.Text, default="")
     track_ref: Mapped[dict | None] = mapped_column(sa.JSON)
     # The canonical URL of track_ref, for grouping shares; and whether seda unfurled it from the
@@ -169,7 +165,7 @@ class MessageReport(db.Model):
     message_id: Mapped[uuid.UUID] = mapped_column(sa.ForeignKey("messages.id", ondelete="CASCADE"))
     reporter_id: Mapped[uuid.UUID] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"))
     reason: Mapped[str] = mapped_column(sa.String(500))
-    status: Mapped[ReportStatus] = mapped_column(_enum(ReportStatus, "report_status"), default=ReportStatus.OPEN)
+    status: Mapped[ReportStatus] = mapped_column(string_enum(ReportStatus, "report_status"), default=ReportStatus.OPEN)
     resolution: Mapped[str | None] = mapped_column(sa.String(40))
     resolved_by: Mapped[uuid.UUID | None] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -8,6 +8,11 @@ import sqlalchemy as sa
 from sqlalchemy.types import TypeDecorator
 
 
+def string_enum(cls, name):
+    """An enum column stored as its member names in a VARCHAR(20), the same on both databases."""
+    return sa.Enum(cls, name=name, native_enum=False, length=20)
+
+
 def utcnow():
     return datetime.now(UTC)
 

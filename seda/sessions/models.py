@@ -5,7 +5,7 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from seda.common.db import UTCDateTime, new_id, utcnow
+from seda.common.db import UTCDateTime, new_id, string_enum, utcnow
 from seda.extensions import db
 from seda.users.models import User
 
@@ -23,17 +23,15 @@ class ItemState(str, enum.Enum):
     REMOVED = "REMOVED"
 
 
-def _enum(cls, name):
-    return sa.Enum(cls, name=name, native_enum=False, length=20)
-
-
 class ListeningSession(db.Model):
     __tablename__ = "listening_sessions"
 
     id: Mapped[uuid.UUID] = mapped_column(sa.Uuid, primary_key=True, default=new_id)
     room_id: Mapped[uuid.UUID] = mapped_column(sa.ForeignKey("rooms.id", ondelete="CASCADE"))
     host_id: Mapped[uuid.UUID | None] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))
-    status: Mapped[SessionStatus] = mapped_column(_enum(SessionStatus, "session_status"), default=SessionStatus.ACTIVE)
+    status: Mapped[SessionStatus] = mapped_column(
+        string_enum(SessionStatus, "session_status"), default=SessionStatus.ACTIVE
+    )
     playing_item_id: Mapped[uuid.UUID | None] = mapped_column(sa.Uuid)
     started_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # of the playing item
     ends_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # None: plays until skipped
@@ -76,7 +74,7 @@ class QueueItem(db.Model):
     duration: Mapped[int | None]
     added_by: Mapped[uuid.UUID] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"))
     added_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    state: Mapped[ItemState] = mapped_column(_enum(ItemState, "queue_item_state"), default=ItemState.QUEUED)
+    state: Mapped[ItemState] = mapped_column(string_enum(ItemState, "queue_item_state"), default=ItemState.QUEUED)
     started_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
