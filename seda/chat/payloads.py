@@ -10,19 +10,20 @@ _reaction_schema = ReactionSchema()
 
 def serialize_message(message):
     """The contract's Message from a stored Message and its loaded author and reactions."""
-    user, profile = message.user, message.user.artist_profile
-    return message_payload(
-        message,
-        user_ref(
-            user.id,
-            user.username,
-            user.display_name,
-            user.avatar_url,
-            user.role,
-            profile.artist_name if profile else None,
-            profile.verified if profile else None,
-        ),
-        [reaction_ref(r) for r in message.reactions],
+    return message_payload(message, user_ref_of(message.user), [reaction_ref(r) for r in message.reactions])
+
+
+def user_ref_of(user):
+    """The UserRef of a loaded User (its artist profile loaded with it)."""
+    profile = user.artist_profile
+    return user_ref(
+        user.id,
+        user.username,
+        user.display_name,
+        user.avatar_url,
+        user.role,
+        profile.artist_name if profile else None,
+        profile.verified if profile else None,
     )
 
 

@@ -2,24 +2,11 @@
 
 import sqlalchemy as sa
 
-from seda.chat.payloads import user_ref
+from seda.chat.payloads import user_ref_of
 from seda.common.db import iso_utc, utcnow
 from seda.common.presence import presence_store
 from seda.extensions import db
 from seda.sessions.models import ItemState, QueueItem, SkipVote
-
-
-def user_ref_of(user):
-    profile = user.artist_profile
-    return user_ref(
-        user.id,
-        user.username,
-        user.display_name,
-        user.avatar_url,
-        user.role,
-        profile.artist_name if profile else None,
-        profile.verified if profile else None,
-    )
 
 
 def item_payload(item):
