@@ -51,14 +51,7 @@ def start_session(user, room_id):
 
 def get_session(user, room_id):
     room, _membership = visible_room(user, room_id)
-    session = db.session.scalar(
-        sa.select(ListeningSession).where(
-            ListeningSession.room_id == room.id, ListeningSession.status == SessionStatus.ACTIVE
-        )
-    )
-    if session is None:
-        raise NotFound(NO_SESSION)
-    return session_payload(session, user.id)
+    return session_payload(_active(room.id), user.id)
 
 
 def end_session(user, room_id, admin=None):
@@ -253,14 +246,15 @@ def played_tracks(since):
 
 
 def _active(room_id):
-    session_id = db.session.scalar(
-        sa.select(ListeningSession.id).where(
+    """The room's ACTIVE session, read without its lock; NotFound when there is none."""
+    session = db.session.scalar(
+        sa.select(ListeningSession).where(
             ListeningSession.room_id == room_id, ListeningSession.status == SessionStatus.ACTIVE
         )
     )
-    if session_id is None:
+    if session is None:
         raise NotFound(NO_SESSION)
-    return session_id
+    return session
 
 
 def _locked(room_id):
