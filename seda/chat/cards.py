@@ -7,7 +7,7 @@ from datetime import timedelta
 
 import sqlalchemy as sa
 
-from seda.chat import notify
+from seda.chat import history, notify
 from seda.chat.models import Message, MessageType, Room, RoomType
 from seda.chat.payloads import serialize_message
 from seda.common import room_hooks
@@ -98,6 +98,7 @@ def _unfurl_for(message, url):
 
 def _update_card(message, still_current, changes):
     """Write `changes` if the message is not deleted and `still_current` holds, then tell the room."""
+    history.record_change(message.room_id)  # first: every writer takes the room's row lock before a message's
     changed = db.session.execute(
         sa.update(Message)
         .where(Message.id == message.id, still_current, Message.deleted_at.is_(None))

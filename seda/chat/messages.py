@@ -1,11 +1,12 @@
 """Messages, reactions and reports: the rules; store, commit, then notify."""
 
+import json
 from datetime import timedelta
 
 import sqlalchemy as sa
 from flask import current_app
 
-from seda.chat import automod, notify
+from seda.chat import automod, history, notify
 from seda.chat.access import find_message, is_moderator, member_room
 from seda.chat.cards import card_for, queue_unfurl_if_needed
 from seda.chat.mentions import mentioned_members
@@ -22,6 +23,7 @@ from seda.chat.models import (
 from seda.chat.payloads import (
     joined_user_ref,
     message_payload,
+    reaction_payload,
     reaction_ref,
     serialize_message,
     serialize_reaction,
@@ -29,7 +31,7 @@ from seda.chat.payloads import (
 )
 from seda.chat.rooms import active_mute, refuse_if_blocked, restore_direct_members
 from seda.common import audit, metrics, notifications
-from seda.common.db import iso_utc, new_id, parse_uuid, utcnow
+from seda.common.db import iso_utc, new_id, utcnow
 from seda.common.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from seda.common.ratelimit import enforce
 from seda.extensions import db
@@ -193,43 +195,70 @@ def message_type(track_ref, parent):
     return MessageType.TEXT
 
 
-def list_messages(user, room_id, limit=50, cursor=None, after=None, parent_id=None):
-    """A page of history as payloads, and the next cursor.
+def history_page(user, room_id, limit=50, cursor=None, after=None, parent_id=None):
+    """A page of history as a RenderedPage (its JSON, next cursor and ETag).
 
     Default: top-level messages newest first; `cursor`: older than it; `after`: newer than it,
     oldest first (catch-up, replies included); `parentId`: a thread's replies, newest first.
-    Two queries: messages with their authors (the membership check rides inside), then the
-    page's reactions. Core rows straight into payloads: ORM loading and a schema dump cost
-    ~15 ms a page here (bench/history_wrk.py).
+    The membership check reads the room's state, and a page already built at that state is
+    served as it is (chat/history.py); otherwise two queries build it.
     """
-    room_uuid = parse_uuid(room_id)
-    if room_uuid is None:
-        raise NotFound("Room not found")
-    m, u, p = Message.__table__, User.__table__, ArtistProfile.__table__
+    room, _membership = member_room(user, room_id)
+    key = (room.id, limit, cursor, after, parent_id)
+    state = (room.last_seq, room.history_revision)
+    pages = history.page_cache()
+    page = pages.get(key, state)
+    if page is None:
+        items, next_cursor = _history_items(room.id, limit, cursor, after, parent_id)
+        page = pages.put(key, state, json.dumps(items, ensure_ascii=False, separators=(",", ":")), next_cursor)
+    return page
+
+
+def _history_items(room_id, limit, cursor, after, parent_id):
+    """The page's payloads and next cursor, in one statement: the page of messages with their
+    authors, left-joined to their reactions (a message's rows arrive together, its reactions in
+    order). Core rows straight into payloads: ORM loading and a schema dump cost ~15 ms a page
+    here (bench/history_wrk.py)."""
+    m, u, p, r = Message.__table__, User.__table__, ArtistProfile.__table__, Reaction.__table__
     query = (
         sa.select(m, *user_ref_columns(u, p))
         .join(u, u.c.id == m.c.user_id)
         .outerjoin(p, p.c.user_id == m.c.user_id)
-        .where(m.c.room_id == room_uuid, m.c.deleted_at.is_(None))
+        .where(m.c.room_id == room_id, m.c.deleted_at.is_(None))
     )
-    if not user.role.is_admin:
-        query = query.where(sa.exists().where(RoomMembership.room_id == room_uuid, RoomMembership.user_id == user.id))
     if parent_id is not None:
         query = query.where(m.c.parent_id == parent_id)
     elif after is None:
         query = query.where(m.c.parent_id.is_(None))
     anchor = cursor or after
     if anchor is not None:
-        anchor_seq = sa.select(m.c.seq).where(m.c.id == anchor, m.c.room_id == room_uuid).scalar_subquery()
+        anchor_seq = sa.select(m.c.seq).where(m.c.id == anchor, m.c.room_id == room_id).scalar_subquery()
         query = query.where(m.c.seq > anchor_seq if after else m.c.seq < anchor_seq)
-    order = m.c.seq.asc() if after else m.c.seq.desc()
-    rows = db.session.execute(query.order_by(order).limit(limit + 1)).all()
-    if not rows:
-        _explain_empty_page(user, room_uuid, anchor, "after" if after else "cursor")
-    has_more, rows = len(rows) > limit, rows[:limit]
-    page = [message_payload(row, joined_user_ref(row.user_id, row), []) for row in rows]
-    attach_reactions([row.id for row in rows], page)
-    return page, (page[-1]["id"] if has_more else None)
+    order = (lambda column: column.asc()) if after else (lambda column: column.desc())
+    page = query.order_by(order(m.c.seq)).limit(limit + 1).subquery("page")
+    rows = db.session.execute(
+        sa.select(
+            page,
+            r.c.id.label("reaction_id"),
+            r.c.user_id.label("reaction_user_id"),
+            r.c.emoji.label("reaction_emoji"),
+            r.c.created_at.label("reaction_created_at"),
+        )
+        .outerjoin(r, r.c.message_id == page.c.id)
+        .order_by(order(page.c.seq), r.c.created_at, r.c.id)
+    )
+    items = []
+    for row in rows:
+        if not items or items[-1]["id"] != str(row.id):
+            items.append(message_payload(row, joined_user_ref(row.user_id, row), []))
+        if row.reaction_id is not None:
+            items[-1]["reactions"].append(
+                reaction_payload(row.reaction_id, row.reaction_emoji, row.reaction_user_id, row.reaction_created_at)
+            )
+    if not items and anchor is not None:
+        _refuse_unknown_anchor(room_id, anchor, "after" if after else "cursor")
+    has_more, items = len(items) > limit, items[:limit]
+    return items, (items[-1]["id"] if has_more else None)
 
 
 def attach_reactions(message_ids, page):
@@ -247,13 +276,11 @@ def attach_reactions(message_ids, page):
         by_id[row.message_id]["reactions"].append(reaction_ref(row))
 
 
-def _explain_empty_page(user, room_id, anchor, anchor_name):
-    """An empty page is either really empty or a refusal; tell which (rare path)."""
-    member_room(user, room_id)
-    if anchor is not None:
-        known = db.session.scalar(sa.select(Message.id).where(Message.id == anchor, Message.room_id == room_id))
-        if known is None:
-            raise ValidationFailed(f"{anchor_name}: Not a message of this room.")
+def _refuse_unknown_anchor(room_id, anchor, anchor_name):
+    """An empty page after an anchor is either the end of the history or a wrong anchor; tell which."""
+    known = db.session.scalar(sa.select(Message.id).where(Message.id == anchor, Message.room_id == room_id))
+    if known is None:
+        raise ValidationFailed(f"{anchor_name}: Not a message of this room.")
 
 
 def get_message(user, message_id):
@@ -272,6 +299,7 @@ def edit_message(user, message_id, text):
     mentions = mentioned_members(message.room_id, text, user.id)
     automod.check(user, room, membership, text, mentions, editing=True)
     already_mentioned = set(message.mentions or [])
+    history.record_change(message.room_id)
     message.text = text
     message.mentions = mentions
     message.edited_at = message.updated_at = utcnow()
@@ -295,6 +323,7 @@ def soft_delete(message, actor=None, audit_details=None):
     """Hide a message from every reader and tell the room (authors, moderators, admins).
 
     With an admin `actor` the audit row is written in the same transaction."""
+    history.record_change(message.room_id)
     message.deleted_at = message.updated_at = utcnow()
     if message.parent_id is not None:
         db.session.execute(
@@ -317,6 +346,7 @@ def add_reaction(user, message_id, emoji):
     refuse_if_blocked(user, room)
     # Reactions to one message take turns (a row lock on PostgreSQL), so two new emoji at once
     # cannot both pass the distinct-emoji cap.
+    history.record_change(room.id)
     db.session.execute(sa.select(Message.id).where(Message.id == message.id).with_for_update())
     existing = _find_reaction(message.id, user.id, emoji)
     if existing is not None:
@@ -346,6 +376,7 @@ def _find_reaction(message_id, user_id, emoji):
 
 def clear_reactions(message, admin=None):
     """Remove every reaction of a message and tell the room (`admin`: the audit Actor)."""
+    history.record_change(message.room_id)
     db.session.execute(sa.delete(Reaction).where(Reaction.message_id == message.id))
     if admin is not None:
         audit.record(admin, "message.clear_reactions", "message", message.id, {"roomId": str(message.room_id)})
@@ -359,6 +390,7 @@ def remove_reaction(user, message_id, emoji):
     reaction = _find_reaction(message.id, user.id, emoji)
     if reaction is None:
         raise NotFound("Reaction not found")
+    history.record_change(room.id)
     db.session.delete(reaction)
     db.session.commit()
     notify.reaction_removed(room.id, message.id, user.id, emoji)

@@ -45,6 +45,9 @@ class Room(db.Model):
     slow_mode_seconds: Mapped[int] = mapped_column(default=0)
     # The counter behind Message.seq: incremented under the row lock of the sending transaction.
     last_seq: Mapped[int] = mapped_column(sa.BigInteger, default=0)
+    # Bumped by every change to the room's stored messages that adds none (edits, deletes,
+    # reactions, cards): with last_seq it names a state of the history (chat/history.py).
+    history_revision: Mapped[int] = mapped_column(sa.BigInteger, default=0, server_default="0")
     member_count: Mapped[int] = mapped_column(default=0)
     last_message_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # "<smaller user id>:<larger user id>" for DIRECT rooms, so get-or-create is race-free.

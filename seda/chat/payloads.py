@@ -78,7 +78,11 @@ def joined_user_ref(user_id, row):
 
 
 def reaction_ref(r):
-    return {"id": str(r.id), "emoji": r.emoji, "userId": str(r.user_id), "createdAt": iso_utc(r.created_at)}
+    return reaction_payload(r.id, r.emoji, r.user_id, r.created_at)
+
+
+def reaction_payload(reaction_id, emoji, user_id, created_at):
+    return {"id": str(reaction_id), "emoji": emoji, "userId": str(user_id), "createdAt": iso_utc(created_at)}
 
 
 def _str_or_none(value):

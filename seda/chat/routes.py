@@ -30,10 +30,17 @@ from seda.chat.schemas import (
 )
 from seda.common.api import Blueprint
 from seda.common.auth import acting_admin, current_user, login_required
-from seda.common.pagination import PAGE_HEADERS_DOC, paged, payload_page
+from seda.common.pagination import PAGE_HEADERS_DOC, encoded_page, paged
 from seda.common.schemas import PageQuerySchema
 
 bp = Blueprint("chat", __name__, url_prefix="/chat", description="Rooms, messages, reactions, moderation")
+HISTORY_HEADERS_DOC = {
+    **PAGE_HEADERS_DOC,
+    "ETag": {
+        "description": "The page's version: send it back in `If-None-Match` for a 304 while the page is unchanged",
+        "schema": {"type": "string"},
+    },
+}
 
 
 # -- rooms ------------------------------------------------------------------------------------
@@ -255,13 +262,14 @@ def send_message(body, room_id):
 @bp.route("/rooms/<room_id>/messages")
 @login_required
 @bp.arguments(HistoryQuerySchema, location="query")
-@bp.response(200, MessageSchema(many=True), headers=PAGE_HEADERS_DOC)
+@bp.response(200, MessageSchema(many=True), headers=HISTORY_HEADERS_DOC)
+@bp.alt_response(304, description="`If-None-Match` names this page's ETag: the page has not changed")
 def list_messages(query, room_id):
     """History: newest first; `cursor` pages back, `after` catches up oldest first."""
-    page = messages.list_messages(
+    page = messages.history_page(
         current_user(), room_id, query["limit"], query.get("cursor"), query.get("after"), query.get("parentId")
     )
-    return payload_page(page, query["limit"])
+    return encoded_page(page.body, page.next_cursor, query["limit"], page.etag)
 
 
 @bp.route("/messages/<message_id>")

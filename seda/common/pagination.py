@@ -37,6 +37,14 @@ def payload_page(result, limit):
     return Response(body, 200, page_headers(next_cursor, limit), mimetype="application/json")
 
 
+def encoded_page(body, next_cursor, limit, etag):
+    """A page already encoded as a JSON array, with its ETag: a request whose `If-None-Match`
+    names it is answered 304 without the body."""
+    response = Response(body, 200, page_headers(next_cursor, limit), mimetype="application/json")
+    response.set_etag(etag)
+    return response.make_conditional(request)
+
+
 PAGE_HEADERS_DOC = {
     "X-Next-Cursor": {"description": "Cursor of the next page (absent on the last page)", "schema": {"type": "string"}},
     "Link": {"description": 'The next page, rel="next" (absent on the last page)', "schema": {"type": "string"}},

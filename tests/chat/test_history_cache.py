@@ -1,0 +1,104 @@
+"""History pages are kept while the room's history is unchanged: every change shows on the next
+page, an unchanged page answers 304 to its ETag, and the membership check is never skipped."""
+
+from urllib.parse import quote
+
+from seda.chat.history import PageCache
+from tests.helpers.queries import count_queries
+
+
+def history(member, room, query="", etag=None):
+    headers = dict(member.user.headers)
+    if etag is not None:
+        headers["If-None-Match"] = etag
+    return member.client.get(f"/api/v1/chat/rooms/{room['id']}/messages{query}", headers=headers)
+
+
+def texts_and_reactions(response):
+    return [(m["text"], [r["emoji"] for r in m["reactions"]]) for m in response.get_json()]
+
+
+def test_an_unchanged_page_answers_304_to_its_etag_and_costs_two_statements(app, chat):
+    owner, fan = chat(), chat()
+    room = owner.room()
+    fan.post(f"/rooms/{room['id']}/join")
+    owner.send(room["id"], "one")
+    first = history(owner, room)
+    assert first.status_code == 200 and first.headers["ETag"]
+    with count_queries(app) as statements:
+        same = history(fan, room)
+    assert same.status_code == 200 and same.get_data() == first.get_data()
+    assert same.headers["ETag"] == first.headers["ETag"]
+    assert len(statements) == 2, statements  # the caller, and the room with their membership
+    not_modified = history(fan, room, etag=first.headers["ETag"])
+    assert not_modified.status_code == 304 and not_modified.get_data() == b""
+    assert history(fan, room, etag='"something-else"').status_code == 200
+
+
+def test_every_change_to_the_history_shows_on_the_next_page(chat):
+    owner, fan = chat(), chat()
+    room = owner.room()
+    fan.post(f"/rooms/{room['id']}/join")
+    first = owner.send(room["id"], "first")
+    pages = [history(fan, room, "?limit=10")]
+
+    def changed(expected):
+        response = history(fan, room, "?limit=10", etag=pages[-1].headers["ETag"])
+        assert response.status_code == 200, "the page did not change"
+        assert texts_and_reactions(response) == expected
+        pages.append(response)
+
+    second = fan.send(room["id"], "second")
+    changed([("second", []), ("first", [])])
+    fan.patch(f"/messages/{second['id']}", json={"text": "second, edited"})
+    changed([("second, edited", []), ("first", [])])
+    owner.post(f"/messages/{first['id']}/reactions", json={"emoji": "🔥"})
+    fan.post(f"/messages/{first['id']}/reactions", json={"emoji": "🎷"})
+    changed([("second, edited", []), ("first", ["🔥", "🎷"])])
+    fan.delete(f"/messages/{first['id']}/reactions/{quote('🎷')}")
+    changed([("second, edited", []), ("first", ["🔥"])])
+    status, _ = owner.post(
+        f"/rooms/{room['id']}/moderation", json={"action": "CLEAR_REACTIONS", "targetId": first["id"]}
+    )
+    assert status == 200
+    changed([("second, edited", []), ("first", [])])
+    fan.delete(f"/messages/{second['id']}")
+    changed([("first", [])])
+    owner.send(room["id"], "a reply", parentId=first["id"])
+    response = history(fan, room, "?limit=10", etag=pages[-1].headers["ETag"])
+    assert response.status_code == 200 and response.get_json()[0]["replyCount"] == 1
+
+
+def test_a_catch_up_page_shows_a_message_sent_after_it_was_kept(chat):
+    owner = chat()
+    room = owner.room()
+    anchor = owner.send(room["id"], "seen")
+    assert history(owner, room, f"?after={anchor['id']}").get_json() == []
+    owner.send(room["id"], "missed")
+    assert [m["text"] for m in history(owner, room, f"?after={anchor['id']}").get_json()] == ["missed"]
+
+
+def test_a_kept_page_is_refused_to_a_member_who_was_removed(chat):
+    owner, fan = chat(), chat()
+    public, private = owner.room(), owner.room(name="Backstage", isPrivate=True)
+    for room in (public, private):
+        owner.post(f"/rooms/{room['id']}/members", json={"userId": str(fan.user.id)})
+        owner.send(room["id"], "members only")
+        assert history(fan, room).status_code == 200
+        assert owner.delete(f"/rooms/{room['id']}/members/{fan.user.id}")[0] == 204
+    assert history(fan, public).status_code == 403
+    assert history(fan, private).status_code == 404
+
+
+def test_a_page_is_rebuilt_after_its_max_age_and_the_cache_keeps_to_its_size():
+    now = [0.0]
+    cache = PageCache(max_bytes=10, max_age=5.0, clock=lambda: now[0])
+    kept = cache.put("a", (1, 0), "[1,2,3]", None)
+    assert cache.get("a", (1, 0)) is kept
+    assert cache.get("a", (2, 0)) is None  # another state of the room
+    now[0] = 5.5
+    assert cache.get("a", (1, 0)) is None  # an author may have been renamed meanwhile
+    cache.put("b", (1, 0), "[4,5]", None)
+    cache.put("c", (1, 0), "[6,7]", None)
+    assert cache.get("b", (1, 0)) is not None and cache.get("a", (1, 0)) is None  # least recently used goes first
+    assert cache.put("d", (1, 0), "[4]", None).etag != cache.get("b", (1, 0)).etag
