@@ -137,6 +137,12 @@ async function main() {
       if (!ack) throw new Error("initial join failed");
       client.lastSeq = ack.seq;
       client.firstSeq = ack.seq;
+      // Like an app that shows the room: it has the newest message, and catches up after it
+      // (without it, a storm in a room with history would page through that history).
+      const newest = await fetch(`${plan.doomed}/api/v1/chat/rooms/${plan.room}/messages?limit=1`, {
+        headers: { Authorization: `Bearer ${client.token}` },
+      }).then((response) => response.json());
+      if (newest.length) client.lastId = newest[0].id;
     }));
   }
   const sending = sender();
