@@ -29,6 +29,7 @@ from seda.common.presence import init_presence
 from seda.common.ratelimit import limiter
 from seda.common.scheduler import beat_schedule
 from seda.common.tasks import celery_init_app
+from seda.common.user_versions import init_user_versions
 from seda.console.routes import bp as console_bp
 from seda.docs.routes import bp as docs_bp
 from seda.extensions import cache, cors, db, migrate, socketio
@@ -142,6 +143,7 @@ def _init_extensions(app):
     )
     celery_init_app(app, beat_schedule())
     init_presence(app)
+    init_user_versions(app)
     init_chat_socket(app)
 
 

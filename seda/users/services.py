@@ -8,7 +8,7 @@ from seda.common.errors import Conflict, Forbidden, NotFound, Unauthorized, Vali
 from seda.common.lookup import find_by_id, get_or_404
 from seda.common.pagination import keyset_page
 from seda.extensions import db
-from seda.users import usernames
+from seda.users import usernames, versions  # noqa: F401  (versions: user versions move on commit)
 from seda.users.models import ArtistProfile, Role, User
 
 PROFILE_FIELDS = {"displayName": "display_name", "avatarUrl": "avatar_url", "bio": "bio"}

@@ -431,3 +431,24 @@ def test_automod_counts_repeats_across_processes(servers):
     assert fan.on(second).call("POST", path, json={"text": "follow me"}).status_code == 201
     third = fan.call("POST", path, json={"text": "Follow me"})
     assert third.status_code == 422 and third.json()["message"] == ["Blocked by room rules: repeated message"]
+
+
+def test_a_profile_or_role_change_on_one_process_reaches_a_socket_held_by_the_other(servers, listeners):
+    first, second = servers
+    author = Api.signup(second)
+    room = author.call("POST", "/chat/rooms", json={"name": "Renames"}).json()
+    on_second = listeners(second, author.token)
+    assert on_second.call("join_room", room["id"])["ok"]
+    before = on_second.call("send_message", {"roomId": room["id"], "text": "before"})["message"]["user"]
+    renamed = author.on(first).call("PATCH", "/users/me", json={"displayName": "Renamed On First"})
+    assert renamed.status_code == 200
+    promoted = requests.patch(
+        f"{first}/api/v1/admin/users/{author.user['id']}",
+        json={"role": "ARTIST"},
+        headers={"X-Admin-Api-Key": ADMIN_KEY},
+        timeout=10,
+    )
+    assert promoted.status_code == 200, promoted.text
+    after = on_second.call("send_message", {"roomId": room["id"], "text": "after"})["message"]["user"]
+    assert (before["displayName"], before["role"]) != ("Renamed On First", "ARTIST")
+    assert (after["displayName"], after["role"]) == ("Renamed On First", "ARTIST")

@@ -297,6 +297,7 @@ def test_an_account_deleted_while_connected_gets_401_acks(app, chat, socket_for)
 
     owner = chat()
     sock = socket_for(owner.user)
+    assert sock.emit("ping", namespace="/chat", callback=True)["ok"] is True  # its user is now kept
     with app.app_context():
         db.session.execute(sa.delete(User).where(User.id == uuid_module.UUID(owner.user.id)))
         db.session.commit()
@@ -407,3 +408,33 @@ def test_a_large_room_gets_presence_counts_at_most_once_a_second_instead_of_pres
     assert [name for name, _ in collected if name == "presence"] == []
     others[0].disconnect(namespace="/chat")
     assert wait_until(lambda: {"roomId": room["id"], "online": 3} in counts(), timeout=5)
+
+
+def test_a_sockets_events_after_the_first_do_not_load_its_user_again(app, chat, socket_for):
+    from tests.helpers.queries import count_queries
+
+    owner = chat()
+    room = owner.room()
+    sock = socket_for(owner.user)
+    joined(sock, room["id"])
+    with count_queries(app) as statements:
+        ack = sock.emit("send_message", {"roomId": room["id"], "text": "no user row"}, namespace="/chat", callback=True)
+    assert ack["ok"] is True
+    assert not [s for s in statements if s.lstrip().upper().startswith("SELECT USERS.")], statements
+
+
+def test_a_profile_and_a_role_change_reach_the_sockets_next_event(client, chat, socket_for, users):
+    from seda.users.models import Role
+
+    author, admin = chat(), users.make(role=Role.ADMIN)
+    room = author.room()
+    sock = socket_for(author.user)
+    joined(sock, room["id"])
+    send = {"roomId": room["id"], "text": "hi"}
+    before = sock.emit("send_message", send, namespace="/chat", callback=True)["message"]["user"]
+    assert (before["displayName"], before["role"]) != ("New Name", "ARTIST")
+    renamed = client.patch("/api/v1/users/me", json={"displayName": "New Name"}, headers=author.user.headers)
+    promoted = client.patch(f"/api/v1/admin/users/{author.user.id}", json={"role": "ARTIST"}, headers=admin.headers)
+    assert renamed.status_code == 200 and promoted.status_code == 200, promoted.get_json()
+    after = sock.emit("send_message", send, namespace="/chat", callback=True)["message"]["user"]
+    assert (after["displayName"], after["role"]) == ("New Name", "ARTIST")
