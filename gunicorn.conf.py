@@ -25,10 +25,13 @@ control_socket_disable = True
 
 
 def post_worker_init(worker):
-    """Start the in-process periodic jobs when there is no beat (embedded default)."""
+    """Start the in-process periodic jobs when there is no beat (embedded default), and keep
+    what startup built out of garbage collections (seda/common/gc_tuning.py)."""
+    from seda.common.gc_tuning import tune_garbage_collector
     from seda.common.scheduler import start_embedded_scheduler
 
     start_embedded_scheduler(worker.wsgi)
+    tune_garbage_collector()
 
 
 def _write_error_envelope(sock, status_int, reason, mesg):
