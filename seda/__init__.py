@@ -55,6 +55,7 @@ EXPOSED_HEADERS = [
     "X-Request-ID",
     "X-Next-Cursor",
     "Link",
+    "ETag",
     "Retry-After",
     "X-RateLimit-Limit",
     "X-RateLimit-Remaining",

@@ -69,11 +69,6 @@ class PageCache:
         if page is not None:
             self._bytes -= len(page.body)
 
-    def clear(self):
-        with self._lock:
-            self._pages.clear()
-            self._bytes = 0
-
 
 def page_cache():
     """This app's pages (one cache per app: tests build many)."""

@@ -201,7 +201,7 @@ def history_page(user, room_id, limit=50, cursor=None, after=None, parent_id=Non
     Default: top-level messages newest first; `cursor`: older than it; `after`: newer than it,
     oldest first (catch-up, replies included); `parentId`: a thread's replies, newest first.
     The membership check reads the room's state, and a page already built at that state is
-    served as it is (chat/history.py); otherwise two queries build it.
+    served as it is (chat/history.py); otherwise one more statement builds it.
     """
     room, _membership = member_room(user, room_id)
     key = (room.id, limit, cursor, after, parent_id)
@@ -344,9 +344,9 @@ def add_reaction(user, message_id, emoji):
         raise Forbidden("Join the room first")
     _refuse_if_muted(user, room.id)
     refuse_if_blocked(user, room)
+    history.record_change(room.id)
     # Reactions to one message take turns (a row lock on PostgreSQL), so two new emoji at once
     # cannot both pass the distinct-emoji cap.
-    history.record_change(room.id)
     db.session.execute(sa.select(Message.id).where(Message.id == message.id).with_for_update())
     existing = _find_reaction(message.id, user.id, emoji)
     if existing is not None:

@@ -61,7 +61,7 @@ class Connection:
     typing: dict = field(default_factory=dict)  # room id -> generation of the latest start
     # The user as last loaded (detached), the user's version then, and when (_active_user).
     user: User | None = None
-    user_version: int | None = None
+    user_version: tuple | None = None
     user_loaded_at: float = 0.0
 
     def allow_event(self, now, per_second):

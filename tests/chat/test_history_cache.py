@@ -35,6 +35,18 @@ def test_an_unchanged_page_answers_304_to_its_etag_and_costs_two_statements(app,
     assert history(fan, room, etag='"something-else"').status_code == 200
 
 
+def test_a_browser_page_may_read_the_etag(client, chat):
+    owner = chat()
+    room = owner.room()
+    response = client.get(
+        f"/api/v1/chat/rooms/{room['id']}/messages",
+        headers={**owner.user.headers, "Origin": "http://localhost:3000"},
+    )
+    exposed = [h.strip().lower() for h in response.headers["Access-Control-Expose-Headers"].split(",")]
+    assert response.headers["Access-Control-Allow-Origin"] == "http://localhost:3000"
+    assert "etag" in exposed and "x-next-cursor" in exposed
+
+
 def test_every_change_to_the_history_shows_on_the_next_page(chat):
     owner, fan = chat(), chat()
     room = owner.room()
