@@ -14,8 +14,9 @@ HERE = Path(__file__).resolve().parent
 
 
 def ensure_node_client():
-    """The Node load generators' packages (bench/package.json), installed on first use."""
-    if not all((HERE / "node_modules" / name).exists() for name in ("socket.io-client", "ws")):
+    """The Node packages of the load generators and the Node baseline (bench/package.json),
+    installed on first use."""
+    if not all((HERE / "node_modules" / name).exists() for name in ("socket.io", "socket.io-client", "ws")):
         subprocess.run(["npm", "install", "--no-audit", "--no-fund", "--silent"], cwd=HERE, check=True)
 
 
