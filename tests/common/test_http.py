@@ -3,6 +3,7 @@
 import json
 import logging
 import socket
+import time
 
 import pytest
 
@@ -168,3 +169,22 @@ def test_gunicorn_s_own_errors_are_the_json_envelope(app, postgres_url, redis_na
             head, body = _raw_request(base, raw)
             assert head.startswith(f"HTTP/1.1 {status} ") and "Content-Type: application/json" in head
             assert body["statusCode"] == status and body["message"] and body["timestamp"].endswith("Z")
+
+
+@services_only
+def test_a_limited_request_counts_on_redis_in_one_round_trip_and_its_headers_follow_the_count(app_factory, monkeypatch):
+    import redis
+
+    client = app_factory(RATE_LIMIT_ANONYMOUS="5/minute").test_client()
+    sent = []
+    execute = redis.Redis.execute_command
+
+    def recording(self, *args, **options):
+        sent.append(args[0])
+        return execute(self, *args, **options)
+
+    monkeypatch.setattr(redis.Redis, "execute_command", recording)
+    responses = [client.get(LIMITED_ROUTE) for _ in range(3)]
+    assert [r.headers["X-RateLimit-Remaining"] for r in responses] == ["4", "3", "2"]
+    assert all(0 < int(r.headers["X-RateLimit-Reset"]) - time.time() <= 61 for r in responses)
+    assert sent == ["EVALSHA"] * 3  # the count and the window's time to live, in one round trip each
