@@ -37,15 +37,11 @@ from seda.common.errors import (
 )
 from seda.common.input import unstorable
 from seda.common.request_id import accept_or_generate, bind_request_id, reset_request_id
-from seda.common.user_versions import user_versions
 from seda.extensions import db
-from seda.users.models import User
+from seda.users.kept import kept_users
 
 log = logging.getLogger(__name__)
 MAX_EVENT_BYTES = 64 * 1024
-# A kept user is reloaded at least this often: a version that failed to move (Redis down at the
-# change) is then stale for no longer.
-USER_MAX_AGE_SECONDS = 60.0
 _ack_requested: ContextVar[bool] = ContextVar("ack_requested", default=True)
 # Names Socket.IO itself gives meaning to (socket.io's RESERVED_EVENTS); no client sends them.
 RESERVED_EVENTS = frozenset(
@@ -59,10 +55,6 @@ class Connection:
     rooms: dict = field(default_factory=dict)  # room id -> over ROOM_PRESENCE_EVENTS_MAX_MEMBERS
     recent_events: deque = field(default_factory=deque)
     typing: dict = field(default_factory=dict)  # room id -> generation of the latest start
-    # The user as last loaded (detached), the user's version then, and when (_active_user).
-    user: User | None = None
-    user_version: tuple | None = None
-    user_loaded_at: float = 0.0
 
     def allow_event(self, now, per_second):
         while self.recent_events and now - self.recent_events[0] >= 1.0:
@@ -206,23 +198,14 @@ def _load(schema, payload):
 
 
 def _active_user(connection):
-    """The socket's user in this event's session: the copy kept on the connection while the
-    user's version (common/user_versions) stands still, else loaded afresh. A ban also
-    disconnects the user's sockets; a role or profile change reaches the next event."""
-    version = user_versions().current(connection.user_id)
-    now = time.monotonic()
-    kept = connection.user
-    fresh = version is not None and version == connection.user_version
-    if kept is not None and fresh and now - connection.user_loaded_at < USER_MAX_AGE_SECONDS:
-        return db.session.merge(kept, load=False)
-    user = db.session.get(User, connection.user_id)
+    """The socket's user in this event's session (kept between events: users/kept.py). A ban
+    also disconnects the user's sockets; a role or profile change reaches the next event."""
+    user = kept_users().load(connection.user_id)
     if user is None:  # deleted while connected
         raise Unauthorized("Account not found")
     if user.banned:
         raise Forbidden("Account suspended")
-    db.session.expunge(user)  # kept detached, so this session's commit cannot expire it
-    connection.user, connection.user_version, connection.user_loaded_at = user, version, now
-    return db.session.merge(user, load=False)
+    return user
 
 
 def room_id_of(payload):

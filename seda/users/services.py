@@ -5,10 +5,11 @@ import sqlalchemy as sa
 from seda.common import audit, realtime
 from seda.common.db import escape_like, parse_uuid, utcnow
 from seda.common.errors import Conflict, Forbidden, NotFound, Unauthorized, ValidationFailed
-from seda.common.lookup import find_by_id, get_or_404
+from seda.common.lookup import get_or_404
 from seda.common.pagination import keyset_page
 from seda.extensions import db
 from seda.users import usernames, versions  # noqa: F401  (versions: user versions move on commit)
+from seda.users.kept import kept_users
 from seda.users.models import ArtistProfile, Role, User
 
 PROFILE_FIELDS = {"displayName": "display_name", "avatarUrl": "avatar_url", "bio": "bio"}
@@ -39,7 +40,8 @@ def default_display_name(email):
 def user_for_identity(identity):
     """The active user a verified token speaks for; Supabase users are created on first sight."""
     if identity.issuer == "seda":
-        user = find_by_id(User, identity.subject)
+        user_id = parse_uuid(identity.subject)
+        user = kept_users().load(user_id) if user_id is not None else None
     else:
         user = _supabase_user(identity)
     if user is None:

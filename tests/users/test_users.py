@@ -1,6 +1,7 @@
 import uuid
 
 import pytest
+import sqlalchemy as sa
 
 from seda.extensions import db
 from seda.users.models import User
@@ -138,3 +139,20 @@ def test_create_admin_refuses_bad_input(app):
     runner = app.test_cli_runner()
     assert runner.invoke(args=["seda", "create-admin", "--email", "nope", "--password", "long enough"]).exit_code != 0
     assert runner.invoke(args=["seda", "create-admin", "--email", "a@b.co", "--password", "short"]).exit_code != 0
+
+
+def test_a_callers_user_is_kept_between_requests_until_it_changes(app, client, users):
+    from tests.helpers.queries import count_queries
+
+    user = users.make(artist_name="Kept")
+    assert client.get("/api/v1/users/me", headers=user.headers).status_code == 200
+    with count_queries(app) as statements:
+        again = client.get("/api/v1/users/me", headers=user.headers).get_json()
+    assert again["artistProfile"]["artistName"] == "Kept"
+    assert statements == [], statements  # the token and the user were both kept
+    client.patch("/api/v1/users/me", json={"displayName": "Renamed"}, headers=user.headers)
+    assert client.get("/api/v1/users/me", headers=user.headers).get_json()["displayName"] == "Renamed"
+    with app.app_context():
+        db.session.execute(sa.update(User).where(User.id == uuid.UUID(user.id)).values(banned=True))
+        db.session.commit()
+    assert client.get("/api/v1/users/me", headers=user.headers).status_code == 403
