@@ -1,5 +1,5 @@
-"""Server CPU of one cheap socket event (ping, typing_start): the socket's user kept per
-connection (seda's `_active_user`, chat/socket.py) next to the user loaded on every event (the
+"""Server CPU of one cheap socket event (ping, typing_start): the socket's user kept between
+events (seda's `_active_user`, users/kept.py) next to the user loaded on every event (the
 baseline, the code before), alternated in one run.
 
 In process, through Flask-SocketIO's test client (its overhead is in both figures), with
@@ -69,7 +69,7 @@ def main():
         config = config_from_env()
         config.SOCKETIO_MESSAGE_QUEUE = None
         app = create_app(config)
-        loaders = {"seda (kept per connection)": chat_socket._active_user, "baseline (per event)": per_event_loader()}
+        loaders = {"seda (user kept)": chat_socket._active_user, "baseline (per event)": per_event_loader()}
         sock = socketio.test_client(app, namespace="/chat", auth={"token": access_token(users[1])})
         assert sock.emit("join_room", room, namespace="/chat", callback=True)["ok"]
         figures = {(name, event): [] for name in loaders for event in ("ping", "typing_start")}
