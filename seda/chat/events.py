@@ -29,7 +29,7 @@ from seda.chat.socket import (
     socket_event,
     unregister_connection,
 )
-from seda.chat.transport import install_send_queue_limit, install_websocket_fixes
+from seda.chat.transport import install_socket_writes, install_websocket_fixes
 from seda.common import room_hooks
 from seda.common.admission import ARRIVALS, BUSY, admission
 from seda.common.auth import authenticate_token
@@ -180,4 +180,4 @@ def init_chat_socket(app):
         socketio.on_namespace(ChatNamespace(NAMESPACE))
     install_event_guards(socketio.server)
     install_websocket_fixes()
-    install_send_queue_limit(app.config["SOCKET_MAX_QUEUED_BYTES"])
+    install_socket_writes(app.config["SOCKET_MAX_QUEUED_BYTES"])

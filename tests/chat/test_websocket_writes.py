@@ -1,9 +1,17 @@
-"""Frames reach a slow reader whole: a short write must never drop the rest of a frame."""
+"""Frames reach a slow reader whole and in order: a short write must never drop the rest of a
+frame, and a frame offered by a broadcast never waits for a reader."""
 
 import socket
 import threading
+import time
 
-from seda.chat.transport import CompleteWrites
+import gevent
+import gevent.socket
+import pytest
+from wsproto.connection import Connection, ConnectionType
+from wsproto.events import Message, TextMessage
+
+from seda.chat.transport import CompleteWrites, websocket_frame
 
 
 class ShortWrites:
@@ -52,4 +60,45 @@ def test_frames_from_several_writers_never_interleave_over_a_real_socket_with_a_
     # Each frame arrives as one unbroken run of its own bytes.
     runs = [received[i : i + 50_000] for i in range(0, len(received), 50_000)]
     assert sorted(bytes(run) for run in runs) == sorted(frames.values())
+    server.close(), client.close()
+
+
+@pytest.mark.parametrize("size", [0, 125, 126, 65535, 65536])
+@pytest.mark.parametrize("kind", [str, bytes])
+def test_a_frame_built_once_for_a_broadcast_is_the_frame_wsproto_would_send(size, kind):
+    data = "é" * (size // 2) + "x" * (size % 2) if kind is str else bytes(size)
+    connection = Connection(ConnectionType.SERVER)
+    expected = connection.send(TextMessage(data=data) if kind is str else Message(data=data))
+    assert websocket_frame(data) == expected
+
+
+def test_offered_frames_never_block_the_sender_and_reach_a_stalled_reader_whole_and_in_order():
+    server, client = gevent.socket.socketpair()
+    server.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 4096)
+    client.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    wrapped = CompleteWrites(server)
+    assert wrapped.can_offer
+    frames = [bytes([n]) * 20_000 for n in range(1, 21)]
+    pong = b"\xff" * 30_000
+
+    started = time.monotonic()
+    for frame in frames[:10]:
+        wrapped.offer(frame)
+    pong_writer = gevent.spawn(wrapped.send, pong)  # simple-websocket's own writes share the order
+    gevent.sleep(0)
+    for frame in frames[10:]:
+        wrapped.offer(frame)
+    assert time.monotonic() - started < 0.5  # nobody reads yet: the sender went on regardless
+    assert wrapped.pending_bytes > 0
+
+    received = bytearray()
+    with gevent.Timeout(10):
+        while len(received) < len(pong) + sum(map(len, frames)):
+            received.extend(client.recv(65536))
+    pong_writer.join(5)
+    # The pong is whole, between two frames, and the offered frames kept their order around it.
+    at = bytes(received).index(pong)
+    assert at % 20_000 == 0 and at >= 200_000
+    assert bytes(received[:at] + received[at + len(pong) :]) == b"".join(frames)
+    assert wrapped.pending_bytes == 0
     server.close(), client.close()
