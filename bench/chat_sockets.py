@@ -168,6 +168,7 @@ def drive(plan, pids, label="run"):
             if PROFILE_DIR
             else []
         )
+        profilers = [profiler for profiler in profilers if profiler is not None]
         cpu0, t0 = server_cpu(pids), time.monotonic()
         result = generator.next_event()
         cpu, wall = server_cpu(pids) - cpu0, time.monotonic() - t0
@@ -184,8 +185,13 @@ def drive(plan, pids, label="run"):
 
 
 def profile_worker(master_pid, out):
-    """py-spy on a gunicorn master's worker, raw stacks into `out` until SIGINT."""
-    worker = children(master_pid)[0]
+    """py-spy on a gunicorn master's worker, raw stacks into `out` until SIGINT (None for a
+    server that is not gunicorn, such as Node's)."""
+    workers = children(master_pid)
+    if not workers:
+        return None
+    worker = workers[0]
+    out.parent.mkdir(parents=True, exist_ok=True)
     print(f"  profiling worker {worker} into {out}")
     return subprocess.Popen(
         [

@@ -2,8 +2,8 @@
 
 import sqlalchemy as sa
 
-from seda.chat.models import MemberRole, Message, Room, RoomMembership, RoomType
-from seda.common.db import parse_uuid
+from seda.chat.models import MemberRole, Message, Room, RoomMembership, RoomMute, RoomType
+from seda.common.db import parse_uuid, utcnow
 from seda.common.errors import Forbidden, NotFound
 from seda.common.lookup import find_by_id
 from seda.extensions import db
@@ -21,11 +21,16 @@ def visible_room(user, room_id):
     """The room and the caller's membership; a private room hides from non-members (404).
 
     One round trip: every chat request and socket event starts here."""
+    room, membership = _room_row(user, room_id)
+    return room, membership
+
+
+def _room_row(user, room_id, *columns):
     uuid = parse_uuid(room_id)
     row = None
     if uuid is not None:
         row = db.session.execute(
-            sa.select(Room, RoomMembership)
+            sa.select(Room, RoomMembership, *columns)
             # The member's user row is not needed here: joined, it was most of the statement's cost.
             .options(sa.orm.lazyload(RoomMembership.user))
             .outerjoin(
@@ -36,10 +41,10 @@ def visible_room(user, room_id):
         ).first()
     if row is None:
         raise NotFound("Room not found")
-    room, membership = row
+    room, membership = row[:2]
     if membership is None and room.type != RoomType.PUBLIC and not user.role.is_admin:
         raise NotFound("Room not found")
-    return room, membership
+    return row
 
 
 def member_room(user, room_id):
@@ -48,6 +53,20 @@ def member_room(user, room_id):
     if membership is None and not user.role.is_admin:
         raise Forbidden("Join the room first")
     return room, membership
+
+
+def sender_room(user, room_id):
+    """member_room plus the end of the caller's mute in the room (None when not muted), in the
+    same round trip: a send checks both, and each round trip is CPU on the send path."""
+    mute_end = (
+        sa.select(RoomMute.muted_until)
+        .where(RoomMute.room_id == Room.id, RoomMute.user_id == user.id, RoomMute.muted_until > utcnow())
+        .scalar_subquery()
+    )
+    room, membership, muted_until = _room_row(user, room_id, mute_end)
+    if membership is None and not user.role.is_admin:
+        raise Forbidden("Join the room first")
+    return room, membership, muted_until
 
 
 def is_moderator(user, membership):
