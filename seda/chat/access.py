@@ -21,30 +21,8 @@ def visible_room(user, room_id):
     """The room and the caller's membership; a private room hides from non-members (404).
 
     One round trip: every chat request and socket event starts here."""
-    room, membership = _room_row(user, room_id)
+    room, membership = _room_row(_ROOM_AND_MEMBERSHIP, user, room_id)
     return room, membership
-
-
-def _room_row(user, room_id, *columns):
-    uuid = parse_uuid(room_id)
-    row = None
-    if uuid is not None:
-        row = db.session.execute(
-            sa.select(Room, RoomMembership, *columns)
-            # The member's user row is not needed here: joined, it was most of the statement's cost.
-            .options(sa.orm.lazyload(RoomMembership.user))
-            .outerjoin(
-                RoomMembership,
-                sa.and_(RoomMembership.room_id == Room.id, RoomMembership.user_id == user.id),
-            )
-            .where(Room.id == uuid)
-        ).first()
-    if row is None:
-        raise NotFound("Room not found")
-    room, membership = row[:2]
-    if membership is None and room.type != RoomType.PUBLIC and not user.role.is_admin:
-        raise NotFound("Room not found")
-    return row
 
 
 def member_room(user, room_id):
@@ -58,15 +36,51 @@ def member_room(user, room_id):
 def sender_room(user, room_id):
     """member_room plus the end of the caller's mute in the room (None when not muted), in the
     same round trip: a send checks both, and each round trip is CPU on the send path."""
-    mute_end = (
-        sa.select(RoomMute.muted_until)
-        .where(RoomMute.room_id == Room.id, RoomMute.user_id == user.id, RoomMute.muted_until > utcnow())
-        .scalar_subquery()
-    )
-    room, membership, muted_until = _room_row(user, room_id, mute_end)
+    room, membership, muted_until = _room_row(_ROOM_MEMBERSHIP_AND_MUTE, user, room_id)
     if membership is None and not user.role.is_admin:
         raise Forbidden("Join the room first")
     return room, membership, muted_until
+
+
+def _room_row(statement, user, room_id):
+    uuid = parse_uuid(room_id)
+    row = None
+    if uuid is not None:
+        row = db.session.execute(statement, {"room_id": uuid, "user_id": user.id, "now": utcnow()}).first()
+    if row is None:
+        raise NotFound("Room not found")
+    room, membership = row[:2]
+    if membership is None and room.type != RoomType.PUBLIC and not user.role.is_admin:
+        raise NotFound("Room not found")
+    return row
+
+
+def _room_statements():
+    """Built once: building them per call cost as much CPU as running them (py-spy of a send)."""
+    user_id = sa.bindparam("user_id", type_=RoomMembership.user_id.type)
+    mute_end = (
+        sa.select(RoomMute.muted_until)
+        .where(
+            RoomMute.room_id == Room.id,
+            RoomMute.user_id == user_id,
+            RoomMute.muted_until > sa.bindparam("now", type_=RoomMute.muted_until.type),
+        )
+        .scalar_subquery()
+    )
+
+    def room_and_membership(*columns):
+        return (
+            sa.select(Room, RoomMembership, *columns)
+            # The member's user row is not needed here: joined, it was most of the statement's cost.
+            .options(sa.orm.lazyload(RoomMembership.user))
+            .outerjoin(RoomMembership, sa.and_(RoomMembership.room_id == Room.id, RoomMembership.user_id == user_id))
+            .where(Room.id == sa.bindparam("room_id", type_=Room.id.type))
+        )
+
+    return room_and_membership(), room_and_membership(mute_end)
+
+
+_ROOM_AND_MEMBERSHIP, _ROOM_MEMBERSHIP_AND_MUTE = _room_statements()
 
 
 def is_moderator(user, membership):
