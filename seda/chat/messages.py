@@ -16,8 +16,6 @@ from seda.chat.models import (
     MessageType,
     Reaction,
     ReportStatus,
-    Room,
-    RoomMembership,
     RoomType,
 )
 from seda.chat.payloads import (
@@ -29,6 +27,7 @@ from seda.chat.payloads import (
     serialize_reaction,
     user_ref_columns,
 )
+from seda.chat.room_writes import Write, room_writes, store_alone
 from seda.chat.rooms import active_mute, refuse_if_blocked, restore_direct_members
 from seda.common import audit, metrics, notifications
 from seda.common.db import iso_utc, new_id, utcnow
@@ -140,89 +139,20 @@ def _store(user, room, membership, text, mentions, parent, card, client_message_
         reactions=[],
     )
     message.user = user
+    write = Write(message, membership.id)
     try:
-        message.seq = _insert_numbered(message, membership.id)
-        if parent is not None:
-            messages = Message.__table__
-            db.session.execute(
-                sa.update(messages).where(messages.c.id == parent.id).values(reply_count=messages.c.reply_count + 1)
-            )
-        db.session.commit()
+        if room.type == RoomType.DIRECT:
+            # Alone, in the sender's transaction: restore_direct_members commits with it.
+            message.seq = store_alone(write, message.parent_id)
+            db.session.commit()
+        else:
+            message.seq = room_writes().store(room.id, write)
     except sa.exc.IntegrityError:
         db.session.rollback()
         if client_message_id:
             return None
         raise
     return message
-
-
-def _insert_numbered(message, membership_id):
-    """Insert the message with the room's next seq and mark it read by its author; its seq.
-
-    The row lock taken by the rooms UPDATE serialises senders of one room until commit, so seq
-    is gap-free and strictly increasing across processes; a rollback gives the number back.
-    Prebuilt Core statements: building them per send, and the ORM-enabled forms (unit of work,
-    session synchronisation), were a large share of the send path's CPU (bench/chat_sockets.py).
-    On PostgreSQL the three writes are one statement: one round trip under the lock instead of
-    three, while every other sender of the room waits for it."""
-    values = {f"m_{name}": getattr(message, name) for name in _INSERTED_COLUMNS}
-    values["membership_id"] = membership_id
-    if db.session.get_bind().dialect.name == "postgresql":
-        return db.session.execute(_NUMBERED_INSERT, values).scalar_one()
-    seq = db.session.execute(_NEXT_SEQ, values).scalar_one()
-    db.session.execute(_INSERT, {**values, "m_seq": seq})
-    db.session.execute(_MARK_READ, {**values, "m_seq": seq})
-    return seq
-
-
-_INSERTED_COLUMNS = (
-    "id",
-    "room_id",
-    "user_id",
-    "type",
-    "text",
-    "track_ref",
-    "track_url",
-    "track_ref_auto",
-    "parent_id",
-    "client_message_id",
-    "reply_count",
-    "mentions",
-    "created_at",
-    "updated_at",
-)
-
-
-def _numbering_statements():
-    rooms, messages, memberships = Room.__table__, Message.__table__, RoomMembership.__table__
-    next_seq = (
-        sa.update(rooms)
-        .where(rooms.c.id == sa.bindparam("m_room_id"))
-        .values(last_seq=rooms.c.last_seq + 1, last_message_at=sa.bindparam("m_created_at"))
-        .returning(rooms.c.last_seq)
-    )
-    columns = [messages.c[name] for name in _INSERTED_COLUMNS]
-    insert = sa.insert(messages).values(
-        {column: sa.bindparam(f"m_{column.name}", type_=column.type) for column in [*columns, messages.c.seq]}
-    )
-
-    def mark_read(seq):
-        return sa.update(memberships).where(memberships.c.id == sa.bindparam("membership_id")).values(last_read_seq=seq)
-
-    numbered = next_seq.cte("next_seq")
-    bound = [sa.bindparam(f"m_{column.name}", type_=column.type) for column in columns]
-    inserted = (
-        sa.insert(messages)
-        .from_select([*columns, messages.c.seq], sa.select(*bound, numbered.c.last_seq))
-        .returning(messages.c.seq)
-        .cte("inserted")
-    )
-    read = mark_read(sa.select(inserted.c.seq).scalar_subquery()).cte("marked_read")
-    numbered_insert = sa.select(inserted.c.seq).add_cte(read)
-    return next_seq, insert, mark_read(sa.bindparam("m_seq")), numbered_insert
-
-
-_NEXT_SEQ, _INSERT, _MARK_READ, _NUMBERED_INSERT = _numbering_statements()
 
 
 def message_type(track_ref, parent):

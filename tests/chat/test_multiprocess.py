@@ -167,32 +167,51 @@ def test_a_client_that_reconnects_catches_up_exactly_the_missed_messages(servers
     assert wait_until(lambda: new["id"] in [m["id"] for m in again.messages()])
 
 
-def test_concurrent_senders_on_both_processes_get_gap_free_seq(servers, postgres_engine):
+def test_concurrent_senders_on_both_processes_get_gap_free_seq_and_every_answer_is_stored_once(
+    servers, postgres_engine
+):
     first, second = servers
     owner = Api.signup(first)
-    room = owner.call("POST", "/chat/rooms", json={"name": "Race"}).json()
+    rooms = [owner.call("POST", "/chat/rooms", json={"name": f"Race {n}"}).json()["id"] for n in range(2)]
     senders = [Api.signup(base) for base in (first, second) * 4]
     for sender in senders:
-        sender.call("POST", f"/chat/rooms/{room['id']}/join")
+        for room_id in rooms:
+            sender.call("POST", f"/chat/rooms/{room_id}/join")
 
-    def send_many(sender):
-        return [
-            sender.call("POST", f"/chat/rooms/{room['id']}/messages", json={"text": f"n{n}"}).status_code
-            for n in range(15)
-        ]
+    def send_many(index):
+        sender = senders[index]
+        answers = []
+        for n in range(30):
+            room_id = rooms[n % 2]
+            response = sender.call("POST", f"/chat/rooms/{room_id}/messages", json={"text": f"{index}:{n}"})
+            answers.append((response.status_code, room_id, response.json()))
+        return answers
 
-    with ThreadPoolExecutor(len(senders)) as pool:
-        statuses = [s for batch in pool.map(send_many, senders) for s in batch]
-    assert statuses == [201] * 120
+    def retry(_):  # one client retrying through both processes at once: the same clientMessageId
+        body = {"text": "retried", "clientMessageId": "retry-1"}
+        response = senders[0].on((first, second)[_ % 2]).call("POST", f"/chat/rooms/{rooms[0]}/messages", json=body)
+        return response.status_code, response.json()["id"]
+
+    with ThreadPoolExecutor(len(senders) + 6) as pool:
+        sent = pool.map(send_many, range(len(senders)))
+        retried = list(pool.map(retry, range(6)))
+        answers = [answer for batch in sent for answer in batch]
+    assert [status for status, _, _ in answers] == [201] * 240
+    assert sorted(status for status, _ in retried) == [200] * 5 + [201] and len({id_ for _, id_ in retried}) == 1
     with postgres_engine.connect() as conn:
-        seqs = (
-            conn.execute(
-                sa.text("SELECT seq FROM messages WHERE room_id = :r ORDER BY seq"), {"r": uuid.UUID(room["id"])}
-            )
-            .scalars()
-            .all()
-        )
-    assert seqs == list(range(1, 121))
+        rows = conn.execute(
+            sa.text("SELECT id, room_id, seq, text FROM messages WHERE room_id IN :rooms").bindparams(
+                sa.bindparam("rooms", expanding=True)
+            ),
+            {"rooms": [uuid.UUID(room_id) for room_id in rooms]},
+        ).all()
+    by_id = {str(row.id): row for row in rows}
+    for room_id, expected in zip(rooms, (121, 120), strict=True):  # 120 + the retried one in the first
+        assert sorted(row.seq for row in rows if str(row.room_id) == room_id) == list(range(1, expected + 1))
+    assert len(by_id) == 241 and len({row.text for row in rows}) == 241
+    for _, room_id, body in answers:  # each answer is its own row, in its own room, at its seq
+        row = by_id[body["id"]]
+        assert (str(row.room_id), row.seq, row.text) == (room_id, body["seq"], body["text"])
 
 
 def test_a_room_ban_on_one_process_drops_the_sockets_held_by_the_other(servers, listeners):

@@ -1,0 +1,145 @@
+"""Sends to one room that arrive together are stored together, and each still stands alone:
+gap-free seq, every answer stored exactly once, a bad message fails by itself."""
+
+import time
+import uuid
+from concurrent.futures import ThreadPoolExecutor
+
+import sqlalchemy as sa
+
+from seda.chat.models import Message
+from seda.extensions import db
+from tests.helpers.tiers import services_only
+
+
+class RoomLock:
+    """Holds the room's row lock from another connection (SQLite: the database's write lock),
+    as a long transaction of another process would: sends queue up behind it."""
+
+    def __init__(self, app, room_id):
+        self.app, self.room_id = app, uuid.UUID(room_id)
+
+    def __enter__(self):
+        with self.app.app_context():
+            self.connection = db.engine.connect()
+        if self.connection.dialect.name == "sqlite":
+            self.connection.exec_driver_sql("BEGIN IMMEDIATE")
+        else:
+            self.connection.execute(sa.text("SELECT 1 FROM rooms WHERE id = :id FOR UPDATE"), {"id": self.room_id})
+        return self
+
+    def __exit__(self, *exc):
+        if self.connection.dialect.name == "sqlite":
+            self.connection.exec_driver_sql("ROLLBACK")
+        self.connection.close()  # PostgreSQL: rolls back, releasing the row lock
+
+
+def message_inserts(app):
+    """A list that collects each INSERT INTO messages the app's engine runs (executemany: once)."""
+    seen = []
+
+    def record(conn, cursor, statement, parameters, context, executemany):
+        if statement.lstrip().upper().startswith(("INSERT INTO MESSAGES", "WITH NEXT_SEQ")):
+            seen.append(executemany)
+
+    with app.app_context():
+        sa.event.listen(db.engine, "before_cursor_execute", record)
+    return seen
+
+
+def stored(app, room_id):
+    with app.app_context():
+        rows = db.session.execute(
+            sa.select(Message.id, Message.seq, Message.text, Message.user_id)
+            .where(Message.room_id == uuid.UUID(room_id))
+            .order_by(Message.seq)
+        ).all()
+    return {str(row.id): row for row in rows}
+
+
+def send_while_locked(app, room_id, sends):
+    """Start every send while the room is locked, let them queue, release; their answers."""
+    with ThreadPoolExecutor(len(sends)) as pool:
+        with RoomLock(app, room_id):
+            futures = [pool.submit(send) for send in sends]
+            time.sleep(1.0)  # every send has passed its checks and waits for the room's transaction
+            assert not any(future.done() for future in futures)
+        return [future.result(timeout=30) for future in futures]
+
+
+def test_sends_that_arrive_together_are_stored_in_one_transaction_with_gap_free_seq(app, chat):
+    owner = chat()
+    room_id = owner.room()["id"]
+    senders = [chat() for _ in range(8)]
+    for sender in senders:
+        sender.post(f"/rooms/{room_id}/join")
+    inserts = message_inserts(app)
+
+    answers = send_while_locked(
+        app,
+        room_id,
+        [lambda s=s, n=n: s.post(f"/rooms/{room_id}/messages", json={"text": f"m{n}"}) for n, s in enumerate(senders)],
+    )
+
+    assert [status for status, _ in answers] == [201] * 8
+    rows = stored(app, room_id)
+    assert sorted(row.seq for row in rows.values()) == list(range(1, 9))
+    for (_, body), sender in zip(answers, senders, strict=True):
+        row = rows[body["id"]]
+        assert (row.seq, row.text, str(row.user_id)) == (body["seq"], body["text"], str(sender.user.id))
+    # The first send leads alone; the seven that queued behind it are one multi-row INSERT.
+    assert len(inserts) == 2 and inserts[1] is True
+    status, page = owner.get(f"/rooms/{room_id}/messages?limit=50")
+    assert [m["seq"] for m in page] == list(range(8, 0, -1))
+
+
+def test_a_bad_message_in_a_batch_fails_alone(app, chat):
+    owner = chat()
+    room_id = owner.room()["id"]
+    retrier, others = chat(), [chat() for _ in range(5)]
+    for sender in (retrier, *others):
+        sender.post(f"/rooms/{room_id}/join")
+
+    def retry():  # a client retrying on a flaky network: the same clientMessageId twice at once
+        return retrier.post(f"/rooms/{room_id}/messages", json={"text": "once", "clientMessageId": "c-1"})
+
+    sends = [retry, retry] + [
+        lambda s=s, n=n: s.post(f"/rooms/{room_id}/messages", json={"text": f"other {n}"}) for n, s in enumerate(others)
+    ]
+    answers = send_while_locked(app, room_id, sends)
+
+    retries, rest = answers[:2], answers[2:]
+    assert sorted(status for status, _ in retries) == [200, 201]  # one stored, one answered with it
+    assert retries[0][1]["id"] == retries[1][1]["id"]
+    assert [status for status, _ in rest] == [201] * 5
+    rows = stored(app, room_id)
+    assert sorted(row.text for row in rows.values()) == ["once"] + sorted(f"other {n}" for n in range(5))
+    assert sorted(row.seq for row in rows.values()) == list(range(1, 7))  # the failed insert left no gap
+    for _, body in answers:
+        assert rows[body["id"]].seq == body["seq"]
+
+
+@services_only  # SQLite's write lock is the whole database's: there every room waits
+def test_a_room_waiting_on_its_lock_holds_up_no_other_room_and_nothing_mixes(app, chat):
+    owner = chat()
+    busy, quiet = (owner.room(name=name)["id"] for name in ("Busy", "Quiet"))
+    senders = [chat() for _ in range(6)]
+    for n, sender in enumerate(senders):
+        sender.post(f"/rooms/{(busy, quiet)[n % 2]}/join")
+
+    def send(n):
+        room_id = (busy, quiet)[n % 2]
+        return senders[n].post(f"/rooms/{room_id}/messages", json={"text": f"to {room_id}"})
+
+    with ThreadPoolExecutor(6) as pool:
+        with RoomLock(app, busy):
+            futures = [pool.submit(send, n) for n in range(6)]
+            quiet_answers = [futures[n].result(timeout=10) for n in (1, 3, 5)]  # while the busy room is locked
+            assert not any(futures[n].done() for n in (0, 2, 4))
+        busy_answers = [futures[n].result(timeout=30) for n in (0, 2, 4)]
+
+    for room_id, answers in ((quiet, quiet_answers), (busy, busy_answers)):
+        assert all(status == 201 and body["roomId"] == room_id for status, body in answers)
+        rows = stored(app, room_id)
+        assert sorted(row.seq for row in rows.values()) == [1, 2, 3]
+        assert {row.text for row in rows.values()} == {f"to {room_id}"}
