@@ -60,25 +60,29 @@ def _blocked_words_pattern(words):
 def check(user, room, membership, text, mentions, editing=False):
     """Refuse (422) a text that breaks one of the room's rules; moderators and admins are exempt.
 
-    `mentions`: the distinct members the text mentions. Each refusal counts toward the auto-mute."""
+    `mentions`: the distinct members the text mentions. Each refusal counts toward the auto-mute.
+    Returns what it read of the user's recent texts in the room (None if nothing), for
+    remember_sent: one Redis round trip fewer per send."""
     rules = room.automod
     if not rules or is_moderator(user, membership):
-        return
-    broken = _first_broken_rule({**DEFAULTS, **rules}, room.id, user.id, text, mentions, editing)
+        return None
+    rules = {**DEFAULTS, **rules}
+    recent = _recent_texts(room.id, user.id) if rules["blockRepeats"] and not editing else None
+    broken = _first_broken_rule(rules, text, mentions, recent)
     if broken is None:
-        return
-    _count_refusal(room, user.id, rules.get("autoMuteAfter", 0))
+        return recent
+    _count_refusal(room, user.id, rules["autoMuteAfter"])
     raise Unprocessable(f"Blocked by room rules: {broken}")
 
 
-def _first_broken_rule(rules, room_id, user_id, text, mentions, editing):
+def _first_broken_rule(rules, text, mentions, recent):
     if rules["blockedWords"] and _blocked_words_pattern(tuple(rules["blockedWords"])).search(fold(text)):
         return "blocked word"
     if rules["linkPolicy"] != "ANY" and not _links_allowed(text, rules["linkPolicy"]):
         return "link not allowed"
     if rules["maxMentions"] and len(mentions) > rules["maxMentions"]:
         return "too many mentions"
-    if rules["blockRepeats"] and not editing and _is_third_repeat(room_id, user_id, text):
+    if recent is not None and _is_third_repeat(recent, text):
         return "repeated message"
     return None
 
@@ -101,24 +105,33 @@ def _repeat_text(text):
     return text.strip().casefold()
 
 
-def _is_third_repeat(room_id, user_id, text):
+def _recent_texts(room_id, user_id):
+    """[(unix time, folded text)] of the user's last stored messages in the room (shared by every
+    process through the cache, Redis in production)."""
+    return cache.get(_repeat_key(room_id, user_id)) or []
+
+
+def _is_third_repeat(recent, text):
     """The user's two previous stored messages in the room, within 60 s, had this very text."""
     wanted = _repeat_text(text)
     if not wanted:
         return False
     since = time.time() - REPEAT_WINDOW_SECONDS
-    recent = [said for at, said in cache.get(_repeat_key(room_id, user_id)) or [] if at > since]
+    recent = [said for at, said in recent if at > since]
     return len(recent) >= REPEATS_REFUSED_AT - 1 and all(said == wanted for said in recent[-2:])
 
 
-def remember_sent(room, user_id, text):
-    """After a stored send in a room that refuses repeats: keep the user's last two texts (shared by
-    every process through the cache, Redis in production)."""
+def remember_sent(room, user_id, text, recent=None):
+    """After a stored send in a room that refuses repeats: keep the user's last two texts.
+    `recent`: what check() read before the send (read now if it read nothing)."""
     if not (room.automod or {}).get("blockRepeats"):
         return
-    key = _repeat_key(room.id, user_id)
-    recent = (cache.get(key) or [])[-(REPEATS_REFUSED_AT - 2) :]
-    cache.set(key, [*recent, (time.time(), _repeat_text(text))], timeout=REPEAT_WINDOW_SECONDS)
+    if recent is None:
+        recent = _recent_texts(room.id, user_id)
+    recent = recent[-(REPEATS_REFUSED_AT - 2) :]
+    cache.set(
+        _repeat_key(room.id, user_id), [*recent, (time.time(), _repeat_text(text))], timeout=REPEAT_WINDOW_SECONDS
+    )
 
 
 def _count_refusal(room, user_id, mute_after):

@@ -53,7 +53,7 @@ def send_message(user, room_id, text, parent_id=None, track_ref=None, client_mes
     if muted_until is not None:
         raise _muted(muted_until)
     mentions = mentioned_members(room.id, text, user.id)  # before the room's row lock is taken
-    automod.check(user, room, membership, text, mentions)  # a refusal counts for no rate limit
+    recent_texts = automod.check(user, room, membership, text, mentions)  # a refusal counts for no rate limit
     _check_rates(user, room, membership)
     refuse_if_blocked(user, room)
     parent = _reply_parent(room, parent_id)
@@ -63,7 +63,7 @@ def send_message(user, room_id, text, parent_id=None, track_ref=None, client_mes
     message = _store(user, room, membership, text, mentions, parent, (card, card_url), client_message_id)
     if message is None:  # a concurrent retry with the same clientMessageId won the race
         return _find_duplicate(user.id, client_message_id), False
-    automod.remember_sent(room, user.id, text)
+    automod.remember_sent(room, user.id, text, recent_texts)
     metrics.MESSAGES_STORED.labels("track_card" if track_ref else "text").inc()
     notify.message_created(serialize_message(message))
     if message.mentions or parent is not None or room.type == RoomType.DIRECT:
