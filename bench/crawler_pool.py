@@ -39,7 +39,7 @@ WSGIServer(("127.0.0.2", int(sys.argv[1])), page, log=None).serve_forever()
 
 
 def check(fetcher, url):
-    page = fetcher.fetch(url, use_cache=False)
+    page = fetcher.fetch(url)
     return find_in_html(page.text, "SEDA-ABCDEFGH") is not None
 
 
