@@ -78,12 +78,28 @@ class RoomWrites:
             writing = room_id in self._waiting
             self._waiting.setdefault(room_id, []).append(write)
         if writing:
-            write.wait()
+            try:
+                write.wait()
+            except BaseException:  # interrupted while queued (a timeout, a kill): leave the queue
+                self._abandon(room_id, write)
+                raise
         if not writing or write.leads:
             self._write_next_batch(room_id)
         if write.error is not None:
             raise write.error
         return write.seq
+
+    def _abandon(self, room_id, write):
+        with self._lock:
+            queued = self._waiting.get(room_id)
+            if queued is None or write not in queued:
+                return  # already taken into a batch: its leader ends it
+            queued.remove(write)
+            if write.leads:  # it was to write the next batch: the next in line does
+                if queued:
+                    queued[0].hand_over()
+                else:
+                    del self._waiting[room_id]
 
     def _write_next_batch(self, room_id):
         with self._lock:

@@ -1,6 +1,7 @@
 """What seda changes in the libraries under Socket.IO, each for a failure it was measured or
 attacked with: packets whose JSON cannot parse, frames cut by short writes, compression paid
-once per socket, and readers that stop reading."""
+once per socket, a queue hand-off and a writer wake-up per socket for every broadcast, and
+readers that stop reading."""
 
 import json
 import logging
@@ -53,7 +54,7 @@ class CompleteWrites:
     (upstream issue #45). send() finishes the frame; the lock keeps the frame writers of one
     connection (messages, pings, pongs, close) from interleaving their bytes.
 
-    offer() is the broadcast's way in (see install_direct_writes): it writes what the kernel
+    offer() is the broadcast's way in (see install_socket_writes): it writes what the kernel
     takes at once from the caller's greenlet and leaves the rest, in order, to a flusher, so a
     broadcast never waits on one slow reader and a frame costs one send() instead of a queue
     hand-off and a writer wake-up per socket."""

@@ -1,12 +1,16 @@
 """Sends to one room that arrive together are stored together, and each still stands alone:
 gap-free seq, every answer stored exactly once, a bad message fails by itself."""
 
+import threading
 import time
+import types
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 
+import pytest
 import sqlalchemy as sa
 
+from seda.chat import room_writes
 from seda.chat.models import Message
 from seda.extensions import db
 from tests.helpers.tiers import services_only
@@ -143,3 +147,52 @@ def test_a_room_waiting_on_its_lock_holds_up_no_other_room_and_nothing_mixes(app
         rows = stored(app, room_id)
         assert sorted(row.seq for row in rows.values()) == [1, 2, 3]
         assert {row.text for row in rows.values()} == {f"to {room_id}"}
+
+
+class Interrupted(Exception):
+    pass
+
+
+class InterruptedWait(threading.Event):
+    """What a waiting sender meets when a timeout or a shutdown interrupts it."""
+
+    def wait(self, timeout=None):
+        raise Interrupted
+
+
+def test_a_send_interrupted_while_queued_leaves_the_queue_and_the_next_one_is_written(monkeypatch):
+    first_committing, release_first, batches = threading.Event(), threading.Event(), []
+
+    def commit(batch):  # the database, as far as the queue can tell
+        if not batches:
+            first_committing.set()
+            release_first.wait(5)
+        batches.append([write.values["m_text"] for write in batch])
+        return [(len(batches) * 10 + n, None) for n in range(len(batch))]
+
+    monkeypatch.setattr(room_writes, "_commit", commit)
+    writes = room_writes.RoomWrites()
+
+    def write_of(text):
+        message = types.SimpleNamespace(**{**dict.fromkeys(room_writes.INSERTED_COLUMNS), "text": text})
+        return room_writes.Write(message, membership_id=None)
+
+    def store_in_background(text):  # a daemon thread: a sender stuck forever must not hang the run
+        result = {}
+        thread = threading.Thread(target=lambda: result.update(seq=writes.store("room", write_of(text))), daemon=True)
+        thread.start()
+        return thread, result
+
+    first, first_result = store_in_background("first")
+    assert first_committing.wait(5)
+    interrupted = write_of("interrupted")
+    interrupted._done = InterruptedWait()
+    with pytest.raises(Interrupted):
+        writes.store("room", interrupted)
+    queued, queued_result = store_in_background("queued")
+    time.sleep(0.2)
+    release_first.set()
+    first.join(5), queued.join(5)
+    assert (first_result, queued_result) == ({"seq": 10}, {"seq": 20})
+    assert batches == [["first"], ["queued"]]
+    assert writes._waiting == {}  # nothing left queued behind the room
