@@ -36,17 +36,17 @@ def member_room(user, room_id):
 def sender_room(user, room_id):
     """member_room plus the end of the caller's mute in the room (None when not muted), in the
     same round trip: a send checks both, and each round trip is CPU on the send path."""
-    room, membership, muted_until = _room_row(_ROOM_MEMBERSHIP_AND_MUTE, user, room_id)
+    room, membership, muted_until = _room_row(_ROOM_MEMBERSHIP_AND_MUTE, user, room_id, now=utcnow())
     if membership is None and not user.role.is_admin:
         raise Forbidden("Join the room first")
     return room, membership, muted_until
 
 
-def _room_row(statement, user, room_id):
+def _room_row(statement, user, room_id, **params):
     uuid = parse_uuid(room_id)
     row = None
     if uuid is not None:
-        row = db.session.execute(statement, {"room_id": uuid, "user_id": user.id, "now": utcnow()}).first()
+        row = db.session.execute(statement, {"room_id": uuid, "user_id": user.id, **params}).first()
     if row is None:
         raise NotFound("Room not found")
     room, membership = row[:2]

@@ -143,7 +143,7 @@ def _store(user, room, membership, text, mentions, parent, card, client_message_
     try:
         if room.type == RoomType.DIRECT:
             # Alone, in the sender's transaction: restore_direct_members commits with it.
-            message.seq = store_alone(write, message.parent_id)
+            message.seq = store_alone(write)
             db.session.commit()
         else:
             message.seq = room_writes().store(room.id, write)

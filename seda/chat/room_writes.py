@@ -18,6 +18,7 @@ import sqlalchemy as sa
 from flask import current_app
 
 from seda.chat.models import Message, Room, RoomMembership
+from seda.common.errors import ServiceUnavailable
 from seda.extensions import db
 
 INSERTED_COLUMNS = (
@@ -104,7 +105,10 @@ class RoomWrites:
     def _write_next_batch(self, room_id):
         with self._lock:
             batch, self._waiting[room_id] = self._waiting[room_id], []
-        outcomes = [(None, RuntimeError("The message could not be stored"))] * len(batch)  # if interrupted
+        # If this leader is interrupted (a timeout, a shutdown), its batch's senders may retry:
+        # a clientMessageId keeps a retry of a message that did get stored from storing it twice.
+        interrupted = ServiceUnavailable("The message was not stored, retry", headers={"Retry-After": "1"})
+        outcomes = [(None, interrupted)] * len(batch)
         try:
             outcomes = _commit(batch)
         finally:
@@ -127,7 +131,7 @@ def room_writes():
     return writes
 
 
-def store_alone(write, parent_id=None):
+def store_alone(write):
     """Store one message in the caller's transaction, which the caller commits; its seq. On
     PostgreSQL the counter, the row and the author's read mark are one statement: one round trip
     under the room's lock instead of three."""
@@ -138,27 +142,27 @@ def store_alone(write, parent_id=None):
         seq = db.session.execute(_NEXT_SEQS, {**values, "count": 1}).scalar_one()
         db.session.execute(_INSERT, {**values, "m_seq": seq})
         db.session.execute(_MARK_READ, {**values, "m_seq": seq})
-    if parent_id is not None:
-        db.session.execute(_COUNT_REPLY, {"replied_id": parent_id})
+    if values["m_parent_id"] is not None:
+        db.session.execute(_COUNT_REPLY, {"replied_id": values["m_parent_id"]})
     return seq
 
 
 def _commit(batch):
     """Write the batch in one transaction (one by one if that fails): (seq, error) per write."""
+    if len(batch) == 1:
+        return [_commit_alone(batch[0])]
     try:
-        seqs = [store_alone(batch[0], batch[0].values["m_parent_id"])] if len(batch) == 1 else _store_together(batch)
+        seqs = _store_together(batch)
         db.session.commit()
-    except Exception as error:
+    except Exception:
         db.session.rollback()
-        if len(batch) == 1:
-            return [(None, error)]
         return [_commit_alone(write) for write in batch]
     return [(seq, None) for seq in seqs]
 
 
 def _commit_alone(write):
     try:
-        seq = store_alone(write, write.values["m_parent_id"])
+        seq = store_alone(write)
         db.session.commit()
     except Exception as error:
         db.session.rollback()

@@ -12,6 +12,7 @@ import sqlalchemy as sa
 
 from seda.chat import room_writes
 from seda.chat.models import Message
+from seda.common.errors import ServiceUnavailable
 from seda.extensions import db
 from tests.helpers.tiers import services_only
 
@@ -196,3 +197,41 @@ def test_a_send_interrupted_while_queued_leaves_the_queue_and_the_next_one_is_wr
     assert (first_result, queued_result) == ({"seq": 10}, {"seq": 20})
     assert batches == [["first"], ["queued"]]
     assert writes._waiting == {}  # nothing left queued behind the room
+
+
+def test_the_senders_of_a_batch_whose_writer_is_interrupted_are_told_to_retry_with_503(monkeypatch):
+    first_committing, release_first, batches = threading.Event(), threading.Event(), []
+
+    def commit(batch):
+        batches.append([write.values["m_text"] for write in batch])
+        if len(batches) == 1:
+            first_committing.set()
+            release_first.wait(5)
+            return [(1, None)]
+        raise Interrupted  # the second batch's writer is cut off mid-transaction
+
+    monkeypatch.setattr(room_writes, "_commit", commit)
+    writes = room_writes.RoomWrites()
+    outcomes = {}
+
+    def store(text):
+        message = types.SimpleNamespace(**{**dict.fromkeys(room_writes.INSERTED_COLUMNS), "text": text})
+        try:
+            outcomes[text] = writes.store("room", room_writes.Write(message, membership_id=None))
+        except BaseException as error:  # noqa: BLE001 - what each sender is left with
+            outcomes[text] = error
+
+    threads = [threading.Thread(target=store, args=("first",), daemon=True)]
+    threads[0].start()
+    assert first_committing.wait(5)
+    for text in ("leader", "follower"):
+        threads.append(threading.Thread(target=store, args=(text,), daemon=True))
+        threads[-1].start()
+        time.sleep(0.1)
+    release_first.set()
+    for thread in threads:
+        thread.join(5)
+    assert batches == [["first"], ["leader", "follower"]]
+    assert outcomes["first"] == 1 and isinstance(outcomes["leader"], Interrupted)
+    assert isinstance(outcomes["follower"], ServiceUnavailable) and outcomes["follower"].status == 503
+    assert writes._waiting == {}
