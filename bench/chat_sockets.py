@@ -52,34 +52,11 @@ ROWS = []  # (benchmark, seda, baseline, ratio, target)
 @contextmanager
 def bare_server(store_ms=0):
     port = free_port()
-    proc = subprocess.Popen(
-        [
-            str(Path(sys.executable).with_name("gunicorn")),
-            "-k",
-            "gevent",
-            "-w",
-            "1",
-            "--worker-connections",
-            "8000",
-            "-b",
-            f"127.0.0.1:{port}",
-            "--no-control-socket",
-            "--log-level",
-            "warning",
-            "bare_chat_app:app",
-        ],
-        cwd=HERE,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        start_new_session=True,
-        env={**os.environ, "BARE_STORE_MS": str(store_ms)},
-    )
-    try:
-        if not wait_until(lambda: port_open(port), 20):
-            raise RuntimeError("bare server did not start")
-        yield [f"http://127.0.0.1:{port}"], [proc.pid]
-    finally:
-        stop_process(proc)
+    gunicorn = str(Path(sys.executable).with_name("gunicorn"))
+    argv = [gunicorn, "-k", "gevent", "-w", "1", "--worker-connections", "8000", "-b", f"127.0.0.1:{port}"]
+    argv += ["--no-control-socket", "--log-level", "warning", "bare_chat_app:app"]
+    with baseline_process("bare server", argv, port, {**os.environ, "BARE_STORE_MS": str(store_ms)}) as served:
+        yield served
 
 
 @contextmanager
@@ -87,16 +64,19 @@ def node_server():
     """The Node socket.io baseline (node_chat_server.js), one process like the others."""
     ensure_node_client()
     port = free_port()
+    with baseline_process("node socket.io server", ["node", "node_chat_server.js", str(port)], port) as served:
+        yield served
+
+
+@contextmanager
+def baseline_process(name, argv, port, env=None):
+    """Start a baseline server on `port`; ([its url], [its pid]) once it listens."""
     proc = subprocess.Popen(
-        ["node", "node_chat_server.js", str(port)],
-        cwd=HERE,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        start_new_session=True,
+        argv, cwd=HERE, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True, env=env
     )
     try:
         if not wait_until(lambda: port_open(port), 20):
-            raise RuntimeError("node socket.io server did not start")
+            raise RuntimeError(f"{name} did not start")
         yield [f"http://127.0.0.1:{port}"], [proc.pid]
     finally:
         stop_process(proc)
