@@ -6,8 +6,10 @@ with the membership check every page starts with. A page built at a state is ser
 caller who may read the room until the state moves: after a reconnect storm a thousand clients ask
 for the same `after` page within a second, and one of them builds it.
 
-Authors' names, avatars and roles are not part of the room's state: a page is rebuilt at least
-every MAX_AGE_SECONDS, so a renamed author shows under the new name within that time.
+Authors' names, avatars and roles are not the room's: the state also holds the users'
+generation (common/user_versions), which moves with every committed change to any user, so a
+renamed author shows under the new name on the next page. A page is also rebuilt at least every
+MAX_AGE_SECONDS, in case a generation failed to move while Redis was down.
 """
 
 import hashlib
@@ -22,8 +24,9 @@ from flask import current_app
 from seda.chat.models import Room
 from seda.extensions import db
 
-MAX_AGE_SECONDS = 5.0
-MAX_BYTES = 16 * 1024 * 1024
+MAX_AGE_SECONDS = 60.0
+# A 50-message page is ~25 KB of JSON: about 2,500 pages in all.
+MAX_BYTES = 64 * 1024 * 1024
 
 
 @dataclass(frozen=True)
@@ -45,7 +48,10 @@ class PageCache:
         self._max_bytes, self._max_age, self._clock = max_bytes, max_age, clock
 
     def get(self, key, state):
-        """The page for `key` built at `state`, if it is kept and young enough."""
+        """The page for `key` built at `state`, if it is kept and young enough. A state with a
+        part that could not be read (None) is never kept."""
+        if None in state:
+            return None
         with self._lock:
             page = self._pages.get(key)
             if page is None or page.state != state or self._clock() - page.built_at > self._max_age:
@@ -56,6 +62,8 @@ class PageCache:
     def put(self, key, state, body, next_cursor):
         etag = hashlib.blake2b(body.encode(), digest_size=12).hexdigest()
         page = RenderedPage(body, next_cursor, etag, state, self._clock())
+        if None in state:
+            return page
         with self._lock:
             self._discard(key)
             self._pages[key] = page

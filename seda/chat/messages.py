@@ -33,6 +33,7 @@ from seda.common import audit, metrics, notifications
 from seda.common.db import iso_utc, new_id, utcnow
 from seda.common.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from seda.common.ratelimit import enforce
+from seda.common.user_versions import users_generation
 from seda.extensions import db
 from seda.users.models import ArtistProfile, User
 
@@ -168,12 +169,13 @@ def history_page(user, room_id, limit=50, cursor=None, after=None, parent_id=Non
 
     Default: top-level messages newest first; `cursor`: older than it; `after`: newer than it,
     oldest first (catch-up, replies included); `parentId`: a thread's replies, newest first.
-    The membership check reads the room's state, and a page already built at that state is
-    served as it is (chat/history.py); otherwise one more statement builds it.
+    The membership check reads the room's state, which with the users' generation (read with
+    the caller's version) names the page's state; a page already built at that state is served
+    as it is (chat/history.py), otherwise one more statement builds it.
     """
     room, _membership = member_room(user, room_id)
     key = (room.id, limit, cursor, after, parent_id)
-    state = (room.last_seq, room.history_revision)
+    state = (room.last_seq, room.history_revision, users_generation())
     pages = history.page_cache()
     page = pages.get(key, state)
     if page is None:

@@ -1,7 +1,9 @@
 """A counter per user that moves on every committed change to the user (role, ban, profile,
-artist profile), and one for all users that moves on a bulk UPDATE or DELETE of users: what a
-process keeps about a user, such as a socket's user (chat/socket.py), is good for as long as
-the user's version (both counters) stands still.
+artist profile), one for all users that moves on a bulk UPDATE or DELETE of users, and one
+that moves with any of them: what a process keeps about a user, such as a socket's user
+(chat/socket.py), is good for as long as the user's version (the first two) stands still, and
+what it keeps about many users at once, such as a history page's authors (chat/history.py),
+for as long as the third does.
 
 With Redis the counters are shared, so a change made by any process is seen by every other at
 its next read; in embedded mode they live in this one process. A counter that cannot be read
@@ -13,12 +15,13 @@ import threading
 from collections import defaultdict
 
 import redis
-from flask import current_app, has_app_context
+from flask import current_app, g, has_app_context
 
 log = logging.getLogger(__name__)
 
 
 EVERYONE = "*"
+ANYONE = "any"
 
 
 class MemoryVersions:
@@ -26,12 +29,17 @@ class MemoryVersions:
         self._lock = threading.Lock()
         self._versions = defaultdict(int)
 
-    def current(self, user_id):
-        return self._versions.get(EVERYONE, 0), self._versions.get(str(user_id), 0)
+    def read(self, user_id):
+        """(everyone, anyone, user)."""
+        versions = self._versions
+        return versions.get(EVERYONE, 0), versions.get(ANYONE, 0), versions.get(str(user_id), 0)
+
+    def anyone(self):
+        return self._versions.get(ANYONE, 0)
 
     def bump(self, user_ids):
         with self._lock:
-            for user_id in user_ids:
+            for user_id in (*user_ids, ANYONE):
                 self._versions[str(user_id)] += 1
 
 
@@ -40,10 +48,19 @@ class RedisVersions:
         self._redis = redis.Redis.from_url(url, socket_timeout=0.5, socket_connect_timeout=0.5)
         self._prefix = f"{namespace}:user-version:"
 
-    def current(self, user_id):
+    def read(self, user_id):
+        """(everyone, anyone, user), in one round trip."""
+        prefix = self._prefix
         try:
-            everyone, user = self._redis.mget(self._prefix + EVERYONE, self._prefix + str(user_id))
-            return int(everyone or 0), int(user or 0)
+            values = self._redis.mget(prefix + EVERYONE, prefix + ANYONE, prefix + str(user_id))
+        except redis.RedisError as exc:
+            log.warning("user versions unavailable: %s", exc)
+            return None
+        return tuple(int(value or 0) for value in values)
+
+    def anyone(self):
+        try:
+            return int(self._redis.get(self._prefix + ANYONE) or 0)
         except redis.RedisError as exc:
             log.warning("user versions unavailable: %s", exc)
             return None
@@ -51,7 +68,7 @@ class RedisVersions:
     def bump(self, user_ids):
         try:
             with self._redis.pipeline(transaction=False) as pipe:
-                for user_id in user_ids:
+                for user_id in (*user_ids, ANYONE):
                     pipe.incr(self._prefix + str(user_id))
                 pipe.execute()
         except redis.RedisError as exc:
@@ -64,12 +81,31 @@ def init_user_versions(app):
     app.extensions["seda_user_versions"] = store
 
 
-def user_versions():
+def _store():
     return current_app.extensions["seda_user_versions"]
 
 
+def user_version(user_id):
+    """The user's version, (everyone, user) or None. The ANYONE counter read in the same round
+    trip is remembered for users_generation() in this request or socket event."""
+    versions = _store().read(user_id)
+    if versions is None:
+        return None
+    everyone, g.seda_users_generation, user = versions
+    return everyone, user
+
+
+def users_generation():
+    """The ANYONE counter (None when it cannot be read): read with the caller's version when
+    this request has read that, so a kept history page costs no round trip of its own. Read
+    before what it guards is built: a change committed meanwhile then shows as a newer
+    generation at the next read."""
+    generation = g.get("seda_users_generation")
+    return generation if generation is not None else _store().anyone()
+
+
 def users_changed(user_ids):
-    """Move the counters of `user_ids` (after the commit that changed them); EVERYONE among
-    them moves every user's version."""
+    """Move the counters of `user_ids` (after the commit that changed them) and ANYONE;
+    EVERYONE among them moves every user's version."""
     if user_ids and has_app_context():
-        user_versions().bump(user_ids)
+        _store().bump(user_ids)

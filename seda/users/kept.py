@@ -16,7 +16,7 @@ from collections import OrderedDict
 import sqlalchemy as sa
 from flask import current_app
 
-from seda.common.user_versions import user_versions
+from seda.common.user_versions import user_version
 from seda.extensions import db
 from seda.users.models import User
 
@@ -35,7 +35,7 @@ class KeptUsers:
         present = db.session.identity_map.get(sa.inspect(User).identity_key_from_primary_key((user_id,)))
         if present is not None:  # already loaded by this session: never replace it
             return present
-        version = user_versions().current(user_id)
+        version = user_version(user_id)
         now = self._clock()
         with self._lock:
             kept = self._kept.get(user_id)

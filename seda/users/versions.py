@@ -1,7 +1,7 @@
 """Every committed change to a user or their artist profile moves the user's counter in
 common/user_versions, whichever code made it (routes, Celery tasks, the CLI), and a bulk
 UPDATE or DELETE of either table moves everyone's: what other processes keep about a user (a
-socket's user) is then reloaded at its next use."""
+socket's user, a history page with their name) is then reloaded at its next use."""
 
 import sqlalchemy as sa
 
@@ -14,7 +14,10 @@ _PENDING = "seda_changed_users"
 @sa.event.listens_for(sa.orm.Session, "after_flush")
 def _collect(session, _flush_context):
     changed = session.info.get(_PENDING)
-    for instance in (*session.new, *session.dirty, *session.deleted):
+    # A new user is in nothing kept yet: moving the counters for each sign-up would only
+    # throw away every kept history page (chat/history.py).
+    existing = (instance for instance in session.new if not isinstance(instance, User))
+    for instance in (*existing, *session.dirty, *session.deleted):
         user_id = instance.id if isinstance(instance, User) else getattr(instance, "user_id", None)
         if user_id is not None and isinstance(instance, User | ArtistProfile):
             if changed is None:

@@ -103,15 +103,46 @@ def test_a_kept_page_is_refused_to_a_member_who_was_removed(chat):
     assert history(fan, private).status_code == 404
 
 
+def test_an_authors_new_name_shows_on_the_next_page(app, chat):
+    owner, fan = chat(), chat()
+    room = owner.room()
+    fan.post(f"/rooms/{room['id']}/join")
+    fan.send(room["id"], "hello")
+    kept = history(owner, room)
+    assert kept.get_json()[0]["user"]["displayName"] != "Renamed Fan"
+    renamed = fan.client.patch("/api/v1/users/me", json={"displayName": "Renamed Fan"}, headers=fan.user.headers)
+    assert renamed.status_code == 200, renamed.get_json()
+    page = history(owner, room, etag=kept.headers["ETag"])
+    assert page.status_code == 200 and page.get_json()[0]["user"]["displayName"] == "Renamed Fan"
+
+
+def test_a_sign_up_leaves_kept_pages_kept(app, chat):
+    owner = chat()
+    room = owner.room()
+    owner.send(room["id"], "hello")
+    assert history(owner, room).status_code == 200
+    chat()  # someone new signs up
+    with count_queries(app) as statements:
+        assert history(owner, room).status_code == 200
+    assert len(statements) == 1, statements
+
+
 def test_a_page_is_rebuilt_after_its_max_age_and_the_cache_keeps_to_its_size():
     now = [0.0]
-    cache = PageCache(max_bytes=10, max_age=5.0, clock=lambda: now[0])
+    cache = PageCache(max_bytes=10, max_age=60.0, clock=lambda: now[0])
     kept = cache.put("a", (1, 0), "[1,2,3]", None)
     assert cache.get("a", (1, 0)) is kept
     assert cache.get("a", (2, 0)) is None  # another state of the room
-    now[0] = 5.5
-    assert cache.get("a", (1, 0)) is None  # an author may have been renamed meanwhile
+    now[0] = 60.5
+    assert cache.get("a", (1, 0)) is None  # the users' generation may have failed to move meanwhile
     cache.put("b", (1, 0), "[4,5]", None)
     cache.put("c", (1, 0), "[6,7]", None)
     assert cache.get("b", (1, 0)) is not None and cache.get("a", (1, 0)) is None  # least recently used goes first
     assert cache.put("d", (1, 0), "[4]", None).etag != cache.get("b", (1, 0)).etag
+
+
+def test_a_state_that_could_not_be_read_is_never_kept():
+    cache = PageCache()
+    page = cache.put("a", (1, 0, None), "[1]", None)  # the users' generation was unreadable
+    assert page.body == "[1]" and page.etag
+    assert cache.get("a", (1, 0, None)) is None

@@ -459,6 +459,8 @@ def test_a_profile_or_role_change_on_one_process_reaches_a_socket_held_by_the_ot
     on_second = listeners(second, author.token)
     assert on_second.call("join_room", room["id"])["ok"]
     before = on_second.call("send_message", {"roomId": room["id"], "text": "before"})["message"]["user"]
+    history = f"/chat/rooms/{room['id']}/messages"
+    kept_page = author.on(second).call("GET", history).json()  # now kept by the second process
     renamed = author.on(first).call("PATCH", "/users/me", json={"displayName": "Renamed On First"})
     assert renamed.status_code == 200
     promoted = requests.patch(
@@ -471,3 +473,6 @@ def test_a_profile_or_role_change_on_one_process_reaches_a_socket_held_by_the_ot
     after = on_second.call("send_message", {"roomId": room["id"], "text": "after"})["message"]["user"]
     assert (before["displayName"], before["role"]) != ("Renamed On First", "ARTIST")
     assert (after["displayName"], after["role"]) == ("Renamed On First", "ARTIST")
+    page = author.on(second).call("GET", history).json()
+    assert kept_page[0]["user"]["displayName"] == before["displayName"]
+    assert [m["user"]["displayName"] for m in page] == ["Renamed On First", "Renamed On First"]
