@@ -13,7 +13,7 @@ from functools import lru_cache
 
 from seda.chat import notify
 from seda.chat.access import is_moderator, member_room, moderated_room
-from seda.chat.models import RoomType
+from seda.chat.models import RECENT_TEXTS_KEPT, RoomType
 from seda.chat.rooms import apply_mute
 from seda.common import audit
 from seda.common.db import iso_utc, utcnow
@@ -24,7 +24,7 @@ from seda.tracks.providers import recognise
 
 DEFAULTS = {"blockedWords": [], "linkPolicy": "ANY", "maxMentions": 0, "blockRepeats": False, "autoMuteAfter": 0}
 REPEAT_WINDOW_SECONDS = 60
-REPEATS_REFUSED_AT = 3  # the third identical text within the window
+REPEATS_REFUSED_AT = RECENT_TEXTS_KEPT + 1  # the third identical text within the window
 REFUSAL_WINDOW_SECONDS = 600
 AUTO_MUTE = timedelta(minutes=10)
 LINK = re.compile(r"https?://[^\s<>\"')\]]+|(?<![\w.@/])www\.[^\s<>\"')\]]+", re.IGNORECASE)
@@ -61,16 +61,16 @@ def check(user, room, membership, text, mentions, editing=False):
     """Refuse (422) a text that breaks one of the room's rules; moderators and admins are exempt.
 
     `mentions`: the distinct members the text mentions. Each refusal counts toward the auto-mute.
-    Returns what it read of the user's recent texts in the room (None if nothing), for
-    remember_sent: one Redis round trip fewer per send."""
+    Returns what the send stores as the member's recent texts (`recent_texts`) when the room
+    refuses repeats, else None (leave them as they are)."""
     rules = room.automod
     if not rules or is_moderator(user, membership):
         return None
     rules = {**DEFAULTS, **rules}
-    recent = _recent_texts(room.id, user.id) if rules["blockRepeats"] and not editing else None
+    recent = _recent_texts(membership) if rules["blockRepeats"] and not editing else None
     broken = _first_broken_rule(rules, text, mentions, recent)
     if broken is None:
-        return recent
+        return None if recent is None else [*recent, [time.time(), _repeat_text(text)]][-RECENT_TEXTS_KEPT:]
     _count_refusal(room, user.id, rules["autoMuteAfter"])
     raise Unprocessable(f"Blocked by room rules: {broken}")
 
@@ -97,18 +97,16 @@ def _links_allowed(text, policy):
     return True
 
 
-def _repeat_key(room_id, user_id):
-    return f"automod:repeats:{room_id}:{user_id}"
-
-
 def _repeat_text(text):
     return text.strip().casefold()
 
 
-def _recent_texts(room_id, user_id):
-    """[(unix time, folded text)] of the user's last stored messages in the room (shared by every
-    process through the cache, Redis in production)."""
-    return cache.get(_repeat_key(room_id, user_id)) or []
+def _recent_texts(membership):
+    """[[unix time, folded text], ...] of the member's last stored messages in the room, within
+    the window. They travel with the membership row, which every send reads and its statement
+    writes (chat/room_writes.py): shared by every process, and no round trip of their own."""
+    since = time.time() - REPEAT_WINDOW_SECONDS
+    return [entry for entry in membership.recent_texts or () if entry[0] > since]
 
 
 def _is_third_repeat(recent, text):
@@ -116,22 +114,7 @@ def _is_third_repeat(recent, text):
     wanted = _repeat_text(text)
     if not wanted:
         return False
-    since = time.time() - REPEAT_WINDOW_SECONDS
-    recent = [said for at, said in recent if at > since]
-    return len(recent) >= REPEATS_REFUSED_AT - 1 and all(said == wanted for said in recent[-2:])
-
-
-def remember_sent(room, user_id, text, recent=None):
-    """After a stored send in a room that refuses repeats: keep the user's last two texts.
-    `recent`: what check() read before the send (read now if it read nothing)."""
-    if not (room.automod or {}).get("blockRepeats"):
-        return
-    if recent is None:
-        recent = _recent_texts(room.id, user_id)
-    recent = recent[-(REPEATS_REFUSED_AT - 2) :]
-    cache.set(
-        _repeat_key(room.id, user_id), [*recent, (time.time(), _repeat_text(text))], timeout=REPEAT_WINDOW_SECONDS
-    )
+    return len(recent) >= REPEATS_REFUSED_AT - 1 and all(said == wanted for _at, said in recent)
 
 
 def _count_refusal(room, user_id, mute_after):

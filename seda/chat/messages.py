@@ -61,10 +61,9 @@ def send_message(user, room_id, text, parent_id=None, track_ref=None, client_mes
     card, card_url = card_for(track_ref) if track_ref else (None, None)
     if room.type == RoomType.DIRECT:
         restore_direct_members(room)  # committed with the message
-    message = _store(user, room, membership, text, mentions, parent, (card, card_url), client_message_id)
+    message = _store(user, room, membership, text, mentions, parent, (card, card_url), client_message_id, recent_texts)
     if message is None:  # a concurrent retry with the same clientMessageId won the race
         return _find_duplicate(user.id, client_message_id), False
-    automod.remember_sent(room, user.id, text, recent_texts)
     metrics.MESSAGES_STORED.labels("track_card" if track_ref else "text").inc()
     notify.message_created(serialize_message(message))
     if message.mentions or parent is not None or room.type == RoomType.DIRECT:
@@ -119,7 +118,7 @@ def _reply_parent(room, parent_id):
     return parent
 
 
-def _store(user, room, membership, text, mentions, parent, card, client_message_id):
+def _store(user, room, membership, text, mentions, parent, card, client_message_id, recent_texts):
     now = utcnow()
     track_ref, track_url = card
     message = Message(
@@ -140,7 +139,7 @@ def _store(user, room, membership, text, mentions, parent, card, client_message_
         reactions=[],
     )
     message.user = user
-    write = Write(message, membership.id)
+    write = Write(message, membership.id, recent_texts)
     try:
         if room.type == RoomType.DIRECT:
             # Alone, in the sender's transaction: restore_direct_members commits with it.

@@ -17,7 +17,7 @@ import threading
 import sqlalchemy as sa
 from flask import current_app
 
-from seda.chat.models import Message, Room, RoomMembership
+from seda.chat.models import RECENT_TEXTS_KEPT, Message, Room, RoomMembership
 from seda.common.errors import ServiceUnavailable
 from seda.extensions import db
 
@@ -40,14 +40,16 @@ INSERTED_COLUMNS = (
 
 
 class Write:
-    """One message to store: its column values (without seq), the author's membership, and,
-    once its transaction ended, its seq or the error that stopped it."""
+    """One message to store: its column values (without seq), the author's membership and what
+    its `recent_texts` become (None: unchanged), and, once its transaction ended, its seq or the
+    error that stopped it."""
 
-    __slots__ = ("values", "membership_id", "seq", "error", "leads", "_done")
+    __slots__ = ("values", "membership_id", "recent_texts", "seq", "error", "leads", "_done")
 
-    def __init__(self, message, membership_id):
+    def __init__(self, message, membership_id, recent_texts=None):
         self.values = {f"m_{name}": getattr(message, name) for name in INSERTED_COLUMNS}
         self.membership_id = membership_id
+        self.recent_texts = recent_texts
         self.seq = self.error = None
         self.leads = False
         self._done = threading.Event()
@@ -135,7 +137,7 @@ def store_alone(write):
     """Store one message in the caller's transaction, which the caller commits; its seq. On
     PostgreSQL the counter, the row and the author's read mark are one statement: one round trip
     under the room's lock instead of three."""
-    values = {**write.values, "membership_id": write.membership_id}
+    values = {**write.values, "membership_id": write.membership_id, "recent_texts": write.recent_texts}
     if db.session.get_bind().dialect.name == "postgresql":
         seq = db.session.execute(_NUMBERED_INSERT, values).scalar_one()
     else:
@@ -183,10 +185,14 @@ def _store_together(batch):
     ).scalar_one()
     seqs = range(last_seq - len(batch) + 1, last_seq + 1)
     db.session.execute(_INSERT, [{**write.values, "m_seq": seq} for write, seq in zip(batch, seqs, strict=True)])
-    read_up_to = {}
+    marks = {}  # one per author: their last seq, and their recent texts with each of theirs in the batch
     for write, seq in zip(batch, seqs, strict=True):
-        read_up_to[write.membership_id] = seq
-    db.session.execute(_MARK_READ, [{"membership_id": m, "m_seq": seq} for m, seq in read_up_to.items()])
+        mark = marks.setdefault(write.membership_id, {"membership_id": write.membership_id, "recent_texts": None})
+        mark["m_seq"] = seq
+        if write.recent_texts is not None:
+            earlier = mark["recent_texts"] or write.recent_texts[:-1]
+            mark["recent_texts"] = [*earlier, write.recent_texts[-1]][-RECENT_TEXTS_KEPT:]
+    db.session.execute(_MARK_READ, list(marks.values()))
     parents = [{"replied_id": w.values["m_parent_id"]} for w in batch if w.values["m_parent_id"] is not None]
     if parents:
         db.session.execute(_COUNT_REPLY, parents)
@@ -212,8 +218,14 @@ def _statements():
         {**dict(zip(columns, bound, strict=True)), messages.c.seq: sa.bindparam("m_seq", type_=messages.c.seq.type)}
     )
 
+    recent_texts = sa.bindparam("recent_texts", type_=sa.JSON(none_as_null=True))
+
     def mark_read(seq):
-        return sa.update(memberships).where(memberships.c.id == sa.bindparam("membership_id")).values(last_read_seq=seq)
+        return (
+            sa.update(memberships)
+            .where(memberships.c.id == sa.bindparam("membership_id"))
+            .values(last_read_seq=seq, recent_texts=sa.func.coalesce(recent_texts, memberships.c.recent_texts))
+        )
 
     count_reply = (
         sa.update(messages)

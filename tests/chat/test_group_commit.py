@@ -235,3 +235,28 @@ def test_the_senders_of_a_batch_whose_writer_is_interrupted_are_told_to_retry_wi
     assert outcomes["first"] == 1 and isinstance(outcomes["leader"], Interrupted)
     assert isinstance(outcomes["follower"], ServiceUnavailable) and outcomes["follower"].status == 503
     assert writes._waiting == {}
+
+
+def test_a_members_repeats_stored_in_one_batch_count_for_the_repeat_rule(app, chat):
+    owner, fan = chat(), chat()
+    room_id = owner.room()["id"]
+    fan.post(f"/rooms/{room_id}/join")
+    rules = {"blockedWords": [], "linkPolicy": "ANY", "maxMentions": 0, "blockRepeats": True, "autoMuteAfter": 0}
+    assert owner.put(f"/rooms/{room_id}/automod", json=rules)[0] == 200
+    inserts = message_inserts(app)
+
+    def post(member, text, after=0.0):
+        def send():
+            time.sleep(after)
+            return member.post(f"/rooms/{room_id}/messages", json={"text": text})
+
+        return send
+
+    # The owner's send leads alone; the fan's two queue behind it and are written together.
+    sends = [post(owner, "first"), post(fan, "buy my album", 0.3), post(fan, "buy my album", 0.3)]
+    answers = send_while_locked(app, room_id, sends)
+
+    assert [status for status, _ in answers] == [201] * 3
+    assert len(inserts) == 2 and inserts[1] is True
+    status, body = fan.post(f"/rooms/{room_id}/messages", json={"text": "Buy my album"})
+    assert status == 422 and body["message"] == ["Blocked by room rules: repeated message"]
