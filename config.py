@@ -197,7 +197,8 @@ class Config:
         if url.startswith("sqlite"):
             return {"connect_args": {"timeout": 15}}
         return {
-            "pool_pre_ping": True,
+            # No pool_pre_ping: a connection idle for a while is pinged on checkout instead
+            # (seda/common/db.py, ping_idle_connections), not every checkout.
             # Per process. A request that waits longer than the timeout for a connection gets
             # 503 + Retry-After (overload), not a hung greenlet.
             "pool_size": _int(env, "DB_POOL_SIZE", 10),

@@ -22,7 +22,7 @@ from seda.cli import seda_cli
 from seda.common.admission import init_admission
 from seda.common.api import api, refuse_unexpected_body_on_public_routes
 from seda.common.auth import init_auth
-from seda.common.db import init_session_teardown
+from seda.common.db import init_session_teardown, ping_idle_connections
 from seda.common.http import init_request_hooks
 from seda.common.logs import configure_logging
 from seda.common.presence import init_presence
@@ -119,6 +119,9 @@ def _token_verifier(config):
 def _init_extensions(app):
     db.init_app(app)
     init_session_teardown(app, db)
+    with app.app_context():
+        if db.engine.dialect.name == "postgresql":
+            ping_idle_connections(db.engine)
     migrate.init_app(app, db, directory=str(ROOT / "migrations"))
     limiter.init_app(app)
     cors.init_app(

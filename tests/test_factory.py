@@ -37,7 +37,7 @@ def test_production_mode_uses_postgres_and_redis_from_the_environment():
         }
     )
     assert config.SQLALCHEMY_DATABASE_URI == "postgresql+psycopg://u:p@db:5432/seda"
-    assert config.SQLALCHEMY_ENGINE_OPTIONS["pool_pre_ping"] is True
+    assert "pool_pre_ping" not in config.SQLALCHEMY_ENGINE_OPTIONS  # idle connections are pinged instead
     assert config.RATELIMIT_STORAGE_URI == "redis://cache:6379/0"
     assert config.SOCKETIO_MESSAGE_QUEUE == "redis://cache:6379/0"
     assert config.CACHE_TYPE == "RedisCache"
