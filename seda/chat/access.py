@@ -28,17 +28,40 @@ def visible_room(user, room_id):
 def member_room(user, room_id):
     """The room and the caller's membership, which must exist (admins may read any room)."""
     room, membership = visible_room(user, room_id)
-    if membership is None and not user.role.is_admin:
-        raise Forbidden("Join the room first")
+    _refuse_non_member(user, membership is not None)
     return room, membership
+
+
+def readable_room(connection, user, room_id):
+    """member_room's checks as one Core row read on `connection`: the room's id, type and
+    history state (last_seq, history_revision), for a reader that needs no ORM objects."""
+    uuid = parse_uuid(room_id)
+    row = None
+    if uuid is not None:
+        row = connection.execute(_READABLE_ROOM, {"room_id": uuid, "user_id": user.id}).first()
+    if row is None:
+        raise NotFound("Room not found")
+    _hide_from_outsiders(user, row.type, row.is_member)
+    _refuse_non_member(user, row.is_member)
+    return row
+
+
+def _refuse_non_member(user, is_member):
+    if not is_member and not user.role.is_admin:
+        raise Forbidden("Join the room first")
+
+
+def _hide_from_outsiders(user, room_type, is_member):
+    """A private or direct room does not exist for whoever is not in it (admins see every room)."""
+    if not is_member and room_type != RoomType.PUBLIC and not user.role.is_admin:
+        raise NotFound("Room not found")
 
 
 def sender_room(user, room_id):
     """member_room plus the end of the caller's mute in the room (None when not muted), in the
     same round trip: a send checks both, and each round trip is CPU on the send path."""
     room, membership, muted_until = _room_row(_ROOM_MEMBERSHIP_AND_MUTE, user, room_id, now=utcnow())
-    if membership is None and not user.role.is_admin:
-        raise Forbidden("Join the room first")
+    _refuse_non_member(user, membership is not None)
     return room, membership, muted_until
 
 
@@ -50,8 +73,7 @@ def _room_row(statement, user, room_id, **params):
     if row is None:
         raise NotFound("Room not found")
     room, membership = row[:2]
-    if membership is None and room.type != RoomType.PUBLIC and not user.role.is_admin:
-        raise NotFound("Room not found")
+    _hide_from_outsiders(user, room.type, membership is not None)
     return row
 
 
@@ -77,10 +99,22 @@ def _room_statements():
             .where(Room.id == sa.bindparam("room_id", type_=Room.id.type))
         )
 
-    return room_and_membership(), room_and_membership(mute_end)
+    rooms, memberships = Room.__table__, RoomMembership.__table__
+    readable = (
+        sa.select(
+            rooms.c.id,
+            rooms.c.type,
+            rooms.c.last_seq,
+            rooms.c.history_revision,
+            (memberships.c.id.is_not(None)).label("is_member"),
+        )
+        .outerjoin(memberships, sa.and_(memberships.c.room_id == rooms.c.id, memberships.c.user_id == user_id))
+        .where(rooms.c.id == sa.bindparam("room_id", type_=rooms.c.id.type))
+    )
+    return room_and_membership(), room_and_membership(mute_end), readable
 
 
-_ROOM_AND_MEMBERSHIP, _ROOM_MEMBERSHIP_AND_MUTE = _room_statements()
+_ROOM_AND_MEMBERSHIP, _ROOM_MEMBERSHIP_AND_MUTE, _READABLE_ROOM = _room_statements()
 
 
 def is_moderator(user, membership):

@@ -7,7 +7,7 @@ import sqlalchemy as sa
 from flask import current_app
 
 from seda.chat import automod, history, notify
-from seda.chat.access import find_message, is_moderator, member_room, sender_room
+from seda.chat.access import find_message, is_moderator, readable_room, sender_room
 from seda.chat.cards import card_for, queue_unfurl_if_needed
 from seda.chat.mentions import mentioned_members
 from seda.chat.models import (
@@ -30,7 +30,7 @@ from seda.chat.payloads import (
 from seda.chat.room_writes import Write, room_writes, store_alone
 from seda.chat.rooms import active_mute, refuse_if_blocked, restore_direct_members
 from seda.common import audit, metrics, notifications
-from seda.common.db import iso_utc, new_id, utcnow
+from seda.common.db import autocommit_reads, iso_utc, new_id, utcnow
 from seda.common.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from seda.common.ratelimit import enforce
 from seda.common.user_versions import users_generation
@@ -170,20 +170,22 @@ def history_page(user, room_id, limit=50, cursor=None, after=None, parent_id=Non
     oldest first (catch-up, replies included); `parentId`: a thread's replies, newest first.
     The membership check reads the room's state, which with the users' generation (read with
     the caller's version) names the page's state; a page already built at that state is served
-    as it is (chat/history.py), otherwise one more statement builds it.
+    as it is (chat/history.py), otherwise one more statement builds it. Both only read, each
+    statement on its own: no transaction to open and roll back.
     """
-    room, _membership = member_room(user, room_id)
-    key = (room.id, limit, cursor, after, parent_id)
-    state = (room.last_seq, room.history_revision, users_generation())
-    pages = history.page_cache()
-    page = pages.get(key, state)
-    if page is None:
-        items, next_cursor = _history_items(room.id, limit, cursor, after, parent_id)
-        page = pages.put(key, state, json.dumps(items, ensure_ascii=False, separators=(",", ":")), next_cursor)
+    with autocommit_reads(db.engine) as connection:
+        room = readable_room(connection, user, room_id)
+        key = (room.id, limit, cursor, after, parent_id)
+        state = (room.last_seq, room.history_revision, users_generation())
+        pages = history.page_cache()
+        page = pages.get(key, state)
+        if page is None:
+            items, next_cursor = _history_items(connection, room.id, limit, cursor, after, parent_id)
+            page = pages.put(key, state, json.dumps(items, ensure_ascii=False, separators=(",", ":")), next_cursor)
     return page
 
 
-def _history_items(room_id, limit, cursor, after, parent_id):
+def _history_items(connection, room_id, limit, cursor, after, parent_id):
     """The page's payloads and next cursor, in one statement: the page of messages with their
     authors, left-joined to their reactions (a message's rows arrive together, its reactions in
     order). Core rows straight into payloads: ORM loading and a schema dump cost ~15 ms a page
@@ -205,7 +207,7 @@ def _history_items(room_id, limit, cursor, after, parent_id):
         query = query.where(m.c.seq > anchor_seq if after else m.c.seq < anchor_seq)
     order = (lambda column: column.asc()) if after else (lambda column: column.desc())
     page = query.order_by(order(m.c.seq)).limit(limit + 1).subquery("page")
-    rows = db.session.execute(
+    rows = connection.execute(
         sa.select(
             page,
             r.c.id.label("reaction_id"),
@@ -225,7 +227,7 @@ def _history_items(room_id, limit, cursor, after, parent_id):
                 reaction_payload(row.reaction_id, row.reaction_emoji, row.reaction_user_id, row.reaction_created_at)
             )
     if not items and anchor is not None:
-        _refuse_unknown_anchor(room_id, anchor, "after" if after else "cursor")
+        _refuse_unknown_anchor(connection, room_id, anchor, "after" if after else "cursor")
     has_more, items = len(items) > limit, items[:limit]
     return items, (items[-1]["id"] if has_more else None)
 
@@ -245,9 +247,10 @@ def attach_reactions(message_ids, page):
         by_id[row.message_id]["reactions"].append(reaction_ref(row))
 
 
-def _refuse_unknown_anchor(room_id, anchor, anchor_name):
+def _refuse_unknown_anchor(connection, room_id, anchor, anchor_name):
     """An empty page after an anchor is either the end of the history or a wrong anchor; tell which."""
-    known = db.session.scalar(sa.select(Message.id).where(Message.id == anchor, Message.room_id == room_id))
+    m = Message.__table__
+    known = connection.scalar(sa.select(m.c.id).where(m.c.id == anchor, m.c.room_id == room_id))
     if known is None:
         raise ValidationFailed(f"{anchor_name}: Not a message of this room.")
 
