@@ -41,7 +41,7 @@ from seda.search.routes import bp as search_bp
 from seda.sessions import tasks as session_tasks  # noqa: F401  (tasks and periodic jobs)
 from seda.sessions.routes import bp as sessions_bp
 from seda.users.routes import bp as users_bp
-from seda.users.services import active_user_id, user_for_identity
+from seda.users.services import active_user_id, claimed_user_id, user_for_identity
 from seda.verification import tasks as verification_tasks  # noqa: F401  (tasks and periodic jobs)
 from seda.verification.routes import bp as verification_bp
 
@@ -77,7 +77,7 @@ def create_app(config=None):
     # Request hooks first: the limiter's before_request must see the request id and caller.
     init_request_hooks(app)
     init_admission(app)  # before authentication: a request waiting its turn has done no work yet
-    init_auth(app, _token_verifier(app.config).verify_access, user_for_identity, active_user_id)
+    init_auth(app, _token_verifier(app.config).verify_access, user_for_identity, active_user_id, claimed_user_id)
     _init_extensions(app)
     _register_blueprints(app)
     _register_cli(app)

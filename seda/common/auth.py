@@ -19,6 +19,7 @@ from flask import current_app, g, request
 from seda.common.api import refuse_unexpected_body
 from seda.common.audit import Actor
 from seda.common.errors import Forbidden, Unauthorized
+from seda.common.user_versions import expect_user
 
 MISSING_TOKEN = "Missing authentication token"
 INVALID_TOKEN = "Invalid authentication token"
@@ -29,16 +30,18 @@ BEARER_SECURITY = [{"bearerAuth": []}]
 class Authenticator:
     """`verify(token)` gives the identity a token speaks for (raises Unauthorized);
     `load_user(identity)` gives its active user and `active_user_id(identity)` only that user's
-    id (both raise Unauthorized or Forbidden)."""
+    id (both raise Unauthorized or Forbidden); `claimed_user_id(identity)` the user id the
+    identity names without any lookup, when it names one (else None)."""
 
     verify: Callable
     load_user: Callable
     active_user_id: Callable
+    claimed_user_id: Callable
 
 
-def init_auth(app, verify, load_user, active_user_id):
+def init_auth(app, verify, load_user, active_user_id, claimed_user_id):
     """Verify bearer tokens with `verify` before anything else runs; load users with `load_user`."""
-    app.extensions["seda_auth"] = Authenticator(verify, load_user, active_user_id)
+    app.extensions["seda_auth"] = Authenticator(verify, load_user, active_user_id, claimed_user_id)
     app.before_request(_identify_caller)
 
 
@@ -56,12 +59,16 @@ def _identify_caller():
     if scheme.lower() != "bearer" or not token.strip():
         g.auth_error = INVALID_TOKEN
         return
+    authenticator = _authenticator()
     try:
-        g.identity = _authenticator().verify(token.strip())
+        g.identity = authenticator.verify(token.strip())
     except Unauthorized:
         g.auth_error = INVALID_TOKEN
         return
     g.rate_limit_identity = g.identity.rate_limit_key
+    user_id = authenticator.claimed_user_id(g.identity)
+    if user_id is not None:
+        expect_user(user_id)  # its version rides on the rate limit's round trip
 
 
 def authenticate_token(token):

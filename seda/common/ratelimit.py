@@ -9,7 +9,7 @@ import logging
 import time
 from contextvars import ContextVar
 
-from flask import current_app, g
+from flask import current_app, g, has_app_context
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from limits import WindowStats, parse
@@ -39,13 +39,16 @@ class OneTripFixedWindow(FixedWindowRateLimiter):
     Flask-Limiter asks for the window's stats right after each hit, for the X-RateLimit-*
     headers: a GET and a TTL after the hit's INCR. Here the hit's script returns the count and
     the time to live together, and the stats asked next for the same key, by the same greenlet
-    and within a second, are answered from them."""
+    and within a second, are answered from them. The script also reads whatever the request
+    asked to read with it (read_with_next_hit): the caller's user version rides along."""
 
     SCRIPT = """
     local amount = tonumber(ARGV[2])
     local current = redis.call("incrby", KEYS[1], amount)
     if current == amount then redis.call("expire", KEYS[1], ARGV[1]) end
-    return {current, redis.call("ttl", KEYS[1])}
+    local result = {current, redis.call("ttl", KEYS[1])}
+    for i = 2, #KEYS do result[i + 1] = redis.call("get", KEYS[i]) end
+    return result
     """
     STATS_FRESH_SECONDS = 1.0
 
@@ -56,7 +59,10 @@ class OneTripFixedWindow(FixedWindowRateLimiter):
 
     def hit(self, item, *identifiers, cost=1):
         key = item.key_for(*identifiers)
-        count, ttl = self._incr_with_ttl([self.storage.prefixed_key(key)], [item.get_expiry(), cost])
+        wanted = _keys_to_read_with_hit()
+        count, ttl, *values = self._incr_with_ttl([self.storage.prefixed_key(key), *wanted], [item.get_expiry(), cost])
+        if wanted:
+            g.seda_read_with_hit = (wanted, values)
         now = time.time()
         self._last_hit.set((key, int(count), now + max(int(ttl), 0), now))
         return int(count) <= item.amount
@@ -68,6 +74,27 @@ class OneTripFixedWindow(FixedWindowRateLimiter):
             _key, count, reset_at, _at = last
             return WindowStats(reset_at, max(0, item.amount - count))
         return super().get_window_stats(item, *identifiers)
+
+
+def read_with_next_hit(keys):
+    """Have this request's next limit hit read the Redis `keys` too, in its own round trip:
+    values_read_with_hit(keys) then has their values (only where limits count on Redis)."""
+    g.seda_read_with_hit = (tuple(keys), None)
+
+
+def values_read_with_hit(keys):
+    """The values (bytes or None) that this request's limit hit read for `keys`, else None.
+    Given once: a later read in the same request may follow a change, so it goes to Redis."""
+    asked = g.get("seda_read_with_hit") if has_app_context() else None
+    if asked is None or asked[0] != tuple(keys) or asked[1] is None:
+        return None
+    g.seda_read_with_hit = None
+    return asked[1]
+
+
+def _keys_to_read_with_hit():
+    asked = g.get("seda_read_with_hit") if has_app_context() else None
+    return asked[0] if asked is not None and asked[1] is None else ()
 
 
 class SedaLimiter(Limiter):

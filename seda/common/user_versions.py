@@ -17,6 +17,8 @@ from collections import defaultdict
 import redis
 from flask import current_app, g, has_app_context
 
+from seda.common.ratelimit import read_with_next_hit, values_read_with_hit
+
 log = logging.getLogger(__name__)
 
 
@@ -48,14 +50,21 @@ class RedisVersions:
         self._redis = redis.Redis.from_url(url, socket_timeout=0.5, socket_connect_timeout=0.5)
         self._prefix = f"{namespace}:user-version:"
 
-    def read(self, user_id):
-        """(everyone, anyone, user), in one round trip."""
+    def keys(self, user_id):
         prefix = self._prefix
-        try:
-            values = self._redis.mget(prefix + EVERYONE, prefix + ANYONE, prefix + str(user_id))
-        except redis.RedisError as exc:
-            log.warning("user versions unavailable: %s", exc)
-            return None
+        return prefix + EVERYONE, prefix + ANYONE, prefix + str(user_id)
+
+    def read(self, user_id):
+        """(everyone, anyone, user): read by the request's rate-limit hit when it was asked to
+        (expect_user), else in a round trip of its own."""
+        keys = self.keys(user_id)
+        values = values_read_with_hit(keys)
+        if values is None:
+            try:
+                values = self._redis.mget(*keys)
+            except redis.RedisError as exc:
+                log.warning("user versions unavailable: %s", exc)
+                return None
         return tuple(int(value or 0) for value in values)
 
     def anyone(self):
@@ -83,6 +92,14 @@ def init_user_versions(app):
 
 def _store():
     return current_app.extensions["seda_user_versions"]
+
+
+def expect_user(user_id):
+    """The request will load this user: let its rate-limit hit read the user's version in the
+    same Redis round trip (common/ratelimit.py), one round trip fewer per request."""
+    store = _store()
+    if isinstance(store, RedisVersions):
+        read_with_next_hit(store.keys(user_id))
 
 
 def user_version(user_id):

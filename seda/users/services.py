@@ -3,7 +3,7 @@
 import sqlalchemy as sa
 
 from seda.common import audit, realtime
-from seda.common.db import escape_like, parse_uuid, utcnow
+from seda.common.db import autocommit_reads, escape_like, parse_uuid, utcnow
 from seda.common.errors import Conflict, Forbidden, NotFound, Unauthorized, ValidationFailed
 from seda.common.lookup import get_or_404
 from seda.common.pagination import keyset_page
@@ -40,7 +40,7 @@ def default_display_name(email):
 def user_for_identity(identity):
     """The active user a verified token speaks for; Supabase users are created on first sight."""
     if identity.issuer == "seda":
-        user_id = parse_uuid(identity.subject)
+        user_id = claimed_user_id(identity)
         user = kept_users().load(user_id) if user_id is not None else None
     else:
         user = _supabase_user(identity)
@@ -51,16 +51,21 @@ def user_for_identity(identity):
     return user
 
 
+def claimed_user_id(identity):
+    """The user id one of seda's own tokens names (None for other issuers or a malformed one)."""
+    return parse_uuid(identity.subject) if identity.issuer == "seda" else None
+
+
 def active_user_id(identity):
     """The id of the active user a verified token speaks for, as `user_for_identity` decides,
     but for seda's own tokens with one statement and no transaction: a socket connect needs
     nothing else, and a reconnect storm makes a thousand of them at once."""
     if identity.issuer != "seda":
         return user_for_identity(identity).id
-    user_id = parse_uuid(identity.subject)
+    user_id = claimed_user_id(identity)
     banned = None
     if user_id is not None:
-        with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+        with autocommit_reads(db.engine) as connection:
             banned = connection.scalar(_BANNED_BY_ID, {"user_id": user_id})
     if banned is None:
         raise Unauthorized()

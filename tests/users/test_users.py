@@ -1,10 +1,12 @@
 import uuid
 
 import pytest
+import redis
 import sqlalchemy as sa
 
 from seda.extensions import db
 from seda.users.models import User
+from tests.helpers.tiers import services_only
 
 PUBLIC_KEYS = {"id", "username", "displayName", "avatarUrl", "role", "artistProfile", "bio", "createdAt"}
 
@@ -156,3 +158,24 @@ def test_a_callers_user_is_kept_between_requests_until_it_changes(app, client, u
         db.session.execute(sa.update(User).where(User.id == uuid.UUID(user.id)).values(banned=True))
         db.session.commit()
     assert client.get("/api/v1/users/me", headers=user.headers).status_code == 403
+
+
+@services_only
+def test_an_authenticated_request_costs_one_redis_round_trip(app, client, users, monkeypatch):
+    """The caller's user version is read by the rate limit's script, not a round trip of its own."""
+    user = users.make()
+    assert client.get("/api/v1/users/me", headers=user.headers).status_code == 200
+    commands = []
+    execute = redis.Redis.execute_command
+
+    def counted(self, *args, **options):
+        commands.append(args[0])
+        return execute(self, *args, **options)
+
+    monkeypatch.setattr(redis.Redis, "execute_command", counted)
+    me = client.get("/api/v1/users/me", headers=user.headers)
+    assert me.status_code == 200 and me.headers["X-RateLimit-Remaining"]
+    assert commands == ["EVALSHA"], commands
+    other = client.patch("/api/v1/users/me", json={"displayName": "Changed Elsewhere"}, headers=user.headers)
+    assert other.status_code == 200
+    assert client.get("/api/v1/users/me", headers=user.headers).get_json()["displayName"] == "Changed Elsewhere"
