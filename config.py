@@ -198,7 +198,9 @@ class Config:
             return {"connect_args": {"timeout": 15}}
         return {
             # No pool_pre_ping: a connection idle for a while is pinged on checkout instead
-            # (seda/common/db.py, ping_idle_connections), not every checkout.
+            # (seda/common/db.py, ping_idle_connections), not every checkout. Last in, first
+            # out: the connection just used goes out again, the rest may sit idle.
+            "pool_use_lifo": True,
             # Per process. A request that waits longer than the timeout for a connection gets
             # 503 + Retry-After (overload), not a hung greenlet.
             "pool_size": _int(env, "DB_POOL_SIZE", 10),
