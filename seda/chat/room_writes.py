@@ -6,8 +6,10 @@ processes, and a rollback gives the numbers back. One message per transaction ma
 the limit of a busy room: every other sender of the room waited through each one's round
 trips and COMMIT. Group commit: the sends to a room that arrive while its transaction is
 being written go into the next one together (one UPDATE of the counter by n, one multi-row
-INSERT, one COMMIT). There is no fixed delay: a lone message is written at once, in one
-statement on PostgreSQL. Each sender waits for its own result, then acks and broadcasts.
+INSERT, one COMMIT). There is no fixed delay: a lone message is written at once, on
+PostgreSQL in one statement that commits by itself. Each sender waits for its own result,
+then acks and broadcasts. A batch is written on a connection of its own, not in a sender's
+session: the senders' checks only read (chat/messages.py).
 
 A batch that fails is retried one message per transaction, so a bad message fails alone.
 """
@@ -133,49 +135,55 @@ def room_writes():
     return writes
 
 
-def store_alone(write):
-    """Store one message in the caller's transaction, which the caller commits; its seq. On
-    PostgreSQL the counter, the row and the author's read mark are one statement: one round trip
-    under the room's lock instead of three."""
+def store_alone(write, connection=None):
+    """Store one message in the transaction of `connection` (default: the caller's session),
+    which the caller commits; its seq. On PostgreSQL the counter, the row and the author's read
+    mark are one statement: one round trip under the room's lock instead of three."""
+    connection = connection if connection is not None else db.session
     values = {**write.values, "membership_id": write.membership_id, "recent_texts": write.recent_texts}
-    if db.session.get_bind().dialect.name == "postgresql":
-        seq = db.session.execute(_NUMBERED_INSERT, values).scalar_one()
+    if db.engine.dialect.name == "postgresql":
+        seq = connection.execute(_NUMBERED_INSERT, values).scalar_one()
     else:
-        seq = db.session.execute(_NEXT_SEQS, {**values, "count": 1}).scalar_one()
-        db.session.execute(_INSERT, {**values, "m_seq": seq})
-        db.session.execute(_MARK_READ, {**values, "m_seq": seq})
+        seq = connection.execute(_NEXT_SEQS, {**values, "count": 1}).scalar_one()
+        connection.execute(_INSERT, {**values, "m_seq": seq})
+        connection.execute(_MARK_READ, {**values, "m_seq": seq})
     if values["m_parent_id"] is not None:
-        db.session.execute(_COUNT_REPLY, {"replied_id": values["m_parent_id"]})
+        connection.execute(_COUNT_REPLY, {"replied_id": values["m_parent_id"]})
     return seq
 
 
 def _commit(batch):
-    """Write the batch in one transaction (one by one if that fails): (seq, error) per write."""
+    """Write the batch in one transaction of its own (one by one if that fails): (seq, error)
+    per write."""
     if len(batch) == 1:
         return [_commit_alone(batch[0])]
     try:
-        seqs = _store_together(batch)
-        db.session.commit()
+        with db.engine.begin() as connection:
+            seqs = _store_together(batch, connection)
     except Exception:
-        db.session.rollback()
         return [_commit_alone(write) for write in batch]
     return [(seq, None) for seq in seqs]
 
 
 def _commit_alone(write):
+    """A message that one statement stores (PostgreSQL, not a reply) commits with it: no BEGIN,
+    no COMMIT, one round trip in all."""
     try:
-        seq = store_alone(write)
-        db.session.commit()
+        if db.engine.dialect.name == "postgresql" and write.values["m_parent_id"] is None:
+            with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+                seq = store_alone(write, connection)
+        else:
+            with db.engine.begin() as connection:
+                seq = store_alone(write, connection)
     except Exception as error:
-        db.session.rollback()
         return None, error
     return seq, None
 
 
-def _store_together(batch):
-    """Several messages of one room in the caller's transaction: their seqs, in batch order."""
+def _store_together(batch, connection):
+    """Several messages of one room in `connection`'s transaction: their seqs, in batch order."""
     first = batch[0].values
-    last_seq = db.session.execute(
+    last_seq = connection.execute(
         _NEXT_SEQS,
         {
             "m_room_id": first["m_room_id"],
@@ -184,7 +192,7 @@ def _store_together(batch):
         },
     ).scalar_one()
     seqs = range(last_seq - len(batch) + 1, last_seq + 1)
-    db.session.execute(_INSERT, [{**write.values, "m_seq": seq} for write, seq in zip(batch, seqs, strict=True)])
+    connection.execute(_INSERT, [{**write.values, "m_seq": seq} for write, seq in zip(batch, seqs, strict=True)])
     marks = {}  # one per author: their last seq, and their recent texts with each of theirs in the batch
     for write, seq in zip(batch, seqs, strict=True):
         mark = marks.setdefault(write.membership_id, {"membership_id": write.membership_id, "recent_texts": None})
@@ -192,10 +200,10 @@ def _store_together(batch):
         if write.recent_texts is not None:
             earlier = mark["recent_texts"] or write.recent_texts[:-1]
             mark["recent_texts"] = [*earlier, write.recent_texts[-1]][-RECENT_TEXTS_KEPT:]
-    db.session.execute(_MARK_READ, list(marks.values()))
+    connection.execute(_MARK_READ, list(marks.values()))
     parents = [{"replied_id": w.values["m_parent_id"]} for w in batch if w.values["m_parent_id"] is not None]
     if parents:
-        db.session.execute(_COUNT_REPLY, parents)
+        connection.execute(_COUNT_REPLY, parents)
     return list(seqs)
 
 

@@ -84,6 +84,15 @@ def autocommit_reads(engine):
         yield connection
 
 
+def statements_on_their_own(session):
+    """Until the session's next commit, each of its statements commits by itself: no BEGIN before
+    the first read and no COMMIT or ROLLBACK after the last. For a service that reads, then
+    writes in transactions of its own after committing; its objects stay readable after that
+    commit (the session does not expire them). Whatever the session began before is committed."""
+    session.commit()
+    session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
+
+
 def ping_idle_connections(engine, idle_seconds=IDLE_BEFORE_PING_SECONDS):
     """Check a pooled connection on checkout only when it sat idle for `idle_seconds`.
 

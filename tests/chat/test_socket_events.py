@@ -1,5 +1,6 @@
 """The /chat namespace through Flask-SocketIO's test client (in process, both tiers)."""
 
+import dataclasses
 import time
 
 import pytest
@@ -375,7 +376,7 @@ def test_a_connect_the_database_cannot_check_now_is_refused_with_server_busy(app
     def fail(_identity):
         raise failure
 
-    monkeypatch.setitem(app.extensions, "seda_auth", real.__class__(real.verify, real.load_user, fail))
+    monkeypatch.setitem(app.extensions, "seda_auth", dataclasses.replace(real, active_user_id=fail))
     refused = socketio.test_client(app, namespace="/chat", auth={"token": user.token})
     assert not refused.is_connected("/chat")  # refused with a CONNECT_ERROR, not left hanging
     monkeypatch.setitem(app.extensions, "seda_auth", real)
