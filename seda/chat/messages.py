@@ -30,7 +30,7 @@ from seda.chat.payloads import (
 from seda.chat.room_writes import Write, room_writes, store_alone
 from seda.chat.rooms import active_mute, refuse_if_blocked, restore_direct_members
 from seda.common import audit, metrics, notifications
-from seda.common.db import autocommit_reads, iso_utc, new_id, statements_on_their_own, utcnow
+from seda.common.db import autocommit_connection, iso_utc, new_id, statements_on_their_own, utcnow
 from seda.common.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from seda.common.ratelimit import enforce
 from seda.common.user_versions import users_generation
@@ -177,7 +177,7 @@ def history_page(user, room_id, limit=50, cursor=None, after=None, parent_id=Non
     as it is (chat/history.py), otherwise one more statement builds it. Both only read, each
     statement on its own: no transaction to open and roll back.
     """
-    with autocommit_reads(db.engine) as connection:
+    with autocommit_connection(db.engine) as connection:
         room = readable_room(connection, user, room_id)
         key = (room.id, limit, cursor, after, parent_id)
         state = (room.last_seq, room.history_revision, users_generation())

@@ -20,6 +20,7 @@ import sqlalchemy as sa
 from flask import current_app
 
 from seda.chat.models import RECENT_TEXTS_KEPT, Message, Room, RoomMembership
+from seda.common.db import autocommit_connection
 from seda.common.errors import ServiceUnavailable
 from seda.extensions import db
 
@@ -170,7 +171,7 @@ def _commit_alone(write):
     no COMMIT, one round trip in all."""
     try:
         if db.engine.dialect.name == "postgresql" and write.values["m_parent_id"] is None:
-            with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+            with autocommit_connection(db.engine) as connection:
                 seq = store_alone(write, connection)
         else:
             with db.engine.begin() as connection:

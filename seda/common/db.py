@@ -75,11 +75,11 @@ def _sqlite_foreign_keys(dbapi_connection, _record):
 
 
 @contextmanager
-def autocommit_reads(engine):
-    """A pooled connection whose statements each stand alone, for a service that only reads: no
-    BEGIN before its first statement and no ROLLBACK when it goes back to the pool, two round
-    trips of the three a kept history page cost in the session's transaction. Never for writes
-    that must go together."""
+def autocommit_connection(engine):
+    """A pooled connection whose statements each commit by themselves: no BEGIN before the first
+    and no COMMIT or ROLLBACK after the last. For reads (two round trips of the three a kept
+    history page cost in the session's transaction) and for a write that is one statement;
+    never for writes that must go together."""
     with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
         yield connection
 

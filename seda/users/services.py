@@ -3,7 +3,7 @@
 import sqlalchemy as sa
 
 from seda.common import audit, realtime
-from seda.common.db import autocommit_reads, escape_like, parse_uuid, utcnow
+from seda.common.db import autocommit_connection, escape_like, parse_uuid, utcnow
 from seda.common.errors import Conflict, Forbidden, NotFound, Unauthorized, ValidationFailed
 from seda.common.lookup import get_or_404
 from seda.common.pagination import keyset_page
@@ -65,7 +65,7 @@ def active_user_id(identity):
     user_id = claimed_user_id(identity)
     banned = None
     if user_id is not None:
-        with autocommit_reads(db.engine) as connection:
+        with autocommit_connection(db.engine) as connection:
             banned = connection.scalar(_BANNED_BY_ID, {"user_id": user_id})
     if banned is None:
         raise Unauthorized()
