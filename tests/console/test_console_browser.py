@@ -110,10 +110,14 @@ def test_approve_one_verification_the_worker_checked_and_deny_another(stack, ori
     approved_artist, approved, code, approved_status = awaiting_review(stack, origin)
     _denied_artist, denied, _code, denied_status = awaiting_review(stack, origin)
     console.go("verifications")
-    card = console.wait_for(f'section.verification[data-id="{approved}"]')
-    assert [mark.text for mark in card.find_elements(By.TAG_NAME, "mark")] == [code]
-    assert "TEXT" in card.text and "200" in card.text
+    selector = f'section.verification[data-id="{approved}"]'
+    # The queue re-renders as checks finish: read the card afresh each time (a stale one is "not yet").
+    console.wait_until(
+        lambda: [mark.text for mark in console.find(selector).find_elements(By.TAG_NAME, "mark")] == [code]
+    )
+    console.wait_until(lambda: "TEXT" in console.find(selector).text and "200" in console.find(selector).text)
     screenshot(console, "verifications")
+    card = console.find(selector)
     card.find_element(By.CSS_SELECTOR, "input[name=notes]").send_keys("Official page, checked")
     card.find_element(By.CSS_SELECTOR, "button.approve").click()
     console.wait_until(lambda: not console.all(f'section.verification[data-id="{approved}"]'))
