@@ -3,12 +3,12 @@
 import json
 import logging
 import socket
-import threading
 import time
 
 import pytest
 
 from seda.common.logs import configure_logging
+from tests.helpers.queries import record_redis_commands
 from tests.helpers.servers import gunicorn_server
 from tests.helpers.tiers import services_only
 
@@ -174,18 +174,8 @@ def test_gunicorn_s_own_errors_are_the_json_envelope(app, postgres_url, redis_na
 
 @services_only
 def test_a_limited_request_counts_on_redis_in_one_round_trip_and_its_headers_follow_the_count(app_factory, monkeypatch):
-    import redis
-
     client = app_factory(RATE_LIMIT_ANONYMOUS="5/minute").test_client()
-    sent = []
-    execute, this_thread = redis.Redis.execute_command, threading.get_ident()
-
-    def recording(self, *args, **options):
-        if threading.get_ident() == this_thread:  # not the presence beats of other apps' threads
-            sent.append(args[0])
-        return execute(self, *args, **options)
-
-    monkeypatch.setattr(redis.Redis, "execute_command", recording)
+    sent = record_redis_commands(monkeypatch)
     responses = [client.get(LIMITED_ROUTE) for _ in range(3)]
     assert [r.headers["X-RateLimit-Remaining"] for r in responses] == ["4", "3", "2"]
     assert all(0 < int(r.headers["X-RateLimit-Reset"]) - time.time() <= 61 for r in responses)

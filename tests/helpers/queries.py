@@ -1,3 +1,4 @@
+import threading
 from contextlib import contextmanager
 
 import sqlalchemy as sa
@@ -20,3 +21,20 @@ def count_queries(app):
         yield statements
     finally:
         sa.event.remove(engine, "before_cursor_execute", record)
+
+
+def record_redis_commands(monkeypatch):
+    """A list that collects the name of each Redis command sent from this thread from now on
+    (not the presence beats of other apps' threads)."""
+    import redis
+
+    commands = []
+    execute, this_thread = redis.Redis.execute_command, threading.get_ident()
+
+    def recording(self, *args, **options):
+        if threading.get_ident() == this_thread:
+            commands.append(args[0])
+        return execute(self, *args, **options)
+
+    monkeypatch.setattr(redis.Redis, "execute_command", recording)
+    return commands

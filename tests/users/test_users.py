@@ -1,12 +1,11 @@
-import threading
 import uuid
 
 import pytest
-import redis
 import sqlalchemy as sa
 
 from seda.extensions import db
 from seda.users.models import User
+from tests.helpers.queries import record_redis_commands
 from tests.helpers.tiers import services_only
 
 PUBLIC_KEYS = {"id", "username", "displayName", "avatarUrl", "role", "artistProfile", "bio", "createdAt"}
@@ -166,15 +165,7 @@ def test_an_authenticated_request_costs_one_redis_round_trip(app, client, users,
     """The caller's user version is read by the rate limit's script, not a round trip of its own."""
     user = users.make()
     assert client.get("/api/v1/users/me", headers=user.headers).status_code == 200
-    commands = []
-    execute, this_thread = redis.Redis.execute_command, threading.get_ident()
-
-    def counted(self, *args, **options):
-        if threading.get_ident() == this_thread:  # not the presence beats of other apps' threads
-            commands.append(args[0])
-        return execute(self, *args, **options)
-
-    monkeypatch.setattr(redis.Redis, "execute_command", counted)
+    commands = record_redis_commands(monkeypatch)
     me = client.get("/api/v1/users/me", headers=user.headers)
     assert me.status_code == 200 and me.headers["X-RateLimit-Remaining"]
     assert commands == ["EVALSHA"], commands
