@@ -9,9 +9,9 @@ import logging
 import time
 from contextvars import ContextVar
 
-from flask import current_app, g, has_app_context
-from flask_limiter import Limiter
-from flask_limiter.util import get_remote_address
+from flask import current_app, g, has_app_context, request
+from flask_limiter import ExemptionScope, Limiter, RateLimitExceeded, RequestLimit
+from flask_limiter.util import get_qualified_name, get_remote_address
 from limits import WindowStats, parse
 from limits.storage import MemoryStorage, RedisStorage
 from limits.strategies import FixedWindowRateLimiter
@@ -112,6 +112,65 @@ class SedaLimiter(Limiter):
         super().init_app(app)
         if isinstance(self._storage, RedisStorage) and type(self._limiter) is FixedWindowRateLimiter:
             self._limiter = OneTripFixedWindow(self._storage)
+        app.extensions["seda_default_limit_only"] = {}
+
+    def _check_request_limit(self, callable_name=None, in_middleware=True):
+        """Most requests meet only the default limit; count it directly. The library's general
+        resolution (decorated, blueprint, application and meta limits, exemptions) took as much
+        CPU as the Redis round trip itself (py-spy, GET /users/me); it still decides every
+        other request, and any request while the storage is down."""
+        endpoint = request.endpoint
+        if in_middleware and endpoint and self._default_limit_only(endpoint):
+            self._hit_default_limits(endpoint)
+        else:
+            super()._check_request_limit(callable_name, in_middleware)
+
+    def _default_limit_only(self, endpoint):
+        if self._storage_dead or not self.enabled or self._request_filters or self._meta_limits:
+            return False
+        if self.limit_manager.has_hints(endpoint):  # a decorated helper ran inside this view
+            return False
+        known = current_app.extensions["seda_default_limit_only"]
+        only = known.get(endpoint)
+        if only is None:
+            only = known[endpoint] = self._resolves_to_defaults_alone(endpoint)
+        return only
+
+    def _resolves_to_defaults_alone(self, endpoint):
+        app, manager = current_app, self.limit_manager
+        view = app.view_functions.get(endpoint)
+        blueprint = request.blueprint
+        return (
+            view is not None
+            and not endpoint.endswith("static")
+            and get_qualified_name(view) not in self._marked_for_limiting
+            and manager.exemption_scope(app, endpoint, blueprint) == ExemptionScope.NONE
+            and not (blueprint and manager.blueprint_limits(app, blueprint))
+            and not manager.application_limits
+        )
+
+    def _hit_default_limits(self, endpoint):
+        """What Limiter.__evaluate_limits does for the default limits alone: count each, keep
+        them for the X-RateLimit-* headers, raise at the first one exceeded."""
+        counted = []
+        for limit in sorted(self.limit_manager.default_limits, key=lambda runtime: runtime.limit):
+            if limit.is_exempt or limit.method_exempt:
+                continue
+            args = [limit.key_func(), limit.scope_for(endpoint, request.method)]
+            if self._key_prefix:
+                args.insert(0, self._key_prefix)
+            counted.append(RequestLimit(self, limit.limit, args, False, limit.shared))
+            try:
+                allowed = self.limiter.hit(limit.limit, *args, cost=limit.deduction_amount)
+            except Exception:  # storage errors differ by backend: the library's path falls back
+                super()._check_request_limit(in_middleware=True)
+                return
+            if not allowed:
+                counted[-1].breached = True
+                self.context.view_rate_limit, self.context.view_rate_limits = counted[-1], counted
+                raise RateLimitExceeded(limit)
+        self.context.view_rate_limit = counted[0] if counted else None
+        self.context.view_rate_limits = counted
 
 
 limiter = SedaLimiter(key_func=rate_limit_key, default_limits=[default_limit])

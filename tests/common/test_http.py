@@ -7,7 +7,9 @@ import time
 
 import pytest
 
+from seda import create_app
 from seda.common.logs import configure_logging
+from tests.conftest import make_config
 from tests.helpers.queries import record_redis_commands
 from tests.helpers.servers import gunicorn_server
 from tests.helpers.tiers import services_only
@@ -180,3 +182,13 @@ def test_a_limited_request_counts_on_redis_in_one_round_trip_and_its_headers_fol
     assert [r.headers["X-RateLimit-Remaining"] for r in responses] == ["4", "3", "2"]
     assert all(0 < int(r.headers["X-RateLimit-Reset"]) - time.time() <= 61 for r in responses)
     assert sent == ["EVALSHA"] * 3  # the count and the window's time to live, in one round trip each
+
+
+def test_the_limit_still_counts_in_process_while_its_redis_is_unreachable(tmp_path):
+    config = make_config(f"sqlite:///{tmp_path / 'seda.db'}", RATE_LIMIT_ANONYMOUS="3/minute")
+    config.RATELIMIT_STORAGE_URI = "redis://127.0.0.1:1/0"  # nothing listens on port 1
+    config.RATELIMIT_STORAGE_OPTIONS = {"socket_connect_timeout": 0.5}
+    client = create_app(config).test_client()
+    statuses = [client.get(LIMITED_ROUTE).status_code for _ in range(4)]
+    assert statuses == [200, 200, 200, 429]
+    assert client.get(LIMITED_ROUTE).headers["X-RateLimit-Limit"] == "3"
