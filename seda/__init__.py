@@ -129,6 +129,7 @@ def _init_extensions(app):
         resources={r"/api/*": {"origins": app.config["CORS_ORIGINS"]}},
         supports_credentials=True,
         expose_headers=EXPOSED_HEADERS,
+        always_send=False,  # no Origin, no CORS: nothing to answer to a request that is not cross-site
     )
     cache.init_app(app)
     if not app.config["API_DOCS_ENABLED"]:

@@ -24,29 +24,32 @@ def _start_request():
 
 
 def _finish_response(response):
-    started = g.get("request_started", time.perf_counter())
-    duration = time.perf_counter() - started
-    response.headers["X-Request-ID"] = g.get("request_id") or accept_or_generate(None)
-    response.headers.setdefault("X-Content-Type-Options", "nosniff")
-    if request.path.startswith("/api/") and not request.path.startswith("/api/docs"):
-        # Responses carry private data; no shared cache may keep them.
-        response.headers.setdefault("Cache-Control", "no-store")
+    now = time.perf_counter()
+    duration = now - g.get("request_started", now)
+    headers = response.headers
+    headers["X-Request-ID"] = g.get("request_id") or accept_or_generate(None)
+    if "X-Content-Type-Options" not in headers:
+        headers["X-Content-Type-Options"] = "nosniff"
+    path = request.path
+    if path.startswith("/api/") and not path.startswith("/api/docs") and "Cache-Control" not in headers:
+        headers["Cache-Control"] = "no-store"  # responses carry private data; no shared cache may keep them
     for name, value in g.get("override_headers", {}).items():
-        response.headers[name] = value
+        headers[name] = value
     route = request.url_rule.rule if request.url_rule else "<unmatched>"
     metrics.observe_request(request.method, route, response.status_code, duration)
-    access_log.info(
-        "request",
-        extra={
-            "method": request.method,
-            "path": request.path,
-            "status": response.status_code,
-            "duration_ms": round(duration * 1000, 2),
-            "user_agent": request.user_agent.string,
-            "ip": request.remote_addr,
-            "user_id": g.get("caller_id"),
-        },
-    )
+    if access_log.isEnabledFor(logging.INFO):
+        access_log.info(
+            "request",
+            extra={
+                "method": request.method,
+                "path": path,
+                "status": response.status_code,
+                "duration_ms": round(duration * 1000, 2),
+                "user_agent": request.headers.get("User-Agent", ""),
+                "ip": request.remote_addr,
+                "user_id": g.get("caller_id"),
+            },
+        )
     return response
 
 

@@ -30,9 +30,19 @@ VERIFICATION_CHECKS = Counter("seda_verification_checks_total", "Verification ch
 UNFURLS = Counter("seda_unfurls_total", "Track unfurls", ["provider", "outcome"])
 
 
+_request_series = {}  # (method, route, status) -> (count, latency): labels() locks and builds a key per call
+
+
 def observe_request(method, route, status, seconds):
-    HTTP_REQUESTS.labels(method, route, str(status)).inc()
-    HTTP_LATENCY.labels(method, route).observe(seconds)
+    series = _request_series.get((method, route, status))
+    if series is None:
+        series = _request_series[(method, route, status)] = (
+            HTTP_REQUESTS.labels(method, route, str(status)),
+            HTTP_LATENCY.labels(method, route),
+        )
+    count, latency = series
+    count.inc()
+    latency.observe(seconds)
 
 
 def render_metrics():

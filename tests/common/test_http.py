@@ -113,6 +113,8 @@ def test_cors_allows_configured_origins_with_credentials(app_factory):
     assert allowed.headers["Access-Control-Allow-Credentials"] == "true"
     evil = client.get("/api/v1/health/live", headers={"Origin": "https://evil.example"})
     assert "Access-Control-Allow-Origin" not in evil.headers
+    same_site = client.get("/api/v1/health/live")  # no Origin: not a CORS request, nothing to answer
+    assert not [name for name, _ in same_site.headers if name.startswith("Access-Control-")]
 
 
 def test_anonymous_callers_are_limited_per_ip(app_factory):
