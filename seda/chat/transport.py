@@ -8,6 +8,7 @@ import logging
 import socket
 import struct
 import threading
+import weakref
 from collections import deque
 
 import engineio.socket
@@ -54,10 +55,12 @@ class CompleteWrites:
     (upstream issue #45). send() finishes the frame; the lock keeps the frame writers of one
     connection (messages, pings, pongs, close) from interleaving their bytes.
 
-    offer() is the broadcast's way in (see install_socket_writes): it writes what the kernel
-    takes at once from the caller's greenlet and leaves the rest, in order, to a flusher, so a
-    broadcast never waits on one slow reader and a frame costs one send() instead of a queue
-    hand-off and a writer wake-up per socket."""
+    offer() is the broadcast's way in (see install_socket_writes): the frames offered to a socket
+    during one turn of the event loop leave together at its end, in one send() of what the
+    kernel takes at once, the rest left, in order, to a flusher. A broadcast never waits on one
+    slow reader, a frame costs no queue hand-off or writer wake-up, and the broadcasts of a
+    group commit's batch (woken in one turn) cost each socket one send() instead of one each:
+    the send is most of a delivery's CPU (py-spy, bench/chat_sockets.py --only fanout)."""
 
     def __init__(self, sock):
         self._sock = sock
@@ -67,6 +70,7 @@ class CompleteWrites:
         # A greenlet waiting in sendall() holds the lock: waiting for it must yield to the hub.
         self._writing = threading.Lock() if self._nonblocking is None else gevent.lock.Semaphore()
         self._pending = deque()
+        self._gathered = []  # offered in this turn of the event loop, written at its end
         self.pending_bytes = 0
         self._flushing = False
 
@@ -76,6 +80,7 @@ class CompleteWrites:
 
     def send(self, data):
         with self._writing:
+            self._pending_gathered()
             self._write_pending()
             sent = self._sock.send(data)  # nearly always all of it; sendall only for the rest
             if sent < len(data):
@@ -83,18 +88,42 @@ class CompleteWrites:
         return len(data)
 
     def offer(self, frame):
-        """Write `frame` after everything offered before it, without blocking the caller."""
+        """Write `frame` after everything offered before it, without blocking the caller: at the
+        end of this turn of the event loop, with whatever else this socket was offered in it."""
+        if not self._gathered:
+            _end_of_turn().write_later(self)
+        self._gathered.append(frame)
+        self.pending_bytes += len(frame)
+
+    def write_gathered(self):
+        """Write what was offered this turn (end_of_turn's callback: never blocks)."""
+        if not self._gathered:
+            return  # a frame written since (send) took them first
+        data = self._take_gathered()
         if self._pending or self._writing.locked():
-            self._leave_for_flusher(frame)
+            self._leave_for_flusher(data)
             return
         try:
-            sent = self._nonblocking.send(frame)
+            sent = self._nonblocking.send(data)
         except BlockingIOError:
             sent = 0
         except OSError:
             return  # the connection is gone; its reader ends the socket
-        if sent < len(frame):
-            self._leave_for_flusher(memoryview(frame)[sent:])
+        if sent < len(data):
+            self._leave_for_flusher(memoryview(data)[sent:])
+
+    def _take_gathered(self):
+        frames, self._gathered = self._gathered, []
+        data = frames[0] if len(frames) == 1 else b"".join(frames)
+        self.pending_bytes -= len(data)
+        return data
+
+    def _pending_gathered(self):
+        """What was offered goes before a frame written now (a pong, a close)."""
+        if self._gathered:
+            data = self._take_gathered()
+            self._pending.append(data)
+            self.pending_bytes += len(data)
 
     def _leave_for_flusher(self, data):
         self._pending.append(data)
@@ -129,6 +158,40 @@ class CompleteWrites:
 
     def __getattr__(self, name):
         return getattr(self._sock, name)
+
+
+class _EndOfTurn:
+    """The sockets offered frames during this turn of a hub's event loop, written when it ends:
+    after every greenlet this turn woke has run (a callback queued now runs after theirs).
+    One per hub, not threading.local: under gevent that is per greenlet, and the hub writes."""
+
+    def __init__(self, hub):
+        self._loop = hub.loop
+        self._sockets = []
+
+    def write_later(self, writes):
+        if not self._sockets:
+            self._loop.run_callback(self._write_all)
+        self._sockets.append(writes)
+
+    def _write_all(self):
+        sockets, self._sockets = self._sockets, []
+        for writes in sockets:
+            try:
+                writes.write_gathered()
+            except Exception:  # one socket's failure must not keep the others' frames back
+                log.exception("writing offered frames failed")
+
+
+_turns = weakref.WeakKeyDictionary()
+
+
+def _end_of_turn():
+    hub = gevent.get_hub()
+    turn = _turns.get(hub)
+    if turn is None:
+        turn = _turns[hub] = _EndOfTurn(hub)
+    return turn
 
 
 def websocket_frame(data):
@@ -183,7 +246,7 @@ def install_socket_writes(max_queued_bytes):
     wsproto frames (~20 µs of CPU per delivery, against Node's ~8 µs). Once a websocket's writer
     has drained what was queued before, the socket goes direct: each packet's frame is built once
     (a broadcast passes one packet object to all its recipients) and offered to the socket, which
-    writes what the kernel takes and leaves the rest, in order, to a flusher.
+    writes it with whatever else it was offered in the same turn of the event loop, in one send.
 
     A reader that stops reading would otherwise hold ever more output in this process and its
     TCP connection open for as long as its window stays shut; it reconnects and catches up with

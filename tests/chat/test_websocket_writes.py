@@ -102,3 +102,50 @@ def test_offered_frames_never_block_the_sender_and_reach_a_stalled_reader_whole_
     assert bytes(received[:at] + received[at + len(pong) :]) == b"".join(frames)
     assert wrapped.pending_bytes == 0
     server.close(), client.close()
+
+
+class RecordedSends:
+    """A gevent socket's non-blocking OS socket that takes everything and records each send()."""
+
+    def __init__(self):
+        self.sends = []
+
+    def send(self, data):
+        self.sends.append(bytes(data))
+        return len(data)
+
+
+class GeventSocket:
+    def __init__(self):
+        self._sock = RecordedSends()
+
+    def send(self, data):
+        return self._sock.send(data)
+
+    def sendall(self, data):
+        self._sock.send(data)
+
+
+def test_frames_offered_in_one_turn_of_the_loop_leave_in_one_send_per_socket():
+    first, second = GeventSocket(), GeventSocket()
+    writes = [CompleteWrites(first), CompleteWrites(second)]
+    frames = [bytes([n]) * 100 for n in range(1, 4)]
+    for frame in frames:  # three broadcasts in one turn, as a group commit's batch sends them
+        for wrapped in writes:
+            wrapped.offer(frame)
+    assert first._sock.sends == [] and writes[0].pending_bytes == 300  # not yet: the turn goes on
+    gevent.sleep(0)
+    assert first._sock.sends == second._sock.sends == [b"".join(frames)]
+    assert writes[0].pending_bytes == writes[1].pending_bytes == 0
+    writes[0].offer(b"late")
+    gevent.sleep(0)
+    assert first._sock.sends[1:] == [b"late"]  # a lone frame leaves at the end of its own turn
+
+
+def test_a_frame_written_at_once_goes_after_the_frames_offered_before_it():
+    sock = GeventSocket()
+    wrapped = CompleteWrites(sock)
+    wrapped.offer(b"message")
+    wrapped.send(b"pong")
+    gevent.sleep(0)
+    assert b"".join(sock._sock.sends) == b"messagepong"
