@@ -55,12 +55,12 @@ class CompleteWrites:
     (upstream issue #45). send() finishes the frame; the lock keeps the frame writers of one
     connection (messages, pings, pongs, close) from interleaving their bytes.
 
-    offer() is the broadcast's way in (see install_socket_writes): the frames offered to a socket
-    during one turn of the event loop leave together at its end, in one send() of what the
-    kernel takes at once, the rest left, in order, to a flusher. A broadcast never waits on one
-    slow reader, a frame costs no queue hand-off or writer wake-up, and the broadcasts of a
-    group commit's batch (woken in one turn) cost each socket one send() instead of one each:
-    the send is most of a delivery's CPU (py-spy, bench/chat_sockets.py --only fanout)."""
+    offer() is the broadcast's way in (see install_socket_writes): it writes what the kernel
+    takes at once and leaves the rest, in order, to a flusher, so a broadcast never waits on one
+    slow reader and a frame costs no queue hand-off or writer wake-up. The broadcasts that
+    follow another in one turn of the event loop (a group commit's batch wakes its senders
+    together) gather per socket and leave in one send() when the turn ends: the send is most of
+    a delivery's CPU (py-spy, bench/chat_sockets.py --only fanout)."""
 
     def __init__(self, sock):
         self._sock = sock
@@ -88,18 +88,24 @@ class CompleteWrites:
         return len(data)
 
     def offer(self, frame):
-        """Write `frame` after everything offered before it, without blocking the caller: at the
-        end of this turn of the event loop, with whatever else this socket was offered in it."""
+        """Write `frame` after everything offered before it, without blocking the caller. The first
+        broadcast of a turn of the event loop is written at once; a frame offered after another
+        broadcast in the same turn waits for the turn's end, to leave with the others in one send."""
+        turn = _end_of_turn()
+        if turn.opens_with(frame) and not self._gathered:
+            self._write(frame)
+            return
         if not self._gathered:
-            _end_of_turn().write_later(self)
+            turn.write_later(self)
         self._gathered.append(frame)
         self.pending_bytes += len(frame)
 
     def write_gathered(self):
-        """Write what was offered this turn (end_of_turn's callback: never blocks)."""
-        if not self._gathered:
-            return  # a frame written since (send) took them first
-        data = self._take_gathered()
+        """Write what was gathered this turn (end_of_turn's callback: never blocks)."""
+        if self._gathered:  # else a frame written since (send) took them first
+            self._write(self._take_gathered())
+
+    def _write(self, data):
         if self._pending or self._writing.locked():
             self._leave_for_flusher(data)
             return
@@ -161,21 +167,29 @@ class CompleteWrites:
 
 
 class _EndOfTurn:
-    """The sockets offered frames during this turn of a hub's event loop, written when it ends:
-    after every greenlet this turn woke has run (a callback queued now runs after theirs).
+    """One turn of a hub's event loop: its first broadcast, and the sockets that gathered frames
+    after it, written when the turn ends: after every greenlet this turn woke has run (a group
+    commit wakes its batch's senders together; a callback queued now runs after theirs). A lone
+    broadcast is written at once, its first recipients not waiting for its last.
     One per hub, not threading.local: under gevent that is per greenlet, and the hub writes."""
 
     def __init__(self, hub):
         self._loop = hub.loop
+        self._first = None
         self._sockets = []
 
+    def opens_with(self, frame):
+        """Whether `frame` is this turn's first broadcast (every recipient gets the same object)."""
+        if self._first is None:
+            self._first = frame
+            self._loop.run_callback(self._end)
+        return frame is self._first
+
     def write_later(self, writes):
-        if not self._sockets:
-            self._loop.run_callback(self._write_all)
         self._sockets.append(writes)
 
-    def _write_all(self):
-        sockets, self._sockets = self._sockets, []
+    def _end(self):
+        sockets, self._sockets, self._first = self._sockets, [], None
         for writes in sockets:
             try:
                 writes.write_gathered()
@@ -246,7 +260,7 @@ def install_socket_writes(max_queued_bytes):
     wsproto frames (~20 µs of CPU per delivery, against Node's ~8 µs). Once a websocket's writer
     has drained what was queued before, the socket goes direct: each packet's frame is built once
     (a broadcast passes one packet object to all its recipients) and offered to the socket, which
-    writes it with whatever else it was offered in the same turn of the event loop, in one send.
+    writes it at once, or with the other broadcasts of the same turn of the event loop.
 
     A reader that stops reading would otherwise hold ever more output in this process and its
     TCP connection open for as long as its window stays shut; it reconnects and catches up with

@@ -126,26 +126,27 @@ class GeventSocket:
         self._sock.send(data)
 
 
-def test_frames_offered_in_one_turn_of_the_loop_leave_in_one_send_per_socket():
+def test_broadcasts_after_the_first_in_one_turn_of_the_loop_leave_in_one_send_per_socket():
     first, second = GeventSocket(), GeventSocket()
     writes = [CompleteWrites(first), CompleteWrites(second)]
-    frames = [bytes([n]) * 100 for n in range(1, 4)]
-    for frame in frames:  # three broadcasts in one turn, as a group commit's batch sends them
+    frames = [bytes([n]) * 100 for n in range(1, 5)]
+    for frame in frames:  # four broadcasts in one turn, as a group commit's batch sends them
         for wrapped in writes:
             wrapped.offer(frame)
-    assert first._sock.sends == [] and writes[0].pending_bytes == 300  # not yet: the turn goes on
+    assert first._sock.sends == [frames[0]]  # the turn's first broadcast leaves at once
+    assert writes[0].pending_bytes == 300  # the others wait for the end of the turn
     gevent.sleep(0)
-    assert first._sock.sends == second._sock.sends == [b"".join(frames)]
+    assert first._sock.sends == second._sock.sends == [frames[0], b"".join(frames[1:])]
     assert writes[0].pending_bytes == writes[1].pending_bytes == 0
     writes[0].offer(b"late")
-    gevent.sleep(0)
-    assert first._sock.sends[1:] == [b"late"]  # a lone frame leaves at the end of its own turn
+    assert first._sock.sends[2:] == [b"late"]  # the first of a new turn: at once again
 
 
 def test_a_frame_written_at_once_goes_after_the_frames_offered_before_it():
     sock = GeventSocket()
     wrapped = CompleteWrites(sock)
+    wrapped.offer(b"first")
     wrapped.offer(b"message")
     wrapped.send(b"pong")
     gevent.sleep(0)
-    assert b"".join(sock._sock.sends) == b"messagepong"
+    assert b"".join(sock._sock.sends) == b"firstmessagepong"
