@@ -25,6 +25,10 @@ MAX_TRANSPORT_BYTES = 1024 * 1024
 # What PayloadPacket makes of a packet whose JSON cannot be parsed; a name no client can send
 # (it has a space), refused by the event guards like a reserved name.
 MALFORMED_EVENT = "malformed payload"
+# A socket's frames gathered in one turn leave early past this much: pending_bytes (what the
+# queue limit cuts a socket off at) counts what the kernel refused, never what waits for the
+# turn's end, so a big batch must not pile up unseen either.
+GATHERED_BYTES_WRITTEN_EARLY = 64 * 1024
 
 
 class _PayloadJson:
@@ -71,6 +75,7 @@ class CompleteWrites:
         self._writing = threading.Lock() if self._nonblocking is None else gevent.lock.Semaphore()
         self._pending = deque()
         self._gathered = []  # offered in this turn of the event loop, written at its end
+        self._gathered_bytes = 0
         self.pending_bytes = 0
         self._flushing = False
 
@@ -98,7 +103,9 @@ class CompleteWrites:
         if not self._gathered:
             turn.write_later(self)
         self._gathered.append(frame)
-        self.pending_bytes += len(frame)
+        self._gathered_bytes += len(frame)
+        if self._gathered_bytes >= GATHERED_BYTES_WRITTEN_EARLY:
+            self._write(self._take_gathered())
 
     def write_gathered(self):
         """Write what was gathered this turn (end_of_turn's callback: never blocks)."""
@@ -119,10 +126,8 @@ class CompleteWrites:
             self._leave_for_flusher(memoryview(data)[sent:])
 
     def _take_gathered(self):
-        frames, self._gathered = self._gathered, []
-        data = frames[0] if len(frames) == 1 else b"".join(frames)
-        self.pending_bytes -= len(data)
-        return data
+        frames, self._gathered, self._gathered_bytes = self._gathered, [], 0
+        return frames[0] if len(frames) == 1 else b"".join(frames)
 
     def _pending_gathered(self):
         """What was offered goes before a frame written now (a pong, a close)."""
