@@ -136,7 +136,8 @@ def main():
             for process in listeners:
                 process.start()
             for _ in listeners:
-                ready.acquire(timeout=60)
+                if not ready.acquire(timeout=60):
+                    raise SystemExit("a listener process did not join the room within 60 s")
             rss_before = rss_kib(pids[0])
             slow = [StalledReader(base, t, room) for t in tokens[1 : 1 + SLOW]]
             sender_results = spawn.Queue()

@@ -76,6 +76,8 @@ class CompleteWrites:
         self._pending = deque()
         self._gathered = []  # offered in this turn of the event loop, written at its end
         self._gathered_bytes = 0
+        # The socket lives on this hub: its turn is looked up once, not per delivery.
+        self._turn = _end_of_turn() if self._nonblocking is not None else None
         self.pending_bytes = 0
         self._flushing = False
 
@@ -96,7 +98,7 @@ class CompleteWrites:
         """Write `frame` after everything offered before it, without blocking the caller. The first
         broadcast of a turn of the event loop is written at once; a frame offered after another
         broadcast in the same turn waits for the turn's end, to leave with the others in one send."""
-        turn = _end_of_turn()
+        turn = self._turn
         if turn.opens_with(frame) and not self._gathered:
             self._write(frame)
             return

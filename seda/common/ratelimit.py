@@ -128,6 +128,8 @@ class SedaLimiter(Limiter):
     def _default_limit_only(self, endpoint):
         if self._storage_dead or not self.enabled or self._request_filters or self._meta_limits:
             return False
+        if self._default_limits_deduct_when:  # counted after the response: the library's path
+            return False
         if self.limit_manager.has_hints(endpoint):  # a decorated helper ran inside this view
             return False
         known = current_app.extensions["seda_default_limit_only"]
@@ -142,7 +144,7 @@ class SedaLimiter(Limiter):
         blueprint = request.blueprint
         return (
             view is not None
-            and not endpoint.endswith("static")
+            and endpoint.rpartition(".")[2] != "static"
             and get_qualified_name(view) not in self._marked_for_limiting
             and manager.exemption_scope(app, endpoint, blueprint) == ExemptionScope.NONE
             and not (blueprint and manager.blueprint_limits(app, blueprint))
