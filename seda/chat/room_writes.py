@@ -14,12 +14,11 @@ session: the senders' checks only read (chat/messages.py).
 A batch that fails is retried one message per transaction, so a bad message fails alone.
 """
 
-import threading
-
 import sqlalchemy as sa
 from flask import current_app
 
 from seda.chat.models import RECENT_TEXTS_KEPT, Message, Room, RoomMembership
+from seda.common.batches import Batches
 from seda.common.db import autocommit_connection
 from seda.common.errors import ServiceUnavailable
 from seda.extensions import db
@@ -44,88 +43,33 @@ INSERTED_COLUMNS = (
 
 class Write:
     """One message to store: its column values (without seq), the author's membership and what
-    its `recent_texts` become (None: unchanged), and, once its transaction ended, its seq or the
-    error that stopped it."""
+    its `recent_texts` become (None: unchanged)."""
 
-    __slots__ = ("values", "membership_id", "recent_texts", "seq", "error", "leads", "_done")
+    __slots__ = ("values", "membership_id", "recent_texts")
 
     def __init__(self, message, membership_id, recent_texts=None):
         self.values = {f"m_{name}": getattr(message, name) for name in INSERTED_COLUMNS}
         self.membership_id = membership_id
         self.recent_texts = recent_texts
-        self.seq = self.error = None
-        self.leads = False
-        self._done = threading.Event()
-
-    def finish(self, seq=None, error=None):
-        self.seq, self.error = seq, error
-        self._done.set()
-
-    def hand_over(self):
-        """Wake this waiting sender to write the next batch of its room (its own included)."""
-        self.leads = True
-        self._done.set()
-
-    def wait(self):
-        self._done.wait()
-        self._done.clear()
 
 
 class RoomWrites:
-    """Per process: the sends waiting for each room's current transaction to end."""
+    """Per process: each room's sends, committed together when they arrive together."""
 
     def __init__(self):
-        self._lock = threading.Lock()
-        self._waiting = {}  # room id -> writes queued behind the transaction being written
+        # If a batch's writer is interrupted (a timeout, a shutdown), its senders may retry: a
+        # clientMessageId keeps a retry of a message that did get stored from storing it twice.
+        self._batches = Batches(
+            lambda _room_id, batch: _commit(batch),
+            lambda: ServiceUnavailable("The message was not stored, retry", headers={"Retry-After": "1"}),
+        )
 
     def store(self, room_id, write):
         """Store `write` in the next transaction of its room; its seq (or its error, raised)."""
-        with self._lock:
-            writing = room_id in self._waiting
-            self._waiting.setdefault(room_id, []).append(write)
-        if writing:
-            try:
-                write.wait()
-            except BaseException:  # interrupted while queued (a timeout, a kill): leave the queue
-                self._abandon(room_id, write)
-                raise
-        if not writing or write.leads:
-            self._write_next_batch(room_id)
-        if write.error is not None:
-            raise write.error
-        return write.seq
+        return self._batches.submit(room_id, write)
 
-    def _abandon(self, room_id, write):
-        with self._lock:
-            queued = self._waiting.get(room_id)
-            if queued is None or write not in queued:
-                return  # already taken into a batch: its leader ends it
-            queued.remove(write)
-            if write.leads:  # it was to write the next batch: the next in line does
-                if queued:
-                    queued[0].hand_over()
-                else:
-                    del self._waiting[room_id]
-
-    def _write_next_batch(self, room_id):
-        with self._lock:
-            batch, self._waiting[room_id] = self._waiting[room_id], []
-        # If this leader is interrupted (a timeout, a shutdown), its batch's senders may retry:
-        # a clientMessageId keeps a retry of a message that did get stored from storing it twice.
-        interrupted = ServiceUnavailable("The message was not stored, retry", headers={"Retry-After": "1"})
-        outcomes = [(None, interrupted)] * len(batch)
-        try:
-            outcomes = _commit(batch)
-        finally:
-            # The next leader first: its statements go out while this batch's senders broadcast.
-            with self._lock:
-                queued = self._waiting[room_id]
-                if queued:
-                    queued[0].hand_over()
-                else:
-                    del self._waiting[room_id]
-            for write, (seq, error) in zip(batch, outcomes, strict=True):
-                write.finish(seq, error)
+    def idle(self):
+        return self._batches.idle()
 
 
 def room_writes():

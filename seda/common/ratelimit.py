@@ -9,6 +9,7 @@ import logging
 import time
 from contextvars import ContextVar
 
+import redis
 from flask import current_app, g, has_app_context, request
 from flask_limiter import ExemptionScope, Limiter, RateLimitExceeded, RequestLimit
 from flask_limiter.util import get_qualified_name, get_remote_address
@@ -16,6 +17,7 @@ from limits import WindowStats, parse
 from limits.storage import MemoryStorage, RedisStorage
 from limits.strategies import FixedWindowRateLimiter
 
+from seda.common.batches import Batches
 from seda.common.errors import RateLimited
 
 log = logging.getLogger(__name__)
@@ -54,18 +56,52 @@ class OneTripFixedWindow(FixedWindowRateLimiter):
 
     def __init__(self, storage):
         super().__init__(storage)
-        self._incr_with_ttl = storage.get_connection().register_script(self.SCRIPT)
+        self._redis = storage.get_connection()
+        self._incr_with_ttl = self._redis.register_script(self.SCRIPT)
         self._last_hit = ContextVar(f"last_hit_{id(self)}", default=None)
+        # Hits made while another is on its way share the next round trip (common/batches.py):
+        # under load most of a hit's CPU was its own send and receive.
+        self._round_trips = Batches(self._hit_together, lambda: redis.ConnectionError("rate limit hit interrupted"))
 
     def hit(self, item, *identifiers, cost=1):
         key = item.key_for(*identifiers)
         wanted = _keys_to_read_with_hit()
-        count, ttl, *values = self._incr_with_ttl([self.storage.prefixed_key(key), *wanted], [item.get_expiry(), cost])
+        count, ttl, values = self.count(self.storage.prefixed_key(key), item.get_expiry(), cost, wanted)
         if wanted:
             g.seda_read_with_hit = (wanted, values)
         now = time.time()
-        self._last_hit.set((key, int(count), now + max(int(ttl), 0), now))
-        return int(count) <= item.amount
+        self._last_hit.set((key, count, now + max(ttl, 0), now))
+        return count <= item.amount
+
+    def count(self, stored_key, expiry, cost=1, read_keys=()):
+        """Count `cost` hits on `stored_key` (a window of `expiry` seconds) and read the Redis
+        `read_keys`, in one round trip: (count, seconds the window has left, values read)."""
+        count, ttl, *values = self._round_trips.submit(None, ((stored_key, *read_keys), (expiry, cost)))
+        return int(count), int(ttl), values
+
+    def _hit_together(self, _key, hits):
+        """One (result, error) per (keys, args) hit: one script call alone, several pipelined."""
+        if len(hits) == 1:
+            keys, args = hits[0]
+            try:
+                return [(self._incr_with_ttl(keys, args), None)]
+            except Exception as error:  # storage errors differ by backend: each caller falls back
+                return [(None, error)]
+        try:
+            with self._redis.pipeline(transaction=False) as pipe:
+                for keys, args in hits:
+                    pipe.evalsha(self._incr_with_ttl.sha, len(keys), *keys, *args)
+                results = pipe.execute(raise_on_error=False)
+        except Exception as error:
+            return [(None, error)] * len(hits)
+        return [self._outcome(hit, result) for hit, result in zip(hits, results, strict=True)]
+
+    def _outcome(self, hit, result):
+        if isinstance(result, redis.exceptions.NoScriptError):  # Redis restarted: load it again
+            return self._hit_together(None, [hit])[0]
+        if isinstance(result, Exception):
+            return None, result
+        return result, None
 
     def get_window_stats(self, item, *identifiers):
         last = self._last_hit.get()

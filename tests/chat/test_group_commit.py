@@ -12,6 +12,7 @@ import sqlalchemy as sa
 
 from seda.chat import room_writes
 from seda.chat.models import Message
+from seda.common import batches as group_commit
 from seda.common.errors import ServiceUnavailable
 from seda.extensions import db
 from tests.helpers.tiers import services_only
@@ -154,11 +155,15 @@ class Interrupted(Exception):
     pass
 
 
-class InterruptedWait(threading.Event):
-    """What a waiting sender meets when a timeout or a shutdown interrupts it."""
+class InterruptedWhileQueued(group_commit.Ticket):
+    """The ticket of a sender whose wait a timeout or a shutdown interrupts."""
 
-    def wait(self, timeout=None):
-        raise Interrupted
+    __slots__ = ()
+
+    def wait(self):
+        if self.item.values["m_text"] == "interrupted":
+            raise Interrupted
+        super().wait()
 
 
 def test_a_send_interrupted_while_queued_leaves_the_queue_and_the_next_one_is_written(monkeypatch):
@@ -172,6 +177,7 @@ def test_a_send_interrupted_while_queued_leaves_the_queue_and_the_next_one_is_wr
         return [(len(batches) * 10 + n, None) for n in range(len(batch))]
 
     monkeypatch.setattr(room_writes, "_commit", commit)
+    monkeypatch.setattr(group_commit, "Ticket", InterruptedWhileQueued)
     writes = room_writes.RoomWrites()
 
     def write_of(text):
@@ -186,17 +192,15 @@ def test_a_send_interrupted_while_queued_leaves_the_queue_and_the_next_one_is_wr
 
     first, first_result = store_in_background("first")
     assert first_committing.wait(5)
-    interrupted = write_of("interrupted")
-    interrupted._done = InterruptedWait()
     with pytest.raises(Interrupted):
-        writes.store("room", interrupted)
+        writes.store("room", write_of("interrupted"))
     queued, queued_result = store_in_background("queued")
     time.sleep(0.2)
     release_first.set()
     first.join(5), queued.join(5)
     assert (first_result, queued_result) == ({"seq": 10}, {"seq": 20})
     assert batches == [["first"], ["queued"]]
-    assert writes._waiting == {}  # nothing left queued behind the room
+    assert writes.idle()  # nothing left queued behind the room
 
 
 def test_the_senders_of_a_batch_whose_writer_is_interrupted_are_told_to_retry_with_503(monkeypatch):
@@ -234,7 +238,7 @@ def test_the_senders_of_a_batch_whose_writer_is_interrupted_are_told_to_retry_wi
     assert batches == [["first"], ["leader", "follower"]]
     assert outcomes["first"] == 1 and isinstance(outcomes["leader"], Interrupted)
     assert isinstance(outcomes["follower"], ServiceUnavailable) and outcomes["follower"].status == 503
-    assert writes._waiting == {}
+    assert writes.idle()
 
 
 def test_a_members_repeats_stored_in_one_batch_count_for_the_repeat_rule(app, chat):

@@ -3,9 +3,12 @@
 import json
 import logging
 import socket
+import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
+import redis
 
 from seda import create_app
 from seda.common.logs import configure_logging
@@ -184,6 +187,37 @@ def test_a_limited_request_counts_on_redis_in_one_round_trip_and_its_headers_fol
     assert [r.headers["X-RateLimit-Remaining"] for r in responses] == ["4", "3", "2"]
     assert all(0 < int(r.headers["X-RateLimit-Reset"]) - time.time() <= 61 for r in responses)
     assert sent == ["EVALSHA"] * 3  # the count and the window's time to live, in one round trip each
+
+
+@services_only
+def test_hits_made_while_one_is_on_its_way_share_the_next_round_trip_and_each_counts_once(app_factory, monkeypatch):
+    app = app_factory(RATE_LIMIT_ANONYMOUS="100/minute")
+    first_on_its_way, let_it_arrive, pipelined = threading.Event(), threading.Event(), []
+    call_script, execute_pipeline = redis.commands.core.Script.__call__, redis.client.Pipeline.execute
+
+    def slow_first_round_trip(script, *args, **kwargs):
+        if not first_on_its_way.is_set():
+            first_on_its_way.set()
+            let_it_arrive.wait(5)
+        return call_script(script, *args, **kwargs)
+
+    def recording_execute(pipe, *args, **kwargs):
+        pipelined.append([command[0][0] for command in pipe.command_stack])
+        return execute_pipeline(pipe, *args, **kwargs)
+
+    monkeypatch.setattr(redis.commands.core.Script, "__call__", slow_first_round_trip)
+    monkeypatch.setattr(redis.client.Pipeline, "execute", recording_execute)
+    with ThreadPoolExecutor(8) as pool:
+        first = pool.submit(app.test_client().get, LIMITED_ROUTE)
+        assert first_on_its_way.wait(5)
+        queued = [pool.submit(app.test_client().get, LIMITED_ROUTE) for _ in range(7)]
+        time.sleep(0.3)  # the seven reach the limiter and queue behind the first
+        let_it_arrive.set()
+        responses = [first.result(10)] + [future.result(10) for future in queued]
+
+    assert [r.status_code for r in responses] == [200] * 8
+    assert sorted(int(r.headers["X-RateLimit-Remaining"]) for r in responses) == list(range(92, 100))
+    assert pipelined == [["EVALSHA"] * 7]  # one round trip for the seven that waited
 
 
 def test_the_limit_still_counts_in_process_while_its_redis_is_unreachable(tmp_path):
