@@ -24,6 +24,7 @@ from seda.common.api import api, refuse_unexpected_body_on_public_routes
 from seda.common.auth import init_auth
 from seda.common.db import init_session_teardown, ping_idle_connections
 from seda.common.http import init_request_hooks
+from seda.common.kept_responses import init_kept_responses
 from seda.common.logs import configure_logging
 from seda.common.presence import init_presence
 from seda.common.ratelimit import limiter
@@ -72,6 +73,7 @@ def create_app(config=None):
     if not app.config["JWT_SECRET"]:  # outside production only: production refuses to start
         app.config["JWT_SECRET"] = _instance_secret(Path(app.instance_path) / "jwt-secret")
     configure_logging(app.config["LOG_LEVEL"])
+    init_kept_responses(app)  # inside ProxyFix: it sees the client's address
     _trust_proxies(app)
 
     # Request hooks first: the limiter's before_request must see the request id and caller.

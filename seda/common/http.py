@@ -36,21 +36,35 @@ def _finish_response(response):
     for name, value in g.get("override_headers", {}).items():
         headers[name] = value
     route = request.url_rule.rule if request.url_rule else "<unmatched>"
-    metrics.observe_request(request.method, route, response.status_code, duration)
+    record_request(
+        request.method,
+        path,
+        route,
+        response.status_code,
+        duration,
+        request.headers.get("User-Agent", ""),
+        request.remote_addr,
+        g.get("caller_id"),
+    )
+    return response
+
+
+def record_request(method, path, route, status, duration, user_agent, ip, user_id):
+    """A request's metrics and its access line (the line only when INFO is on)."""
+    metrics.observe_request(method, route, status, duration)
     if access_log.isEnabledFor(logging.INFO):
         access_log.info(
             "request",
             extra={
-                "method": request.method,
+                "method": method,
                 "path": path,
-                "status": response.status_code,
+                "status": status,
                 "duration_ms": round(duration * 1000, 2),
-                "user_agent": request.headers.get("User-Agent", ""),
-                "ip": request.remote_addr,
-                "user_id": g.get("caller_id"),
+                "user_agent": user_agent,
+                "ip": ip,
+                "user_id": user_id,
             },
         )
-    return response
 
 
 def _end_request(_exc):

@@ -10,7 +10,7 @@ import time
 from contextvars import ContextVar
 
 import redis
-from flask import current_app, g, has_app_context, request
+from flask import current_app, g, has_app_context, has_request_context, request
 from flask_limiter import ExemptionScope, Limiter, RateLimitExceeded, RequestLimit
 from flask_limiter.util import get_qualified_name, get_remote_address
 from limits import WindowStats, parse
@@ -66,7 +66,9 @@ class OneTripFixedWindow(FixedWindowRateLimiter):
     def hit(self, item, *identifiers, cost=1):
         key = item.key_for(*identifiers)
         wanted = _keys_to_read_with_hit()
-        count, ttl, values = self.count(self.storage.prefixed_key(key), item.get_expiry(), cost, wanted)
+        stored_key = self.storage.prefixed_key(key)
+        counted = _counted_before_flask(stored_key, wanted) if cost == 1 else None
+        count, ttl, values = counted or self.count(stored_key, item.get_expiry(), cost, wanted)
         if wanted:
             g.seda_read_with_hit = (wanted, values)
         now = time.time()
@@ -128,6 +130,32 @@ def values_read_with_hit(keys):
     return asked[1]
 
 
+def count_before_flask(environ, stored_key, read_keys, counted):
+    """Hand this request to Flask with its default limit already counted: `counted` is what
+    OneTripFixedWindow.count gave for `stored_key` and `read_keys` (common/kept_responses.py)."""
+    environ["seda.limit_counted"] = (stored_key, tuple(read_keys), counted)
+
+
+def _counted_before_flask(stored_key, read_keys):
+    counted = request.environ.pop("seda.limit_counted", None) if has_request_context() else None
+    if counted is None or counted[0] != stored_key or counted[1] != tuple(read_keys):
+        return None
+    return counted[2]
+
+
+def limit_headers(amount, count, window_left):
+    """The X-RateLimit-* and Retry-After headers Flask-Limiter gives a request counted `count`
+    of `amount`, its window ending in `window_left` seconds."""
+    now = time.time()
+    reset_at = int(now + max(window_left, 0) + 1)
+    return [
+        ("X-RateLimit-Limit", str(amount)),
+        ("X-RateLimit-Remaining", str(max(0, amount - count))),
+        ("X-RateLimit-Reset", str(reset_at)),
+        ("Retry-After", str(int(reset_at - now))),
+    ]
+
+
 def _keys_to_read_with_hit():
     asked = g.get("seda_read_with_hit") if has_app_context() else None
     return asked[0] if asked is not None and asked[1] is None else ()
@@ -160,6 +188,18 @@ class SedaLimiter(Limiter):
             self._hit_default_limits(endpoint)
         else:
             super()._check_request_limit(callable_name, in_middleware)
+
+    def counted_default_alone(self):
+        """(limit, stored key) when this request was counted against one default limit alone,
+        on Redis in one round trip, and passed: a later request of the same caller and endpoint
+        may be counted on that key without Flask (common/kept_responses.py). Else None."""
+        counted = self.context.view_rate_limits
+        if not isinstance(self._limiter, OneTripFixedWindow) or self._storage_dead or len(counted or ()) != 1:
+            return None
+        only = counted[0]
+        if only.breached or not self._default_limit_only(request.endpoint):
+            return None
+        return only.limit, self._limiter.storage.prefixed_key(only.key)
 
     def _default_limit_only(self, endpoint):
         if self._storage_dead or not self.enabled or self._request_filters or self._meta_limits:

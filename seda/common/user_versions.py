@@ -109,7 +109,26 @@ def user_version(user_id):
     if versions is None:
         return None
     everyone, g.seda_users_generation, user = versions
+    g.setdefault("seda_user_versions_read", {})[str(user_id)] = (everyone, user)
     return everyone, user
+
+
+def version_read_in_this_request(user_id):
+    """The version of `user_id` this request (or socket event) read, else None."""
+    return g.get("seda_user_versions_read", {}).get(str(user_id))
+
+
+def version_keys(user_id):
+    """The Redis keys OneTripFixedWindow reads for `user_id`'s version (None without Redis), and
+    how to make a version of their values."""
+    store = _store()
+    return store.keys(user_id) if isinstance(store, RedisVersions) else None
+
+
+def version_of(values):
+    """The version (everyone, user) in the values read for version_keys()."""
+    everyone, _anyone, user = values
+    return int(everyone or 0), int(user or 0)
 
 
 def users_generation():

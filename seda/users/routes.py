@@ -1,5 +1,6 @@
 from seda.common.api import Blueprint
 from seda.common.auth import current_user, login_required
+from seda.common.kept_responses import kept_for_caller
 from seda.common.pagination import PAGE_HEADERS_DOC, paged
 from seda.common.schemas import PageQuerySchema
 from seda.users import blocks, services
@@ -36,6 +37,7 @@ def get_by_username(username):
 
 
 @bp.route("/me")
+@kept_for_caller
 @login_required
 @bp.response(200, UserSchema)
 def get_me():
