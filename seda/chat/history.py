@@ -31,7 +31,7 @@ MAX_BYTES = 64 * 1024 * 1024
 
 @dataclass(frozen=True)
 class RenderedPage:
-    body: str  # the page's JSON array
+    body: bytes  # the page's JSON array, encoded once for every answer that sends it
     next_cursor: str | None
     etag: str
     state: tuple
@@ -59,8 +59,9 @@ class PageCache:
             self._pages.move_to_end(key)
             return page
 
-    def put(self, key, state, body, next_cursor):
-        etag = hashlib.blake2b(body.encode(), digest_size=12).hexdigest()
+    def put(self, key, state, text, next_cursor):
+        body = text.encode()
+        etag = hashlib.blake2b(body, digest_size=12).hexdigest()
         page = RenderedPage(body, next_cursor, etag, state, self._clock())
         if None in state:
             return page

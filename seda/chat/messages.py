@@ -1,5 +1,6 @@
 """Messages, reactions and reports: the rules; store, commit, then notify."""
 
+import functools
 import json
 from datetime import timedelta
 
@@ -7,7 +8,7 @@ import sqlalchemy as sa
 from flask import current_app
 
 from seda.chat import automod, history, notify
-from seda.chat.access import find_message, is_moderator, readable_room, sender_room
+from seda.chat.access import find_message, is_moderator, readable_room, readable_states, sender_room
 from seda.chat.cards import card_for, queue_unfurl_if_needed
 from seda.chat.mentions import mentioned_members
 from seda.chat.models import (
@@ -32,6 +33,7 @@ from seda.chat.rooms import active_mute, refuse_if_blocked, restore_direct_membe
 from seda.common import audit, metrics, notifications
 from seda.common.db import autocommit_connection, iso_utc, new_id, statements_on_their_own, utcnow
 from seda.common.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from seda.common.kept_responses import keep_while
 from seda.common.ratelimit import enforce
 from seda.common.user_versions import users_generation
 from seda.extensions import db
@@ -186,7 +188,15 @@ def history_page(user, room_id, limit=50, cursor=None, after=None, parent_id=Non
         if page is None:
             items, next_cursor = _history_items(connection, room.id, limit, cursor, after, parent_id)
             page = pages.put(key, state, json.dumps(items, ensure_ascii=False, separators=(",", ":")), next_cursor)
+    if room.is_member:  # the caller's next ask for it may be answered from the kept answer
+        keep_while(state, functools.partial(_history_state_again, readable_states(), room.id, user.id))
     return page
+
+
+def _history_state_again(states, room_id, user_id, users_generation):
+    """history_page's state of the room, read again for a member (None if no longer one)."""
+    found = states.read(room_id, user_id)
+    return None if found is None else (*found, users_generation)
 
 
 def _history_items(connection, room_id, limit, cursor, after, parent_id):

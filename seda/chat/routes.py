@@ -30,6 +30,7 @@ from seda.chat.schemas import (
 )
 from seda.common.api import Blueprint
 from seda.common.auth import acting_admin, current_user, login_required
+from seda.common.kept_responses import kept_for_caller
 from seda.common.pagination import PAGE_HEADERS_DOC, encoded_page, paged
 from seda.common.schemas import PageQuerySchema
 
@@ -260,6 +261,7 @@ def send_message(body, room_id):
 
 
 @bp.route("/rooms/<room_id>/messages")
+@kept_for_caller(state=True)
 @login_required
 @bp.arguments(HistoryQuerySchema, location="query")
 @bp.response(200, MessageSchema(many=True), headers=HISTORY_HEADERS_DOC)

@@ -1,25 +1,29 @@
-"""Answers that depend on their caller alone, kept per caller and served in front of Flask.
+"""Answers kept per caller and served in front of Flask while what they show stands still.
 
-`GET /users/me` is what every client asks first and often. Through Flask it cost ~570 µs of
-CPU in process, the answer itself (a kept user, one small JSON) a few percent of it: the rest
-was Flask's request cycle, flask-smorest, the hooks around them and the limit's round trip.
-A view marked `kept_for_caller` has its 200 answer kept per caller and path, with what it was
-built from: the caller's user version (common/user_versions) and the one default limit it was
-counted against. The caller's next request for the path is counted here, in the one Redis
-round trip Flask would make (the limit's script reads the version too), and when the version
-has not moved it is answered with the kept body and the headers Flask would give.
+`GET /users/me` is what every client asks first and often; a history page is what every client
+asks after each reconnect. Through Flask a `/users/me` cost ~570 µs of CPU in process, the
+answer itself (a kept user, one small JSON) a few percent of it: the rest was Flask's request
+cycle, flask-smorest, the hooks around them and the limit's round trip. A view marked
+`kept_for_caller` has its 200 answer kept per caller and request with what it was built from:
+the caller's user version (common/user_versions), the one default limit it was counted against
+and, for a view that names one with keep_while(), the state it shows (a history page: its
+room's history state, read again in one statement shared by the requests that arrive together).
+The caller's next identical request is counted here, in the one Redis round trip Flask would
+make (the limit's script reads the version and the users' generation too), and while nothing
+moved it is answered with the kept body and the headers Flask would give.
 
-Anything else goes to Flask as before: a version that moved (Flask builds and keeps the new
-answer), a limit exceeded (Flask's 429), a token that does not verify, a query string, an
-`Origin` header (CORS), an app counting its limits in memory. A request handed over after its
-limit was counted here is not counted twice (ratelimit.count_before_flask). The lane touches no
-database, so it does not wait for admission (common/admission.py).
+Anything else goes to Flask as before: a version or state that moved (Flask builds and keeps
+the new answer), a limit exceeded (Flask's 429), a token that does not verify, an `Origin`
+header (CORS), a conditional request (304), an app counting its limits in memory. A request
+handed over after its limit was counted here is not counted twice
+(ratelimit.count_before_flask). The lane holds no pooled connection while it waits, so it does
+not wait for admission (common/admission.py).
 
 A kept answer is rebuilt at least every MAX_AGE_SECONDS, in case a version failed to move while
-Redis was down; at most MAX_ANSWERS are kept, the least recently used dropped first.
+Redis was down; at most MAX_ANSWERS are kept, the least recently used dropped first (a history
+page's body is the page cache's own bytes, not a copy).
 """
 
-import logging
 import threading
 import time
 from collections import OrderedDict
@@ -30,21 +34,34 @@ from flask import g, request
 from seda.common.http import record_request
 from seda.common.ratelimit import count_before_flask, limit_headers, limiter
 from seda.common.request_id import accept_or_generate, bind_request_id, reset_request_id
-from seda.common.user_versions import version_keys, version_of, version_read_in_this_request
-
-log = logging.getLogger(__name__)
+from seda.common.user_versions import version_keys, version_read_in_this_request, versions_of
 
 MAX_AGE_SECONDS = 60.0
 MAX_ANSWERS = 10_000
 PER_REQUEST_HEADERS = frozenset(
     {"x-ratelimit-limit", "x-ratelimit-remaining", "x-ratelimit-reset", "retry-after", "x-request-id"}
 )
+CALLER, STATE = "caller", "state"
 
 
-def kept_for_caller(view):
-    """Mark a GET view whose 200 answer depends on nothing but its caller's user."""
-    view.seda_kept_for_caller = True
-    return view
+def kept_for_caller(view=None, *, state=False):
+    """Mark a GET view whose 200 answer depends on nothing but its caller's user, or with
+    `state=True` on the caller's user and a state the view names with keep_while() (an answer
+    whose view named none is not kept)."""
+
+    def mark(view):
+        view.seda_kept_for_caller = STATE if state else CALLER
+        return view
+
+    return mark(view) if view is not None else mark
+
+
+def keep_while(state, read_again):
+    """The answer this request builds shows `state`: it may be kept while
+    `read_again(users_generation)` gives the same. That runs in front of Flask, with no app
+    context (bind what it needs), and gives None when the caller may no longer have the answer;
+    `users_generation` is common/user_versions' counter, read with the caller's version."""
+    g.seda_kept_state = (state, read_again)
 
 
 @dataclass(frozen=True)
@@ -59,6 +76,8 @@ class KeptAnswer:
     headers: tuple  # as Flask sent them, without those of PER_REQUEST_HEADERS
     body: bytes
     built_at: float
+    state: object  # keep_while's state (None: the caller's version alone)…
+    read_again: object  # …and how to read it again
 
 
 class KeptResponses:
@@ -74,7 +93,7 @@ class KeptResponses:
         app.after_request_funcs.setdefault(None, []).insert(0, self._keep)
 
     def __call__(self, environ, start_response):
-        if environ.get("REQUEST_METHOD") == "GET" and not environ.get("QUERY_STRING") and "HTTP_ORIGIN" not in environ:
+        if environ.get("REQUEST_METHOD") == "GET" and not _cross_site_or_conditional(environ):
             started = time.perf_counter()
             answer = self._answer_kept(environ)
             if answer is not None:
@@ -86,8 +105,7 @@ class KeptResponses:
         identity = self._caller(environ.get("HTTP_AUTHORIZATION"))
         if identity is None:
             return None
-        key = (environ.get("SCRIPT_NAME", ""), environ.get("PATH_INFO", ""), identity.rate_limit_key)
-        kept = self._kept(key)
+        kept = self._kept((*_request_key(environ), identity.rate_limit_key))
         if kept is None:
             return None
         try:
@@ -95,7 +113,11 @@ class KeptResponses:
         except Exception:  # storage errors differ by backend: Flask's path counts, or falls back
             return None
         count, window_left, values = counted
-        if count > kept.limit.amount or version_of(values) != kept.version:
+        try:
+            shows = count <= kept.limit.amount and _still_shows(kept, values)
+        except Exception:  # the state could not be read again: Flask's path answers
+            shows = False
+        if not shows:
             count_before_flask(environ, kept.limit_key, kept.version_keys, counted)
             return None
         return kept, limit_headers(kept.limit.amount, count, window_left)
@@ -140,48 +162,75 @@ class KeptResponses:
     def _keep(self, response):
         """Keep a marked view's 200 answer for its caller, when the lane could serve it next."""
         view = self._app.view_functions.get(request.endpoint) if request.endpoint else None
+        mark = getattr(view, "seda_kept_for_caller", None)
+        environ = request.environ
         if (
-            not getattr(view, "seda_kept_for_caller", False)
+            mark is None
             or response.status_code != 200
             or request.method != "GET"
-            or request.query_string
-            or "Origin" in request.headers
+            or _cross_site_or_conditional(environ)
             or response.is_streamed
         ):
             return response
-        kept = self._answer_of(response)
+        kept = self._answer_of(response, mark)
         if kept is not None:
-            key = (request.environ.get("SCRIPT_NAME", ""), request.environ.get("PATH_INFO", ""))
+            key = (*_request_key(environ), g.identity.rate_limit_key)
             with self._lock:
-                self._answers[(*key, g.identity.rate_limit_key)] = kept
-                self._answers.move_to_end((*key, g.identity.rate_limit_key))
+                self._answers[key] = kept
+                self._answers.move_to_end(key)
                 while len(self._answers) > self._max_answers:
                     self._answers.popitem(last=False)
         return response
 
-    def _answer_of(self, response):
-        user_id = g.get("caller_id")
-        identity = g.get("identity")
+    def _answer_of(self, response, mark):
+        user_id, identity = g.get("caller_id"), g.get("identity")
+        state, read_again = g.get("seda_kept_state") or (None, None)
         version = version_read_in_this_request(user_id) if user_id else None
         keys = version_keys(user_id) if version is not None else None
         counted = limiter.counted_default_alone() if keys is not None else None
-        if counted is None or identity is None:
+        if counted is None or identity is None or (mark == STATE and read_again is None):
             return None
         limit, limit_key = counted
         headers = tuple((name, value) for name, value in response.headers if name.lower() not in PER_REQUEST_HEADERS)
-        route = request.url_rule.rule
         return KeptAnswer(
-            user_id,
-            version,
-            keys,
-            limiter.limiter,
-            limit,
-            limit_key,
-            route,
-            headers,
-            response.get_data(),
-            self._clock(),
+            user_id=user_id,
+            version=version,
+            version_keys=keys,
+            counter=limiter.limiter,
+            limit=limit,
+            limit_key=limit_key,
+            route=request.url_rule.rule,
+            headers=headers,
+            body=response.get_data(),
+            built_at=self._clock(),
+            state=state,
+            read_again=read_again,
         )
+
+
+def _cross_site_or_conditional(environ):
+    """Requests the lane leaves to Flask whatever is kept: CORS and conditional answers are Flask's."""
+    return "HTTP_ORIGIN" in environ or "HTTP_IF_NONE_MATCH" in environ or "HTTP_IF_MODIFIED_SINCE" in environ
+
+
+def _request_key(environ):
+    """What names an answer besides its caller (a paging Link header holds the scheme and host)."""
+    return (
+        environ.get("wsgi.url_scheme"),
+        environ.get("HTTP_HOST"),
+        environ.get("SCRIPT_NAME", ""),
+        environ.get("PATH_INFO", ""),
+        environ.get("QUERY_STRING", ""),
+    )
+
+
+def _still_shows(kept, values):
+    """Whether `kept` still shows what it showed when built, given the values its limit's round
+    trip read (the caller's version and the users' generation)."""
+    version, generation = versions_of(values)
+    if version != kept.version:
+        return False
+    return kept.read_again is None or kept.read_again(generation) == kept.state
 
 
 def init_kept_responses(app):

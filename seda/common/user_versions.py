@@ -125,10 +125,11 @@ def version_keys(user_id):
     return store.keys(user_id) if isinstance(store, RedisVersions) else None
 
 
-def version_of(values):
-    """The version (everyone, user) in the values read for version_keys()."""
-    everyone, _anyone, user = values
-    return int(everyone or 0), int(user or 0)
+def versions_of(values):
+    """The user's version (everyone, user) and the users' generation in the values read for
+    version_keys()."""
+    everyone, anyone, user = values
+    return (int(everyone or 0), int(user or 0)), int(anyone or 0)
 
 
 def users_generation():

@@ -38,3 +38,11 @@ def record_redis_commands(monkeypatch):
 
     monkeypatch.setattr(redis.Redis, "execute_command", recording)
     return commands
+
+
+def flask_requests(app):
+    """A list that grows by one for each request Flask's request cycle handles from now on
+    (a kept answer, common/kept_responses.py, is sent before it)."""
+    handled = []
+    app.before_request_funcs.setdefault(None, []).insert(0, lambda: handled.append(1))
+    return handled

@@ -8,18 +8,11 @@ import sqlalchemy as sa
 from seda.extensions import db
 from seda.users.models import User
 from tests.helpers.fixtures import UserFactory
-from tests.helpers.queries import count_queries, record_redis_commands
+from tests.helpers.queries import count_queries, flask_requests, record_redis_commands
 from tests.helpers.tiers import services_only
 
 ME = "/api/v1/users/me"
 PER_REQUEST = {"X-RateLimit-Remaining", "X-RateLimit-Reset", "Retry-After", "X-Request-ID"}
-
-
-def flask_requests(app):
-    """A list that grows by one for each request Flask's request cycle handles from now on."""
-    handled = []
-    app.before_request_funcs.setdefault(None, []).insert(0, lambda: handled.append(1))
-    return handled
 
 
 @services_only
