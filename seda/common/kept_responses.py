@@ -20,8 +20,9 @@ handed over after its limit was counted here is not counted twice
 not wait for admission (common/admission.py).
 
 A kept answer is rebuilt at least every MAX_AGE_SECONDS, in case a version failed to move while
-Redis was down; at most MAX_ANSWERS are kept, the least recently used dropped first (a history
-page's body is the page cache's own bytes, not a copy).
+Redis was down; at most MAX_ANSWERS and MAX_BYTES of bodies are kept, the least recently used
+dropped first (a history page's body is the page cache's own bytes, not a copy, but counts in
+full: the page cache may drop the page first).
 """
 
 import threading
@@ -38,6 +39,7 @@ from seda.common.user_versions import version_keys, version_read_in_this_request
 
 MAX_AGE_SECONDS = 60.0
 MAX_ANSWERS = 10_000
+MAX_BYTES = 64 * 1024 * 1024
 PER_REQUEST_HEADERS = frozenset(
     {"x-ratelimit-limit", "x-ratelimit-remaining", "x-ratelimit-reset", "retry-after", "x-request-id"}
 )
@@ -83,17 +85,20 @@ class KeptAnswer:
 class KeptResponses:
     """WSGI middleware around `app`'s own wsgi_app (install it inside ProxyFix)."""
 
-    def __init__(self, app, max_answers=MAX_ANSWERS, max_age=MAX_AGE_SECONDS, clock=time.monotonic):
+    def __init__(
+        self, app, max_answers=MAX_ANSWERS, max_bytes=MAX_BYTES, max_age=MAX_AGE_SECONDS, clock=time.monotonic
+    ):
         self._app, self._next = app, app.wsgi_app
         self._answers: OrderedDict[tuple, KeptAnswer] = OrderedDict()
+        self._bytes = 0
         self._lock = threading.Lock()
-        self._max_answers, self._max_age, self._clock = max_answers, max_age, clock
+        self._max_answers, self._max_bytes, self._max_age, self._clock = max_answers, max_bytes, max_age, clock
         # Run after every other after_request hook (they run last registered first): the kept
         # headers are those sent.
         app.after_request_funcs.setdefault(None, []).insert(0, self._keep)
 
     def __call__(self, environ, start_response):
-        if environ.get("REQUEST_METHOD") == "GET" and not _cross_site_or_conditional(environ):
+        if self._answers and environ.get("REQUEST_METHOD") == "GET" and not _cross_site_or_conditional(environ):
             started = time.perf_counter()
             answer = self._answer_kept(environ)
             if answer is not None:
@@ -174,13 +179,21 @@ class KeptResponses:
             return response
         kept = self._answer_of(response, mark)
         if kept is not None:
-            key = (*_request_key(environ), g.identity.rate_limit_key)
-            with self._lock:
-                self._answers[key] = kept
-                self._answers.move_to_end(key)
-                while len(self._answers) > self._max_answers:
-                    self._answers.popitem(last=False)
+            self._put((*_request_key(environ), g.identity.rate_limit_key), kept)
         return response
+
+    def _put(self, key, kept):
+        with self._lock:
+            self._discard(key)
+            self._answers[key] = kept
+            self._bytes += len(kept.body)
+            while len(self._answers) > self._max_answers or self._bytes > self._max_bytes:
+                self._discard(next(iter(self._answers)))
+
+    def _discard(self, key):
+        kept = self._answers.pop(key, None)
+        if kept is not None:
+            self._bytes -= len(kept.body)
 
     def _answer_of(self, response, mark):
         user_id, identity = g.get("caller_id"), g.get("identity")
