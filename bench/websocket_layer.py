@@ -27,7 +27,7 @@ from procs import cpu_seconds, ensure_node_client, free_port, port_open, wait_un
 
 def ensure_gevent_websocket_venv():
     python = GWS_VENV / "bin" / "python"
-    if not python.exists():
+    if not (GWS_VENV / "bin" / "gunicorn").exists():  # not made yet, or its install was cut short
         venv.create(GWS_VENV, with_pip=True)
         subprocess.run(
             [
