@@ -119,8 +119,8 @@ def version_read_in_this_request(user_id):
 
 
 def version_keys(user_id):
-    """The Redis keys OneTripFixedWindow reads for `user_id`'s version (None without Redis), and
-    how to make a version of their values."""
+    """The Redis keys whose values versions_of() reads `user_id`'s version and the users'
+    generation from (None without Redis): a rate-limit hit can read them in its round trip."""
     store = _store()
     return store.keys(user_id) if isinstance(store, RedisVersions) else None
 

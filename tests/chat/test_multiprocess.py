@@ -476,3 +476,25 @@ def test_a_profile_or_role_change_on_one_process_reaches_a_socket_held_by_the_ot
     page = author.on(second).call("GET", history).json()
     assert kept_page[0]["user"]["displayName"] == before["displayName"]
     assert [m["user"]["displayName"] for m in page] == ["Renamed On First", "Renamed On First"]
+
+
+def test_answers_kept_by_one_process_follow_changes_made_on_the_other(servers):
+    """GET /users/me and a history page kept in front of Flask (common/kept_responses.py) on the
+    second process show a rename, a new message and a departure made through the first."""
+    first, second = servers
+    owner, fan = Api.signup(first), Api.signup(first)
+    room = owner.call("POST", "/chat/rooms", json={"name": "Kept elsewhere"}).json()
+    fan.call("POST", f"/chat/rooms/{room['id']}/join")
+    history = f"/chat/rooms/{room['id']}/messages?limit=5"
+    owner.call("POST", f"/chat/rooms/{room['id']}/messages", json={"text": "one"})
+    for _ in range(2):  # built, then kept and answered in front of Flask
+        assert fan.on(second).call("GET", "/users/me").json()["displayName"] != "Renamed"
+        assert [m["text"] for m in fan.on(second).call("GET", history).json()] == ["one"]
+
+    assert fan.call("PATCH", "/users/me", json={"displayName": "Renamed"}).status_code == 200
+    owner.call("POST", f"/chat/rooms/{room['id']}/messages", json={"text": "two"})
+    assert fan.on(second).call("GET", "/users/me").json()["displayName"] == "Renamed"
+    assert [m["text"] for m in fan.on(second).call("GET", history).json()] == ["two", "one"]
+    assert fan.on(second).call("GET", history).status_code == 200  # kept again
+    assert fan.call("POST", f"/chat/rooms/{room['id']}/leave").status_code in (200, 204)
+    assert fan.on(second).call("GET", history).status_code == 403
