@@ -33,7 +33,6 @@ from seda.chat.rooms import active_mute, refuse_if_blocked, restore_direct_membe
 from seda.common import audit, metrics, notifications
 from seda.common.db import autocommit_connection, iso_utc, new_id, statements_on_their_own, utcnow
 from seda.common.errors import Conflict, Forbidden, NotFound, ValidationFailed
-from seda.common.kept_responses import keep_while
 from seda.common.ratelimit import enforce
 from seda.common.user_versions import users_generation
 from seda.extensions import db
@@ -170,7 +169,9 @@ def message_type(track_ref, parent):
 
 
 def history_page(user, room_id, limit=50, cursor=None, after=None, parent_id=None):
-    """A page of history as a RenderedPage (its JSON, next cursor and ETag).
+    """A page of history as a RenderedPage (its JSON, next cursor, ETag and state), and for a
+    member how to read that state again (`state_again(users_generation)`, None once they are
+    no longer a member; common/kept_responses.py answers their next ask with it), else None.
 
     Default: top-level messages newest first; `cursor`: older than it; `after`: newer than it,
     oldest first (catch-up, replies included); `parentId`: a thread's replies, newest first.
@@ -188,9 +189,9 @@ def history_page(user, room_id, limit=50, cursor=None, after=None, parent_id=Non
         if page is None:
             items, next_cursor = _history_items(connection, room.id, limit, cursor, after, parent_id)
             page = pages.put(key, state, json.dumps(items, ensure_ascii=False, separators=(",", ":")), next_cursor)
-    if room.is_member:  # the caller's next ask for it may be answered from the kept answer
-        keep_while(state, functools.partial(_history_state_again, readable_states(), room.id, user.id))
-    return page
+    if not room.is_member:
+        return page, None
+    return page, functools.partial(_history_state_again, readable_states(), room.id, user.id)
 
 
 def _history_state_again(states, room_id, user_id, users_generation):
