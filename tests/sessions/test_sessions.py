@@ -340,9 +340,13 @@ def test_an_admin_skip_is_audited(app, room, chat):
 
 def test_playback_advances_on_time_with_no_client_connected(room):
     owner, room_id = room
-    first = queue(owner, room_id, trackRef=track(duration=1))[1]
+    first = queue(owner, room_id, trackRef=track(duration=2))[1]
+    # Read the first track's end before queuing the second: on a slow machine a 1 s track had
+    # ended by then and the second's end was read instead.
+    playing = session_of(owner, room_id)[1]["nowPlaying"]
+    assert playing["id"] == first["id"]
+    ends_at = moment(playing["endsAt"])
     second = queue(owner, room_id, trackRef=track(duration=1))[1]
-    ends_at = moment(session_of(owner, room_id)[1]["nowPlaying"]["endsAt"])
     assert wait_until(lambda: session_of(owner, room_id)[1]["nowPlaying"]["id"] == second["id"], timeout=5)
     started = moment(session_of(owner, room_id)[1]["nowPlaying"]["startedAt"])
     assert timedelta(0) <= started - ends_at < timedelta(seconds=1)
