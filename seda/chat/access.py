@@ -23,7 +23,14 @@ def visible_room(user, room_id):
     """The room and the caller's membership; a private room hides from non-members (404).
 
     One round trip: every chat request and socket event starts here."""
-    room, membership = _room_row(_ROOM_AND_MEMBERSHIP, user, room_id)
+    uuid = parse_uuid(room_id)
+    row = None
+    if uuid is not None:
+        row = db.session.execute(_ROOM_AND_MEMBERSHIP, {"room_id": uuid, "user_id": user.id}).first()
+    if row is None:
+        raise NotFound("Room not found")
+    room, membership = row
+    _hide_from_outsiders(user, room.type, membership is not None)
     return room, membership
 
 
@@ -91,23 +98,16 @@ def _hide_from_outsiders(user, room_type, is_member):
         raise NotFound("Room not found")
 
 
-def sender_room(user, room_id):
-    """member_room plus the end of the caller's mute in the room (None when not muted), in the
-    same round trip: a send checks both, and each round trip is CPU on the send path."""
-    room, membership, muted_until = _room_row(_ROOM_MEMBERSHIP_AND_MUTE, user, room_id, now=utcnow())
-    _refuse_non_member(user, membership is not None)
-    return room, membership, muted_until
-
-
-def _room_row(statement, user, room_id, **params):
-    uuid = parse_uuid(room_id)
-    row = None
-    if uuid is not None:
-        row = db.session.execute(statement, {"room_id": uuid, "user_id": user.id, **params}).first()
+def sender_row(connection, user, room_id):
+    """member_room's checks for a send as one Core row on `connection`: the room's columns a
+    send reads, the caller's membership (`membership_id`, `role`, `recent_texts`, None when not
+    a member) and the end of their mute in the room (`muted_until`, None when not muted)."""
+    row = connection.execute(_SENDER_ROW, {"room_id": room_id, "user_id": user.id, "now": utcnow()}).first()
     if row is None:
         raise NotFound("Room not found")
-    room, membership = row[:2]
-    _hide_from_outsiders(user, room.type, membership is not None)
+    is_member = row.membership_id is not None
+    _hide_from_outsiders(user, row.type, is_member)
+    _refuse_non_member(user, is_member)
     return row
 
 
@@ -124,14 +124,13 @@ def _room_statements():
         .scalar_subquery()
     )
 
-    def room_and_membership(*columns):
-        return (
-            sa.select(Room, RoomMembership, *columns)
-            # The member's user row is not needed here: joined, it was most of the statement's cost.
-            .options(sa.orm.lazyload(RoomMembership.user))
-            .outerjoin(RoomMembership, sa.and_(RoomMembership.room_id == Room.id, RoomMembership.user_id == user_id))
-            .where(Room.id == sa.bindparam("room_id", type_=Room.id.type))
-        )
+    room_and_membership = (
+        sa.select(Room, RoomMembership)
+        # The member's user row is not needed here: joined, it was most of the statement's cost.
+        .options(sa.orm.lazyload(RoomMembership.user))
+        .outerjoin(RoomMembership, sa.and_(RoomMembership.room_id == Room.id, RoomMembership.user_id == user_id))
+        .where(Room.id == sa.bindparam("room_id", type_=Room.id.type))
+    )
 
     rooms, memberships = Room.__table__, RoomMembership.__table__
     readable = (
@@ -153,10 +152,27 @@ def _room_statements():
             memberships.c.user_id.in_(sa.bindparam("user_ids", expanding=True, type_=memberships.c.user_id.type)),
         )
     )
-    return room_and_membership(), room_and_membership(mute_end), readable, readable_states
+    sender = (
+        sa.select(
+            Room.id,
+            Room.type,
+            Room.slow_mode_seconds,
+            Room.automod,
+            Room.member_count,
+            Room.direct_key,
+            Room.last_seq,
+            RoomMembership.id.label("membership_id"),
+            RoomMembership.role,
+            RoomMembership.recent_texts,
+            mute_end.label("muted_until"),
+        )
+        .outerjoin(RoomMembership, sa.and_(RoomMembership.room_id == Room.id, RoomMembership.user_id == user_id))
+        .where(Room.id == sa.bindparam("room_id", type_=Room.id.type))
+    )
+    return room_and_membership, sender, readable, readable_states
 
 
-_ROOM_AND_MEMBERSHIP, _ROOM_MEMBERSHIP_AND_MUTE, _READABLE_ROOM, _READABLE_STATES = _room_statements()
+_ROOM_AND_MEMBERSHIP, _SENDER_ROW, _READABLE_ROOM, _READABLE_STATES = _room_statements()
 
 
 def is_moderator(user, membership):

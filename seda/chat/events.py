@@ -42,6 +42,10 @@ log = logging.getLogger(__name__)
 TYPING_EXPIRY_SECONDS = 10.0
 
 
+def _count_send_ahead(user_id, data):
+    messages.count_send_ahead(user_id, data["roomId"])
+
+
 class ChatNamespace(Namespace):
     def on_connect(self, auth=None):
         """Every attempt ends in a connect or a connect_error: an exception escaping here would
@@ -105,7 +109,7 @@ class ChatNamespace(Namespace):
             notify.presence_changed(room_id, user.id, False, large)
         return {"roomId": room_id}
 
-    @socket_event(SocketSendMessageSchema())
+    @socket_event(SocketSendMessageSchema(), ahead=_count_send_ahead)
     def on_send_message(self, user, connection, data):
         message, _created = messages.send_message(
             user,

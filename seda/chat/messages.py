@@ -8,7 +8,7 @@ import sqlalchemy as sa
 from flask import current_app
 
 from seda.chat import automod, history, notify
-from seda.chat.access import find_message, is_moderator, readable_room, readable_states, sender_room
+from seda.chat.access import find_message, is_moderator, readable_room, readable_states
 from seda.chat.cards import card_for, queue_unfurl_if_needed
 from seda.chat.mentions import mentioned_members
 from seda.chat.models import (
@@ -30,11 +30,12 @@ from seda.chat.payloads import (
 )
 from seda.chat.room_writes import Write, room_writes, store_alone
 from seda.chat.rooms import active_mute, refuse_if_blocked, restore_direct_members
+from seda.chat.senders import counter_names, kept_senders
 from seda.common import audit, metrics, notifications
-from seda.common.db import autocommit_connection, iso_utc, new_id, statements_on_their_own, utcnow
+from seda.common.db import autocommit_connection, iso_utc, new_id, parse_uuid, statements_on_their_own, utcnow
 from seda.common.errors import Conflict, Forbidden, NotFound, ValidationFailed
-from seda.common.ratelimit import enforce
-from seda.common.user_versions import users_generation
+from seda.common.ratelimit import count_ahead, enforce
+from seda.common.user_versions import expect_user, users_generation
 from seda.extensions import db
 from seda.users.models import ArtistProfile, User
 
@@ -45,17 +46,20 @@ MAX_DISTINCT_EMOJI = 20
 def send_message(user, room_id, text, parent_id=None, track_ref=None, client_message_id=None):
     """Store a message and broadcast it; returns (message, created). A repeated clientMessageId
     within 24 h returns the stored message and stores nothing."""
-    # Checks only read: each statement on its own, then the store writes in its own transaction
-    # (chat/room_writes.py): two round trips fewer than a transaction around both.
-    statements_on_their_own(db.session)
-    room, membership, muted_until = sender_room(user, room_id)
+    room, membership, muted_until = kept_senders().load(user, room_id)
     if membership is None:
         raise Forbidden("Join the room first")
+    # The checks below only read, and a plain text in a group room reads nothing more. When
+    # they do read, each statement on its own; the store then writes in its own transaction
+    # (chat/room_writes.py): two round trips fewer than a transaction around both.
+    reads = bool(client_message_id or parent_id or track_ref or "@" in text) or room.type == RoomType.DIRECT
+    if reads:
+        statements_on_their_own(db.session)
     if client_message_id:
         duplicate = _find_duplicate(user.id, client_message_id)
         if duplicate is not None:
             return duplicate, False
-    if muted_until is not None:
+    if muted_until is not None and muted_until > utcnow():
         raise _muted(muted_until)
     mentions = mentioned_members(room.id, text, user.id)  # before the room's row lock is taken
     recent_texts = automod.check(user, room, membership, text, mentions)  # a refusal counts for no rate limit
@@ -63,18 +67,31 @@ def send_message(user, room_id, text, parent_id=None, track_ref=None, client_mes
     refuse_if_blocked(user, room)
     parent = _reply_parent(room, parent_id)
     card, card_url = card_for(track_ref) if track_ref else (None, None)
-    db.session.commit()  # the checks end; nothing was written
+    if reads:
+        db.session.commit()  # the checks end; nothing was written
     if room.type == RoomType.DIRECT:
         restore_direct_members(room)  # committed with the message
     message = _store(user, room, membership, text, mentions, parent, (card, card_url), client_message_id, recent_texts)
     if message is None:  # a concurrent retry with the same clientMessageId won the race
         return _find_duplicate(user.id, client_message_id), False
+    if recent_texts is not None:
+        kept_senders().texts_written(room.id, user.id, recent_texts)
     metrics.MESSAGES_STORED.labels("track_card" if track_ref else "text").inc()
     notify.message_created(serialize_message(message))
     if message.mentions or parent is not None or room.type == RoomType.DIRECT:
         notifications.message_stored(message.id)
     queue_unfurl_if_needed(message)
     return message, True
+
+
+def count_send_ahead(user_id, room_id):
+    """Before send_message: a send's Redis round trips in one, its message limit counted now
+    with its sender's counters (chat/senders.py) and, when not loaded yet, its user's version
+    read along. send_message checks the limit where it stood, on this count: every send asked
+    for counts, refused ones too (the same on REST and sockets)."""
+    uuid = parse_uuid(room_id)
+    expect_user(user_id, counter_names(uuid, user_id) if uuid is not None else ())
+    count_ahead(current_app.config["RATE_LIMIT_MESSAGES"], "messages", str(user_id))
 
 
 def _find_duplicate(user_id, client_message_id):

@@ -16,6 +16,7 @@ from seda.chat.models import (
     RoomMute,
     RoomType,
 )
+from seda.chat.senders import SENDER_STATE_UNCHANGED
 from seda.common import audit, realtime, room_hooks
 from seda.common.db import escape_like, iso_utc, parse_uuid, utcnow
 from seda.common.errors import Forbidden, NotFound, ValidationFailed
@@ -375,6 +376,7 @@ def mark_read(user, room_id, message_id):
         sa.update(RoomMembership)
         .where(RoomMembership.id == membership.id, RoomMembership.last_read_seq < seq)
         .values(last_read_seq=seq)
+        .execution_options(**{SENDER_STATE_UNCHANGED: True})
     ).rowcount
     db.session.commit()
     if moved:  # the user's other devices follow (a marker that did not move says nothing)
@@ -387,13 +389,24 @@ def mark_read(user, room_id, message_id):
 def _add_membership(room, user_id, role):
     membership = RoomMembership(room_id=room.id, user_id=user_id, role=role, last_read_seq=room.last_seq)
     db.session.add(membership)
-    db.session.execute(sa.update(Room).where(Room.id == room.id).values(member_count=Room.member_count + 1))
+    db.session.execute(_member_count_moved(room, +1))
     return membership
 
 
 def _remove_membership(room, membership):
     db.session.delete(membership)
-    db.session.execute(sa.update(Room).where(Room.id == room.id).values(member_count=Room.member_count - 1))
+    db.session.execute(_member_count_moved(room, -1))
+
+
+def _member_count_moved(room, by):
+    # The membership added or removed moves its sender's counter (chat/senders.py); the count
+    # itself is nothing a sender's check reads.
+    return (
+        sa.update(Room)
+        .where(Room.id == room.id)
+        .values(member_count=Room.member_count + by)
+        .execution_options(**{SENDER_STATE_UNCHANGED: True})
+    )
 
 
 def _refuse_banned(room_id, user_id, message="You are banned from this room"):

@@ -254,8 +254,10 @@ def unban(room_id, user_id):
 @bp.alt_response(429, description="Slow mode or more than 10 messages in 10 s")
 def send_message(body, room_id):
     """Send a message (members only)."""
+    user = current_user()
+    messages.count_send_ahead(user.id, room_id)
     message, created = messages.send_message(
-        current_user(), room_id, body["text"], body.get("parentId"), body.get("trackRef"), body.get("clientMessageId")
+        user, room_id, body["text"], body.get("parentId"), body.get("trackRef"), body.get("clientMessageId")
     )
     return message, (201 if created else 200)
 

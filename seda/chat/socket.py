@@ -123,9 +123,10 @@ def _failure(event, status, messages_):
     return None
 
 
-def socket_event(schema=None, lane=EVENTS):
+def socket_event(schema=None, lane=EVENTS, ahead=None):
     """Wrap a handler: rate and size limits, its turn (`lane`, common/admission.py), payload
-    validation, the user, acks and errors."""
+    validation, the user, acks and errors. `ahead(user_id, data)`, called before the user is
+    loaded, may have the handler's own Redis work done in the round trip that reads the user."""
 
     def decorator(handler):
         event = handler.__name__.removeprefix("on_")
@@ -144,6 +145,8 @@ def socket_event(schema=None, lane=EVENTS):
                     return _failure(event, 413, ["Event payload is larger than 64 KiB"])
                 with admission().admitted(lane):
                     data = _load(schema, payload)
+                    if ahead is not None:
+                        ahead(connection.user_id, data)
                     user = _active_user(connection)
                     with ack_first():
                         result = handler(self, user, connection, data)

@@ -259,16 +259,31 @@ _fallback = FixedWindowRateLimiter(MemoryStorage())
 
 
 def enforce(limit_string, scope, identity, message="Too many requests"):
-    """Count one hit of `identity` against `limit_string`; raise RateLimited when over it."""
+    """Count one hit of `identity` against `limit_string` (unless count_ahead counted it in
+    this request or socket event); raise RateLimited when over it."""
     limit = parse(limit_string)
-    strategy = limiter.limiter
-    try:
-        allowed = strategy.hit(limit, scope, identity)
-    except Exception as exc:  # storage errors differ by backend (redis, memcached…)
-        log.warning("rate-limit storage unavailable, counting in process: %s", exc)
-        strategy = _fallback
-        allowed = strategy.hit(limit, scope, identity)
+    ahead = g.get("seda_counted_ahead") if has_app_context() else None
+    counted = ahead.pop((limit_string, scope, identity), None) if ahead else None
+    strategy, allowed = counted or _hit(limit, scope, identity)
     if allowed:
         return
     reset_at, _remaining = strategy.get_window_stats(limit, scope, identity)
     raise RateLimited(message, retry_after=max(1, reset_at - time.time()), limit=limit.amount)
+
+
+def count_ahead(limit_string, scope, identity):
+    """Count the hit that enforce() will check later in this request or socket event now,
+    reading with it what the request asked to (read_with_next_hit): a socket send counts its
+    message limit in the round trip that reads its user. enforce() then passes or raises on
+    this count, where it stands among the checks."""
+    g.setdefault("seda_counted_ahead", {})[(limit_string, scope, identity)] = _hit(parse(limit_string), scope, identity)
+
+
+def _hit(limit, scope, identity):
+    """(the strategy that counted, whether the hit is within the limit)."""
+    strategy = limiter.limiter
+    try:
+        return strategy, strategy.hit(limit, scope, identity)
+    except Exception as exc:  # storage errors differ by backend (redis, memcached…)
+        log.warning("rate-limit storage unavailable, counting in process: %s", exc)
+        return _fallback, _fallback.hit(limit, scope, identity)

@@ -8,6 +8,9 @@ for as long as the third does.
 With Redis the counters are shared, so a change made by any process is seen by every other at
 its next read; in embedded mode they live in this one process. A counter that cannot be read
 is None: the caller then loads the user afresh.
+
+The same store holds named counters for other kept things (`counters`, `bump_counters`; chat
+keeps a sender's room by them), read with the user's version when asked (`expect_user`).
 """
 
 import logging
@@ -24,6 +27,7 @@ log = logging.getLogger(__name__)
 
 EVERYONE = "*"
 ANYONE = "any"
+COUNTER = "counter:"  # a named counter's key, apart from the users' ids
 
 
 class MemoryVersions:
@@ -44,6 +48,16 @@ class MemoryVersions:
             for user_id in (*user_ids, ANYONE):
                 self._versions[str(user_id)] += 1
 
+    def counters(self, names):
+        versions = self._versions
+        return tuple(versions.get(COUNTER + name, 0) for name in names)
+
+    def bump_counters(self, names):
+        with self._lock:
+            for name in names:
+                self._versions[COUNTER + name] += 1
+            return self.counters(names)
+
 
 class RedisVersions:
     def __init__(self, url, namespace):
@@ -56,16 +70,40 @@ class RedisVersions:
 
     def read(self, user_id):
         """(everyone, anyone, user): read by the request's rate-limit hit when it was asked to
-        (expect_user), else in a round trip of its own."""
+        (expect_user), else in a round trip of its own; with them the counters asked for."""
         keys = self.keys(user_id)
-        values = values_read_with_hit(keys)
+        names, keys_read = _counters_along(keys)
+        values = values_read_with_hit(keys_read)
         if values is None:
             try:
-                values = self._redis.mget(*keys)
+                values = self._redis.mget(*keys_read)
             except redis.RedisError as exc:
                 log.warning("user versions unavailable: %s", exc)
                 return None
+        if names:
+            g.seda_counters_read = dict(zip(names, (int(value or 0) for value in values[len(keys) :]), strict=True))
+        return tuple(int(value or 0) for value in values[: len(keys)])
+
+    def counter_keys(self, names):
+        return tuple(self._prefix + COUNTER + name for name in names)
+
+    def counters(self, names):
+        try:
+            values = self._redis.mget(*self.counter_keys(names))
+        except redis.RedisError as exc:
+            log.warning("counters unavailable: %s", exc)
+            return None
         return tuple(int(value or 0) for value in values)
+
+    def bump_counters(self, names):
+        try:
+            with self._redis.pipeline(transaction=False) as pipe:
+                for name in names:
+                    pipe.incr(self._prefix + COUNTER + name)
+                return tuple(pipe.execute())
+        except redis.RedisError as exc:
+            log.error("counters %s not moved: %s", ", ".join(names), exc)
+            return None
 
     def anyone(self):
         try:
@@ -94,12 +132,16 @@ def _store():
     return current_app.extensions["seda_user_versions"]
 
 
-def expect_user(user_id):
-    """The request will load this user: let its rate-limit hit read the user's version in the
-    same Redis round trip (common/ratelimit.py), one round trip fewer per request."""
+def expect_user(user_id, counter_names=()):
+    """The request will load this user (and read the named counters): let its rate-limit hit
+    read the user's version and them in the same Redis round trip (common/ratelimit.py), one
+    round trip fewer per request."""
     store = _store()
     if isinstance(store, RedisVersions):
-        read_with_next_hit(store.keys(user_id))
+        keys = (*store.keys(user_id), *store.counter_keys(counter_names))
+        read_with_next_hit(keys)
+        if counter_names:
+            g.seda_counters_along = (tuple(counter_names), keys)
 
 
 def user_version(user_id):
@@ -146,3 +188,34 @@ def users_changed(user_ids):
     EVERYONE among them moves every user's version."""
     if user_ids and has_app_context():
         _store().bump(user_ids)
+
+
+def counters(names):
+    """The named counters' values (None when they cannot be read): those read with this
+    request's user version or by its limit hit (expect_user), once, else read now."""
+    if has_app_context():
+        read = g.pop("seda_counters_read", None)
+        if read is not None and all(name in read for name in names):
+            return tuple(read[name] for name in names)
+        along = g.pop("seda_counters_along", None)
+        if along is not None and along[0] == tuple(names):  # the request had its user already
+            values = values_read_with_hit(along[1])
+            if values is not None:
+                return tuple(int(value or 0) for value in values[-len(names) :])
+    return _store().counters(names)
+
+
+def _counters_along(user_keys):
+    """The counter names asked to be read with these user keys (expect_user), and all the keys
+    to read: the user's, then the counters'."""
+    along = g.get("seda_counters_along") if has_app_context() else None
+    if along is None or along[1][: len(user_keys)] != user_keys:
+        return (), user_keys
+    g.seda_counters_along = None
+    return along
+
+
+def bump_counters(names):
+    """Move the named counters (after the commit that changed what they guard); their new
+    values, or None when they could not be moved."""
+    return _store().bump_counters(names)

@@ -9,6 +9,7 @@ import sqlalchemy as sa
 from seda.chat.access import is_moderator, member_room, visible_room
 from seda.chat.cards import card_for
 from seda.chat.models import MemberRole, Room, RoomMembership, RoomType
+from seda.chat.senders import SENDER_STATE_UNCHANGED
 from seda.common import audit, room_hooks
 from seda.common.db import parse_uuid, utcnow
 from seda.common.errors import Conflict, Forbidden, NotFound
@@ -311,7 +312,12 @@ def _end(session):
 
 
 def _set_active(room_id, session_id):
-    db.session.execute(sa.update(Room).where(Room.id == room_id).values(active_session_id=session_id))
+    db.session.execute(
+        sa.update(Room)
+        .where(Room.id == room_id)
+        .values(active_session_id=session_id)
+        .execution_options(**{SENDER_STATE_UNCHANGED: True})  # nothing a send checks
+    )
 
 
 def _queued_track(track_ref, url):

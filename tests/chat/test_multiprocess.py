@@ -498,3 +498,28 @@ def test_answers_kept_by_one_process_follow_changes_made_on_the_other(servers):
     assert fan.on(second).call("GET", history).status_code == 200  # kept again
     assert fan.call("POST", f"/chat/rooms/{room['id']}/leave").status_code in (200, 204)
     assert fan.on(second).call("GET", history).status_code == 403
+
+
+def test_a_mute_and_a_kick_on_one_process_reach_a_sender_kept_by_the_other(servers, listeners):
+    """The second process keeps the fan's room, membership and mute between sends
+    (chat/senders.py); what the owner changes through the first reaches its next send."""
+    first, second = servers
+    owner, fan = Api.signup(first), Api.signup(first)
+    room = owner.call("POST", "/chat/rooms", json={"name": "Kept senders"}).json()
+    fan.call("POST", f"/chat/rooms/{room['id']}/join")
+    sock = listeners(second, fan.token)
+    assert sock.call("join_room", room["id"])["ok"]
+
+    def send(text):
+        return sock.call("send_message", {"roomId": room["id"], "text": text})
+
+    assert send("kept")["ok"] and send("still kept")["ok"]
+    mute = {"userId": fan.user["id"], "durationSeconds": 60}
+    assert owner.call("POST", f"/chat/rooms/{room['id']}/mutes", json=mute).status_code == 201
+    assert send("muted")["error"]["statusCode"] == 403
+    rest = fan.on(second).call("POST", f"/chat/rooms/{room['id']}/messages", json={"text": "muted too"})
+    assert rest.status_code == 403
+    assert owner.call("DELETE", f"/chat/rooms/{room['id']}/mutes/{fan.user['id']}").status_code in (200, 204)
+    assert send("unmuted")["ok"]
+    assert owner.call("DELETE", f"/chat/rooms/{room['id']}/members/{fan.user['id']}").status_code in (200, 204)
+    assert send("kicked")["error"]["message"] == ["Join the room first"]
