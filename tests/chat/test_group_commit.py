@@ -11,7 +11,7 @@ import pytest
 import sqlalchemy as sa
 
 from seda.chat import room_writes
-from seda.chat.models import Message
+from seda.chat.models import Message, RoomMembership
 from seda.common import batches as group_commit
 from seda.common.errors import ServiceUnavailable
 from seda.extensions import db
@@ -41,12 +41,14 @@ class RoomLock:
 
 
 def message_inserts(app):
-    """A list that collects each INSERT INTO messages the app's engine runs (executemany: once)."""
+    """A list that collects each statement inserting messages the app's engine runs, as the
+    number of rows it inserts (an executemany runs once)."""
     seen = []
 
     def record(conn, cursor, statement, parameters, context, executemany):
-        if statement.lstrip().upper().startswith(("INSERT INTO MESSAGES", "WITH NEXT_SEQ")):
-            seen.append(executemany)
+        if statement.lstrip().upper().startswith(("INSERT INTO MESSAGES", "WITH NEXT_SEQ", "WITH NUMBERED")):
+            batched = isinstance(parameters, dict) and "ids" in parameters  # PostgreSQL's one statement
+            seen.append(len(parameters) if executemany else len(parameters["ids"]) if batched else 1)
 
     with app.app_context():
         sa.event.listen(db.engine, "before_cursor_execute", record)
@@ -93,8 +95,9 @@ def test_sends_that_arrive_together_are_stored_in_one_transaction_with_gap_free_
     for (_, body), sender in zip(answers, senders, strict=True):
         row = rows[body["id"]]
         assert (row.seq, row.text, str(row.user_id)) == (body["seq"], body["text"], str(sender.user.id))
-    # The first send leads alone; the seven that queued behind it are one multi-row INSERT.
-    assert len(inserts) == 2 and inserts[1] is True
+    # The first send leads alone; the seven that queued behind it are one multi-row INSERT (on
+    # PostgreSQL one statement, with the counter and the read marks).
+    assert inserts == [1, 7]
     status, page = owner.get(f"/rooms/{room_id}/messages?limit=50")
     assert [m["seq"] for m in page] == list(range(8, 0, -1))
 
@@ -261,6 +264,71 @@ def test_a_members_repeats_stored_in_one_batch_count_for_the_repeat_rule(app, ch
     answers = send_while_locked(app, room_id, sends)
 
     assert [status for status, _ in answers] == [201] * 3
-    assert len(inserts) == 2 and inserts[1] is True
+    assert inserts == [1, 2]
     status, body = fan.post(f"/rooms/{room_id}/messages", json={"text": "Buy my album"})
     assert status == 422 and body["message"] == ["Blocked by room rules: repeated message"]
+
+
+def test_a_batch_stores_every_column_and_read_mark_as_sends_stored_alone_do(app, chat):
+    from tests.chat.test_messages import TRACK
+
+    owner, fan, dj = chat(username="owner_b"), chat(), chat()
+    room_id = owner.room()["id"]
+    for member in (fan, dj):
+        member.post(f"/rooms/{room_id}/join")
+    messages = [
+        (fan, {"text": "hi @owner_b", "clientMessageId": "c-1"}),
+        (dj, {"text": "", "trackRef": TRACK}),
+        (fan, {"text": "plain"}),
+    ]
+    alone = [sender.send(room_id, **body) for sender, body in messages]
+    inserts = message_inserts(app)
+
+    def again(sender, body):
+        def send():
+            time.sleep(0.3)  # behind the owner's send, which leads alone
+            return sender.post(f"/rooms/{room_id}/messages", json=body)
+
+        return send
+
+    sends = [lambda: owner.post(f"/rooms/{room_id}/messages", json={"text": "first"})]
+    again_bodies = [{**body, "clientMessageId": f"c-{n}-again"} for n, (_, body) in enumerate(messages)]
+    repeats = [again(sender, body) for (sender, _), body in zip(messages, again_bodies, strict=True)]
+    together = send_while_locked(app, room_id, sends + repeats)[1:]
+
+    assert inserts == [1, 3]
+    assert [status for status, _ in together] == [201] * 3
+    columns = (
+        "type",
+        "text",
+        "track_ref",
+        "track_url",
+        "track_ref_auto",
+        "parent_id",
+        "reply_count",
+        "mentions",
+        "user_id",
+    )
+    with app.app_context():
+
+        def row(message_id):
+            found = db.session.execute(
+                sa.select(
+                    *(Message.__table__.c[name] for name in columns), Message.track_ref.is_(None).label("sql_null")
+                ).where(Message.id == uuid.UUID(message_id))
+            ).one()
+            return found._asdict()
+
+        assert [row(body["id"]) for _, body in together] == [row(sent["id"]) for sent in alone]
+        marks = dict(
+            db.session.execute(
+                sa.select(RoomMembership.user_id, RoomMembership.last_read_seq).where(
+                    RoomMembership.room_id == uuid.UUID(room_id)
+                )
+            ).all()
+        )
+    last_of = {
+        str(fan.user.id): max(b["seq"] for _, b in (together[0], together[2])),
+        str(dj.user.id): together[1][1]["seq"],
+    }
+    assert {str(user_id): seq for user_id, seq in marks.items() if str(user_id) in last_of} == last_of
