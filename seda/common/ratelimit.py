@@ -6,6 +6,7 @@ with Redis every process shares every counter.
 """
 
 import logging
+import os
 import time
 from contextvars import ContextVar
 
@@ -58,6 +59,7 @@ class OneTripFixedWindow(FixedWindowRateLimiter):
         super().__init__(storage)
         self._redis = storage.get_connection()
         self._incr_with_ttl = self._redis.register_script(self.SCRIPT)
+        self._connection, self._connection_pid = None, None
         self._last_hit = ContextVar(f"last_hit_{id(self)}", default=None)
         # Hits made while another is on its way share the next round trip (common/batches.py):
         # under load most of a hit's CPU was its own send and receive.
@@ -82,25 +84,47 @@ class OneTripFixedWindow(FixedWindowRateLimiter):
         return int(count), int(ttl), values
 
     def _hit_together(self, _key, hits):
-        """One (result, error) per (keys, args) hit: one script call alone, several pipelined."""
-        if len(hits) == 1:
-            keys, args = hits[0]
-            try:
-                return [(self._incr_with_ttl(keys, args), None)]
-            except Exception as error:  # storage errors differ by backend: each caller falls back
-                return [(None, error)]
+        """One (result, error) per (keys, args) hit, all in one round trip on this limiter's own
+        connection: Batches runs one batch at a time, so nothing else uses it meanwhile, and
+        redis-py's client path around a command (pool, retry, per-command parsing setup) cost
+        as much CPU as the socket's send and receive (py-spy of a kept history page)."""
         try:
-            with self._redis.pipeline(transaction=False) as pipe:
-                for keys, args in hits:
-                    pipe.evalsha(self._incr_with_ttl.sha, len(keys), *keys, *args)
-                results = pipe.execute(raise_on_error=False)
-        except Exception as error:
+            connection = self._own_connection()
+            connection.send_packed_command(
+                connection.pack_commands(
+                    [("EVALSHA", self._incr_with_ttl.sha, len(keys), *keys, *args) for keys, args in hits]
+                )
+            )
+            results = [self._reply(connection) for _ in hits]
+        except Exception as error:  # the connection is dropped; every caller falls back
+            self._drop_connection()
             return [(None, error)] * len(hits)
         return [self._outcome(hit, result) for hit, result in zip(hits, results, strict=True)]
 
+    def _own_connection(self):
+        if self._connection is None or self._connection_pid != os.getpid():  # none yet, or forked
+            self._connection = self._redis.connection_pool.make_connection()
+            self._connection_pid = os.getpid()
+        return self._connection
+
+    def _drop_connection(self):
+        if self._connection is not None:
+            self._connection.disconnect()
+            self._connection = None
+
+    @staticmethod
+    def _reply(connection):
+        try:
+            return connection.read_response()
+        except redis.exceptions.ResponseError as error:  # this hit's own error, the rest follow
+            return error
+
     def _outcome(self, hit, result):
         if isinstance(result, redis.exceptions.NoScriptError):  # Redis restarted: load it again
-            return self._hit_together(None, [hit])[0]
+            try:
+                return self._incr_with_ttl(*hit), None
+            except Exception as error:
+                return None, error
         if isinstance(result, Exception):
             return None, result
         return result, None

@@ -9,6 +9,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 import redis
+from redis.connection import AbstractConnection
 
 from seda import create_app
 from seda.common.logs import configure_logging
@@ -192,21 +193,20 @@ def test_a_limited_request_counts_on_redis_in_one_round_trip_and_its_headers_fol
 @services_only
 def test_hits_made_while_one_is_on_its_way_share_the_next_round_trip_and_each_counts_once(app_factory, monkeypatch):
     app = app_factory(RATE_LIMIT_ANONYMOUS="100/minute")
-    first_on_its_way, let_it_arrive, pipelined = threading.Event(), threading.Event(), []
-    call_script, execute_pipeline = redis.commands.core.Script.__call__, redis.client.Pipeline.execute
+    first_on_its_way, let_it_arrive, round_trips = threading.Event(), threading.Event(), []
+    send = AbstractConnection.send_packed_command
 
-    def slow_first_round_trip(script, *args, **kwargs):
+    def recording_send(connection, packed, *args, **kwargs):  # the first one waits on its way
+        sent = b"".join(packed) if isinstance(packed, list) else packed
+        if b"EVALSHA" not in sent:  # a new connection's handshake
+            return send(connection, packed, *args, **kwargs)
+        round_trips.append(sent.count(b"EVALSHA"))
         if not first_on_its_way.is_set():
             first_on_its_way.set()
             let_it_arrive.wait(5)
-        return call_script(script, *args, **kwargs)
+        return send(connection, packed, *args, **kwargs)
 
-    def recording_execute(pipe, *args, **kwargs):
-        pipelined.append([command[0][0] for command in pipe.command_stack])
-        return execute_pipeline(pipe, *args, **kwargs)
-
-    monkeypatch.setattr(redis.commands.core.Script, "__call__", slow_first_round_trip)
-    monkeypatch.setattr(redis.client.Pipeline, "execute", recording_execute)
+    monkeypatch.setattr(AbstractConnection, "send_packed_command", recording_send)
     with ThreadPoolExecutor(8) as pool:
         first = pool.submit(app.test_client().get, LIMITED_ROUTE)
         assert first_on_its_way.wait(5)
@@ -217,7 +217,16 @@ def test_hits_made_while_one_is_on_its_way_share_the_next_round_trip_and_each_co
 
     assert [r.status_code for r in responses] == [200] * 8
     assert sorted(int(r.headers["X-RateLimit-Remaining"]) for r in responses) == list(range(92, 100))
-    assert pipelined == [["EVALSHA"] * 7]  # one round trip for the seven that waited
+    assert round_trips == [1, 7]  # one round trip for the seven that waited
+
+
+@services_only
+def test_a_limit_counts_on_when_redis_forgot_its_script(app_factory):
+    """A Redis restart empties its script cache: the hit loads the script again and counts."""
+    client = app_factory(RATE_LIMIT_ANONYMOUS="5/minute").test_client()
+    assert client.get(LIMITED_ROUTE).headers["X-RateLimit-Remaining"] == "4"
+    redis.Redis.from_url("redis://127.0.0.1:6379/0").script_flush()
+    assert client.get(LIMITED_ROUTE).headers["X-RateLimit-Remaining"] == "3"
 
 
 def test_the_limit_still_counts_in_process_while_its_redis_is_unreachable(tmp_path):

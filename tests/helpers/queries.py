@@ -23,20 +23,39 @@ def count_queries(app):
         sa.event.remove(engine, "before_cursor_execute", record)
 
 
+CONNECTION_SETUP = frozenset({"CLIENT", "HELLO", "AUTH", "SELECT"})
+
+
 def record_redis_commands(monkeypatch):
     """A list that collects the name of each Redis command sent from this thread from now on
-    (not the presence beats of other apps' threads)."""
-    import redis
+    (not the presence beats of other apps' threads), whichever path sent it: redis-py's client
+    and pipelines, or a connection used directly (the rate limiter's round trips)."""
+    from redis.connection import AbstractConnection
 
     commands = []
-    execute, this_thread = redis.Redis.execute_command, threading.get_ident()
+    send_command, pack_commands, this_thread = (
+        AbstractConnection.send_command,
+        AbstractConnection.pack_commands,
+        threading.get_ident(),
+    )
 
-    def recording(self, *args, **options):
-        if threading.get_ident() == this_thread:
-            commands.append(args[0])
-        return execute(self, *args, **options)
+    def name(command):
+        return command[0] if isinstance(command[0], str) else command[0].decode()
 
-    monkeypatch.setattr(redis.Redis, "execute_command", recording)
+    def keep(command_name):  # not the handshake of a new connection
+        return threading.get_ident() == this_thread and command_name not in CONNECTION_SETUP
+
+    def recording_one(self, *args, **kwargs):
+        if keep(name(args).split()[0]):
+            commands.append(name(args).split()[0])
+        return send_command(self, *args, **kwargs)
+
+    def recording_many(self, many):
+        commands.extend(n for n in (name(command).split()[0] for command in many) if keep(n))
+        return pack_commands(self, many)
+
+    monkeypatch.setattr(AbstractConnection, "send_command", recording_one)
+    monkeypatch.setattr(AbstractConnection, "pack_commands", recording_many)
     return commands
 
 
