@@ -6,7 +6,6 @@ with Redis every process shares every counter.
 """
 
 import logging
-import os
 import time
 from contextvars import ContextVar
 
@@ -18,8 +17,8 @@ from limits import WindowStats, parse
 from limits.storage import MemoryStorage, RedisStorage
 from limits.strategies import FixedWindowRateLimiter
 
-from seda.common.batches import Batches
 from seda.common.errors import RateLimited
+from seda.common.redis_trips import RoundTrips
 
 log = logging.getLogger(__name__)
 
@@ -59,11 +58,10 @@ class OneTripFixedWindow(FixedWindowRateLimiter):
         super().__init__(storage)
         self._redis = storage.get_connection()
         self._incr_with_ttl = self._redis.register_script(self.SCRIPT)
-        self._connection, self._connection_pid = None, None
         self._last_hit = ContextVar(f"last_hit_{id(self)}", default=None)
-        # Hits made while another is on its way share the next round trip (common/batches.py):
-        # under load most of a hit's CPU was its own send and receive.
-        self._round_trips = Batches(self._hit_together, lambda: redis.ConnectionError("rate limit hit interrupted"))
+        # Hits made while another is on its way share the next round trip: under load most of
+        # a hit's CPU was its own send and receive.
+        self._round_trips = RoundTrips(self._redis)
 
     def hit(self, item, *identifiers, cost=1):
         key = item.key_for(*identifiers)
@@ -80,54 +78,14 @@ class OneTripFixedWindow(FixedWindowRateLimiter):
     def count(self, stored_key, expiry, cost=1, read_keys=()):
         """Count `cost` hits on `stored_key` (a window of `expiry` seconds) and read the Redis
         `read_keys`, in one round trip: (count, seconds the window has left, values read)."""
-        count, ttl, *values = self._round_trips.submit(None, ((stored_key, *read_keys), (expiry, cost)))
-        return int(count), int(ttl), values
-
-    def _hit_together(self, _key, hits):
-        """One (result, error) per (keys, args) hit, all in one round trip on this limiter's own
-        connection: Batches runs one batch at a time, so nothing else uses it meanwhile, and
-        redis-py's client path around a command (pool, retry, per-command parsing setup) cost
-        as much CPU as the socket's send and receive (py-spy of a kept history page)."""
-        try:
-            connection = self._own_connection()
-            connection.send_packed_command(
-                connection.pack_commands(
-                    [("EVALSHA", self._incr_with_ttl.sha, len(keys), *keys, *args) for keys, args in hits]
-                )
-            )
-            results = [self._reply(connection) for _ in hits]
-        except Exception as error:  # the connection is dropped; every caller falls back
-            self._drop_connection()
-            return [(None, error)] * len(hits)
-        return [self._outcome(hit, result) for hit, result in zip(hits, results, strict=True)]
-
-    def _own_connection(self):
-        if self._connection is None or self._connection_pid != os.getpid():  # none yet, or forked
-            self._connection = self._redis.connection_pool.make_connection()
-            self._connection_pid = os.getpid()
-        return self._connection
-
-    def _drop_connection(self):
-        if self._connection is not None:
-            self._connection.disconnect()
-            self._connection = None
-
-    @staticmethod
-    def _reply(connection):
-        try:
-            return connection.read_response()
-        except redis.exceptions.ResponseError as error:  # this hit's own error, the rest follow
-            return error
-
-    def _outcome(self, hit, result):
+        keys, args = (stored_key, *read_keys), (expiry, cost)
+        result = self._round_trips.call("EVALSHA", self._incr_with_ttl.sha, len(keys), *keys, *args)
         if isinstance(result, redis.exceptions.NoScriptError):  # Redis restarted: load it again
-            try:
-                return self._incr_with_ttl(*hit), None
-            except Exception as error:
-                return None, error
-        if isinstance(result, Exception):
-            return None, result
-        return result, None
+            result = self._incr_with_ttl(keys, args)
+        elif isinstance(result, Exception):
+            raise result
+        count, ttl, *values = result
+        return int(count), int(ttl), values
 
     def get_window_stats(self, item, *identifiers):
         last = self._last_hit.get()

@@ -21,6 +21,7 @@ import redis
 from flask import current_app, g, has_app_context
 
 from seda.common.ratelimit import read_with_next_hit, values_read_with_hit
+from seda.common.redis_trips import RoundTrips
 
 log = logging.getLogger(__name__)
 
@@ -39,6 +40,12 @@ class MemoryVersions:
         """(everyone, anyone, user)."""
         versions = self._versions
         return versions.get(EVERYONE, 0), versions.get(ANYONE, 0), versions.get(str(user_id), 0)
+
+    def _command(self, *command):
+        reply = self._round_trips.call(*command)
+        if isinstance(reply, Exception):
+            raise reply
+        return reply
 
     def anyone(self):
         return self._versions.get(ANYONE, 0)
@@ -62,6 +69,7 @@ class MemoryVersions:
 class RedisVersions:
     def __init__(self, url, namespace):
         self._redis = redis.Redis.from_url(url, socket_timeout=0.5, socket_connect_timeout=0.5)
+        self._round_trips = RoundTrips(self._redis)  # every socket event reads a version
         self._prefix = f"{namespace}:user-version:"
 
     def keys(self, user_id):
@@ -76,7 +84,7 @@ class RedisVersions:
         values = values_read_with_hit(keys_read)
         if values is None:
             try:
-                values = self._redis.mget(*keys_read)
+                values = self._command("MGET", *keys_read)
             except redis.RedisError as exc:
                 log.warning("user versions unavailable: %s", exc)
                 return None
@@ -89,7 +97,7 @@ class RedisVersions:
 
     def counters(self, names):
         try:
-            values = self._redis.mget(*self.counter_keys(names))
+            values = self._command("MGET", *self.counter_keys(names))
         except redis.RedisError as exc:
             log.warning("counters unavailable: %s", exc)
             return None
@@ -97,13 +105,21 @@ class RedisVersions:
 
     def bump_counters(self, names):
         try:
+            if len(names) == 1:  # a send's recent texts (chat/senders.py)
+                return (self._command("INCR", self.counter_keys(names)[0]),)
             with self._redis.pipeline(transaction=False) as pipe:
-                for name in names:
-                    pipe.incr(self._prefix + COUNTER + name)
+                for key in self.counter_keys(names):
+                    pipe.incr(key)
                 return tuple(pipe.execute())
         except redis.RedisError as exc:
             log.error("counters %s not moved: %s", ", ".join(names), exc)
             return None
+
+    def _command(self, *command):
+        reply = self._round_trips.call(*command)
+        if isinstance(reply, Exception):
+            raise reply
+        return reply
 
     def anyone(self):
         try:
