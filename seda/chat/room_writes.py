@@ -6,8 +6,8 @@ processes, and a rollback gives the numbers back. One message per transaction ma
 the limit of a busy room: every other sender of the room waited through each one's round
 trips and COMMIT. Group commit: the sends to a room that arrive while its transaction is
 being written go into the next one together (one UPDATE of the counter by n, one multi-row
-INSERT, one COMMIT). There is no fixed delay: a lone message is written at once, on
-PostgreSQL in one statement that commits by itself. Each sender waits for its own result,
+INSERT, one COMMIT; on PostgreSQL all of it one statement that commits by itself). There is
+no fixed delay: a lone message is written at once, the same way. Each sender waits for its own result,
 then acks and broadcasts. A batch is written on a connection of its own, not in a sender's
 session: the senders' checks only read (chat/messages.py).
 
@@ -84,55 +84,42 @@ def room_writes():
 
 def store_alone(write, connection=None):
     """Store one message in the transaction of `connection` (default: the caller's session),
-    which the caller commits; its seq. On PostgreSQL the counter, the row and the author's read
-    mark are one statement: one round trip under the room's lock instead of three."""
-    connection = connection if connection is not None else db.session
-    values = {**write.values, "membership_id": write.membership_id, "recent_texts": write.recent_texts}
-    if db.engine.dialect.name == "postgresql":
-        seq = connection.execute(_NUMBERED_INSERT, values).scalar_one()
-    else:
-        seq = connection.execute(_NEXT_SEQS, {**values, "count": 1}).scalar_one()
-        connection.execute(_INSERT, {**values, "m_seq": seq})
-        connection.execute(_MARK_READ, {**values, "m_seq": seq})
-    if values["m_parent_id"] is not None:
-        connection.execute(_COUNT_REPLY, {"replied_id": values["m_parent_id"]})
-    return seq
+    which the caller commits; its seq."""
+    return _store(connection if connection is not None else db.session, [write])[0]
 
 
 def _commit(batch):
-    """Write the batch in one transaction of its own (one by one if that fails): (seq, error)
-    per write."""
-    if len(batch) == 1:
-        return [_commit_alone(batch[0])]
+    """Write the batch in a transaction of its own (one by one if that fails): (seq, error) per
+    write. On PostgreSQL a batch without replies is one statement that commits by itself: no
+    BEGIN, no COMMIT, one round trip in all."""
     try:
         if db.engine.dialect.name == "postgresql" and all(write.values["m_parent_id"] is None for write in batch):
             with autocommit_connection(db.engine) as connection:
-                seqs = _store_in_one_statement(batch, connection)
+                seqs = _store(connection, batch)
         else:
             with db.engine.begin() as connection:
-                seqs = _store_together(batch, connection)
-    except Exception:
-        return [_commit_alone(write) for write in batch]
+                seqs = _store(connection, batch)
+    except Exception as error:
+        if len(batch) == 1:
+            return [(None, error)]
+        return [_commit([write])[0] for write in batch]
     return [(seq, None) for seq in seqs]
 
 
-def _commit_alone(write):
-    """A message that one statement stores (PostgreSQL, not a reply) commits with it: no BEGIN,
-    no COMMIT, one round trip in all."""
-    try:
-        if db.engine.dialect.name == "postgresql" and write.values["m_parent_id"] is None:
-            with autocommit_connection(db.engine) as connection:
-                seq = store_alone(write, connection)
-        else:
-            with db.engine.begin() as connection:
-                seq = store_alone(write, connection)
-    except Exception as error:
-        return None, error
-    return seq, None
+def _store(connection, batch):
+    """The batch's messages of one room in `connection`'s transaction: their seqs, in order."""
+    if db.engine.dialect.name == "postgresql":
+        seqs = _store_in_one_statement(batch, connection)
+    else:
+        seqs = _store_together(batch, connection)
+    parents = [{"replied_id": w.values["m_parent_id"]} for w in batch if w.values["m_parent_id"] is not None]
+    if parents:
+        connection.execute(_COUNT_REPLY, parents)
+    return seqs
 
 
 def _store_together(batch, connection):
-    """Several messages of one room in `connection`'s transaction: their seqs, in batch order."""
+    """_store in three statements (the counter, the rows, the authors' read marks)."""
     first = batch[0].values
     last_seq = connection.execute(
         _NEXT_SEQS,
@@ -149,9 +136,6 @@ def _store_together(batch, connection):
         for membership_id, (last, recent_texts) in _author_marks(batch).items()
     ]
     connection.execute(_MARK_READ, marks)
-    parents = [{"replied_id": w.values["m_parent_id"]} for w in batch if w.values["m_parent_id"] is not None]
-    if parents:
-        connection.execute(_COUNT_REPLY, parents)
     return list(seqs)
 
 
@@ -169,12 +153,14 @@ def _author_marks(batch):
 
 
 def _store_in_one_statement(batch, connection):
-    """_store_together on PostgreSQL in one statement that commits by itself: one round trip.
+    """_store on PostgreSQL in one statement (data-modifying CTEs over the batch as arrays):
+    the counter, the rows numbered from it, the authors' read marks and recent texts.
 
     Between its round trips a batch's writer waits its turn behind the greenlets that are
-    broadcasting, so five round trips made a batch of a busy room last 7 ms, nearly all of it
-    holding the room's lock (bench/chat_sockets.py --only store); the room then stored no more
-    than its batches could carry."""
+    broadcasting: five round trips (BEGIN, the counter, the rows, the marks, COMMIT) made a
+    batch of a busy room last 7 ms, nearly all of it holding the room's lock
+    (bench/chat_sockets.py --only store); the room then stored no more than its batches could
+    carry. A lone message takes the same statement: its text was the one to cache."""
     count = len(batch)
     columns = {name: [write.values[f"m_{name}"] for write in batch] for name in _ARRAY_COLUMNS}
     for name in _JSON_COLUMNS:
@@ -204,6 +190,7 @@ _ARRAY_COLUMNS = {
     "track_ref": "text",
     "track_url": "varchar",
     "track_ref_auto": "boolean",
+    "parent_id": "uuid",
     "client_message_id": "varchar",
     "reply_count": "integer",
     "mentions": "text",
@@ -221,9 +208,9 @@ _STORE_BATCH = sa.text(
         SELECT * FROM unnest({", ".join(f"CAST(:{name}s AS {kind}[])" for name, kind in _ARRAY_COLUMNS.items())})
         WITH ORDINALITY AS b({", ".join(_ARRAY_COLUMNS)}, n)
     ), inserted AS (
-        INSERT INTO messages ({", ".join(_ARRAY_COLUMNS)}, room_id, parent_id, seq)
+        INSERT INTO messages ({", ".join(_ARRAY_COLUMNS)}, room_id, seq)
         SELECT {_SELECTED}
-            , :room_id, NULL, numbered.last_seq - :count + b.n
+            , :room_id, numbered.last_seq - :count + b.n
         FROM batch b CROSS JOIN numbered
     ), marked AS (
         UPDATE room_memberships AS m
@@ -244,13 +231,12 @@ def _statements():
     bench/chat_sockets.py), and the ORM-enabled forms cost ~1 ms each."""
     rooms, messages, memberships = Room.__table__, Message.__table__, RoomMembership.__table__
 
-    def next_seqs(count):
-        return (
-            sa.update(rooms)
-            .where(rooms.c.id == sa.bindparam("m_room_id"))
-            .values(last_seq=rooms.c.last_seq + count, last_message_at=sa.bindparam("m_created_at"))
-            .returning(rooms.c.last_seq)
-        )
+    next_seqs = (
+        sa.update(rooms)
+        .where(rooms.c.id == sa.bindparam("m_room_id"))
+        .values(last_seq=rooms.c.last_seq + sa.bindparam("count"), last_message_at=sa.bindparam("m_created_at"))
+        .returning(rooms.c.last_seq)
+    )
 
     columns = [messages.c[name] for name in INSERTED_COLUMNS]
     bound = [sa.bindparam(f"m_{column.name}", type_=column.type) for column in columns]
@@ -260,28 +246,21 @@ def _statements():
 
     recent_texts = sa.bindparam("recent_texts", type_=sa.JSON(none_as_null=True))
 
-    def mark_read(seq):
-        return (
-            sa.update(memberships)
-            .where(memberships.c.id == sa.bindparam("membership_id"))
-            .values(last_read_seq=seq, recent_texts=sa.func.coalesce(recent_texts, memberships.c.recent_texts))
+    mark_read = (
+        sa.update(memberships)
+        .where(memberships.c.id == sa.bindparam("membership_id"))
+        .values(
+            last_read_seq=sa.bindparam("m_seq"),
+            recent_texts=sa.func.coalesce(recent_texts, memberships.c.recent_texts),
         )
+    )
 
     count_reply = (
         sa.update(messages)
         .where(messages.c.id == sa.bindparam("replied_id", type_=messages.c.id.type))
         .values(reply_count=messages.c.reply_count + 1)
     )
-    numbered = next_seqs(1).cte("next_seq")
-    inserted = (
-        sa.insert(messages)
-        .from_select([*columns, messages.c.seq], sa.select(*bound, numbered.c.last_seq))
-        .returning(messages.c.seq)
-        .cte("inserted")
-    )
-    read = mark_read(sa.select(inserted.c.seq).scalar_subquery()).cte("marked_read")
-    numbered_insert = sa.select(inserted.c.seq).add_cte(read)
-    return next_seqs(sa.bindparam("count")), insert, mark_read(sa.bindparam("m_seq")), count_reply, numbered_insert
+    return next_seqs, insert, mark_read, count_reply
 
 
-_NEXT_SEQS, _INSERT, _MARK_READ, _COUNT_REPLY, _NUMBERED_INSERT = _statements()
+_NEXT_SEQS, _INSERT, _MARK_READ, _COUNT_REPLY = _statements()
