@@ -64,7 +64,8 @@ def counter_names(room_id, user_id):
 
 class KeptSenders:
     def __init__(self, max_senders=MAX_SENDERS, max_age=MAX_AGE_SECONDS, clock=time.monotonic):
-        self._kept = OrderedDict()  # (room id, user id) -> (room, membership, muted_until, version, loaded at)
+        # (room id, user id) -> [room, membership, muted_until, version, loaded at, own moves]
+        self._kept = OrderedDict()
         self._lock = threading.Lock()
         self._max_senders, self._max_age, self._clock = max_senders, max_age, clock
 
@@ -77,7 +78,7 @@ class KeptSenders:
         key, version, now = (uuid, user.id), counters(counter_names(uuid, user.id)), self._clock()
         with self._lock:
             kept = self._kept.get(key)
-        if kept is not None and version is not None and kept[3] == version and now - kept[4] < self._max_age:
+        if self._good(kept, version, now):
             return kept[:3]
         with autocommit_connection(db.engine) as connection:
             row = sender_row(connection, user, uuid)
@@ -89,28 +90,50 @@ class KeptSenders:
         )
         if membership is not None and room.type != RoomType.DIRECT and version is not None:
             with self._lock:
-                self._kept[key] = (room, membership, row.muted_until, version, now)
-                self._kept.move_to_end(key)
-                while len(self._kept) > self._max_senders:
-                    self._kept.popitem(last=False)
+                if not self._good(self._kept.get(key), version, now):  # not kept newer meanwhile
+                    self._kept[key] = [room, membership, row.muted_until, version, now, set()]
+                    self._kept.move_to_end(key)
+                    while len(self._kept) > self._max_senders:
+                        self._kept.popitem(last=False)
         return room, membership, row.muted_until
+
+    def _good(self, kept, version, now):
+        """A copy loaded once the counters stood at its version shows every change whose
+        counter moved up to there: it is good for a reader that read no counter beyond it.
+        (Equal versions only would make a sender's sends in flight together reload each other,
+        each texts_written moving the copy past the counters the others read.)"""
+        return (
+            kept is not None
+            and version is not None
+            and all(held >= read for held, read in zip(kept[3], version, strict=True))
+            and now - kept[4] < self._max_age
+        )
 
     def texts_written(self, room_id, user_id, recent_texts):
         """A message stored with the member's `recent_texts`: move their counter, so another
-        process reloads them, and keep this process's copy current (as the write merged it)."""
+        process reloads them, and keep this process's copy current (as the write merged it).
+
+        The copy's version follows the counter through this process's own moves, in whatever
+        order their replies come back; a move by another process leaves a gap it never passes,
+        so the next reader that read beyond it loads the member again."""
         moved = bump_counters(counter_names(room_id, user_id)[2:])
         key = (room_id, user_id)
         with self._lock:
             kept = self._kept.get(key)
             if kept is None:
                 return
-            room, membership, muted_until, version, loaded_at = kept
-            if moved is None or version[2] != moved[0] - 1:  # another process moved it too: reload
+            if moved is None:  # the others may not know: nor should this copy be trusted
                 del self._kept[key]
                 return
+            membership, version, own = kept[1], kept[3], kept[5]
             earlier = membership.recent_texts or recent_texts[:-1]
             membership.recent_texts = [*earlier, recent_texts[-1]][-RECENT_TEXTS_KEPT:]
-            self._kept[key] = (room, membership, muted_until, (*version[:2], moved[0]), loaded_at)
+            own.add(moved[0])
+            member = version[2]
+            while member + 1 in own:
+                member += 1
+                own.discard(member)
+            kept[3] = (*version[:2], member)
 
 
 def kept_senders():

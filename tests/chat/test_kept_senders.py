@@ -109,3 +109,39 @@ def test_a_kept_sender_follows_the_rooms_automod_rules(chat, socket_for):
     blocked = send(sock, room_id, "buy my album")
     assert blocked["error"]["statusCode"] == 422
     assert blocked["error"]["message"] == ["Blocked by room rules: blocked word"]
+
+
+def test_a_senders_copy_follows_its_own_moves_in_any_order_and_reloads_past_anothers(app, chat, monkeypatch):
+    """AutoMod's recent texts move the member's counter on every send (chat/senders.py): the
+    copy follows this process's own moves even when their replies come back out of order, so
+    sends in flight together do not reload each other; a move by another process is a gap the
+    copy never passes, and the next reader beyond it loads the member again."""
+    import time
+    import uuid
+
+    from seda.chat import senders
+    from seda.extensions import db
+    from seda.users.models import User
+
+    owner = chat()
+    room_id = owner.room()["id"]
+    read, moves = [(0, 0, 5)], iter([(7,), (6,), (9,)])
+    monkeypatch.setattr(senders, "counters", lambda names: read[0])
+    monkeypatch.setattr(senders, "bump_counters", lambda names: next(moves))
+    kept = senders.KeptSenders()
+    with app.app_context():
+        user = db.session.get(User, uuid.UUID(owner.user.id))
+
+        def loads_with(version):
+            read[0] = version
+            with count_queries(app) as statements:
+                room, membership, _ = kept.load(user, room_id)
+            return len(statements), [text for _, text in membership.recent_texts or ()]
+
+        assert loads_with((0, 0, 5))[0] == 1
+        for text in ("one", "two"):  # replies 7, then 6
+            kept.texts_written(uuid.UUID(room_id), user.id, [[time.time(), text]])
+        assert loads_with((0, 0, 6)) == (0, ["one", "two"])
+        assert loads_with((0, 0, 7)) == (0, ["one", "two"])
+        kept.texts_written(uuid.UUID(room_id), user.id, [[time.time(), "three"]])  # 9: another moved 8
+        assert loads_with((0, 0, 8))[0] == 1
