@@ -33,7 +33,10 @@ def notify_about_message(message_id, newly_mentioned=None):
     recipients = _reachable(message, wanted)
     if not recipients:
         return []
-    now, dedupe_key = utcnow(), f"message:{message.id}"
+    # When it happened, not when this task ran: tasks run concurrently (worker processes, or a
+    # thread each in the embedded default), and the inbox must list messages in their order.
+    happened_at = (message.edited_at if newly_mentioned is not None else message.created_at) or utcnow()
+    dedupe_key = f"message:{message.id}"
     rows = [
         {
             "id": new_id(),
@@ -45,7 +48,7 @@ def notify_about_message(message_id, newly_mentioned=None):
             "parent_id": message.parent_id,
             "excerpt": message.text[:EXCERPT_LENGTH],
             "dedupe_key": dedupe_key,
-            "created_at": now,
+            "created_at": happened_at,
         }
         for recipient, kind in recipients.items()
     ]
@@ -70,6 +73,8 @@ def _message_row(message_id):
             m.c.parent_id,
             m.c.text,
             m.c.mentions,
+            m.c.created_at,
+            m.c.edited_at,
             m.c.deleted_at,
             parent.c.user_id.label("parent_author_id"),
             r.c.type.label("room_type"),

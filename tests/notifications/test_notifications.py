@@ -208,6 +208,19 @@ def test_the_inbox_pages_newest_first(client, mentioned):
     assert api(client, ada.user, "GET", f"/notifications?cursor={uuid.uuid4()}")[0] == 400
 
 
+def test_the_inbox_lists_messages_in_their_order_whatever_order_their_tasks_ran(app, client, band, monkeypatch):
+    """Tasks run concurrently (worker processes; a thread each in the embedded default)."""
+    from seda.chat import messages
+
+    owner, room, members, _ = band
+    monkeypatch.setattr(messages.notifications, "message_stored", lambda message_id: None)
+    first, second = (owner.send(room["id"], f"@ada {n}") for n in ("first", "second"))
+    with app.app_context():
+        for sent in (second, first):  # the second message's task ran first
+            services.notify_about_message(uuid.UUID(sent["id"]))
+    assert [n["excerpt"] for n in inbox(client, members["ada"].user)] == ["@ada second", "@ada first"]
+
+
 def test_reading_some_or_all_moves_the_count_and_tells_every_device(client, mentioned, socket_for):
     ada, ids = mentioned
     phone, laptop = socket_for(ada.user), socket_for(ada.user)
