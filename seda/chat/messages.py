@@ -62,7 +62,7 @@ def send_message(user, room_id, text, parent_id=None, track_ref=None, client_mes
     if muted_until is not None and muted_until > utcnow():
         raise _muted(muted_until)
     mentions = mentioned_members(room.id, text, user.id)  # before the room's row lock is taken
-    recent_texts = automod.check(user, room, membership, text, mentions)  # a refusal counts for no rate limit
+    recent_texts = automod.check(user, room, membership, text, mentions)  # a refusal: not counted for slow mode
     _check_rates(user, room, membership)
     refuse_if_blocked(user, room)
     parent = _reply_parent(room, parent_id)
