@@ -251,7 +251,9 @@ def unban(room_id, user_id):
     description="`Blocked by room rules: <rule>` (AutoMod: blocked word, link not allowed, too many mentions, "
     "repeated message); or trackRef is not a supported music link, or provider/providerId do not match it",
 )
-@bp.alt_response(429, description="Slow mode or more than 10 messages in 10 s")
+@bp.alt_response(
+    429, description="Slow mode, or more than 10 messages in 10 s (every send asked for counts, refused ones too)"
+)
 def send_message(body, room_id):
     """Send a message (members only)."""
     user = current_user()
