@@ -18,6 +18,7 @@ import json
 
 import sqlalchemy as sa
 from flask import current_app
+from sqlalchemy.dialects import postgresql
 
 from seda.chat.models import RECENT_TEXTS_KEPT, Message, Room, RoomMembership
 from seda.common.batches import Batches
@@ -182,22 +183,12 @@ def _store_in_one_statement(batch, connection):
     return list(range(last_seq - count + 1, last_seq + 1))
 
 
+_JSON_COLUMNS = ("track_ref", "mentions")  # sent as text, cast to json in the statement
 _ARRAY_COLUMNS = {
-    "id": "uuid",
-    "user_id": "uuid",
-    "type": "varchar",
-    "text": "text",
-    "track_ref": "text",
-    "track_url": "varchar",
-    "track_ref_auto": "boolean",
-    "parent_id": "uuid",
-    "client_message_id": "varchar",
-    "reply_count": "integer",
-    "mentions": "text",
-    "created_at": "timestamptz",
-    "updated_at": "timestamptz",
+    name: "text" if name in _JSON_COLUMNS else Message.__table__.c[name].type.compile(dialect=postgresql.dialect())
+    for name in INSERTED_COLUMNS
+    if name != "room_id"  # one for the whole batch
 }
-_JSON_COLUMNS = ("track_ref", "mentions")
 _SELECTED = ", ".join(f"CAST(b.{name} AS json)" if name in _JSON_COLUMNS else f"b.{name}" for name in _ARRAY_COLUMNS)
 _STORE_BATCH = sa.text(
     f"""

@@ -65,13 +65,19 @@ def test_a_socket_sends_redis_work_before_its_store_is_one_round_trip(app, chat,
     assert commands[:1] == ["EVALSHA"] and "MGET" not in commands, commands
 
 
-def test_a_kept_sender_follows_a_mute_an_unmute_slow_mode_a_role_and_a_kick(chat, socket_for):
+def fan_sending(chat, socket_for, text="hi"):
+    """An owner's room and a fan whose socket has sent to it once (its sender now kept)."""
     owner, fan = chat(), chat()
     room_id = owner.room()["id"]
     fan.post(f"/rooms/{room_id}/join")
     sock = socket_for(fan.user)
     joined(sock, room_id)
-    assert send(sock, room_id)["ok"]
+    assert send(sock, room_id, text)["ok"]
+    return owner, fan, room_id, sock
+
+
+def test_a_kept_sender_follows_a_mute_an_unmute_slow_mode_a_role_and_a_kick(chat, socket_for):
+    owner, fan, room_id, sock = fan_sending(chat, socket_for)
 
     assert owner.post(f"/rooms/{room_id}/mutes", json={"userId": fan.user.id, "durationSeconds": 60})[0] == 201
     muted = send(sock, room_id)
@@ -92,12 +98,7 @@ def test_a_kept_sender_follows_a_mute_an_unmute_slow_mode_a_role_and_a_kick(chat
 
 
 def test_a_kept_sender_follows_the_rooms_automod_rules(chat, socket_for):
-    owner, fan = chat(), chat()
-    room_id = owner.room()["id"]
-    fan.post(f"/rooms/{room_id}/join")
-    sock = socket_for(fan.user)
-    joined(sock, room_id)
-    assert send(sock, room_id, "buy my album")["ok"]
+    owner, _fan, room_id, sock = fan_sending(chat, socket_for, "buy my album")
     rules = {
         "blockedWords": ["album"],
         "linkPolicy": "ANY",
