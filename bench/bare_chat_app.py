@@ -21,6 +21,12 @@ _seq = itertools.count(1)
 # its room row lock: broadcasts then come one at a time instead of back to back (a diagnostic).
 STORE_SECONDS = float(os.environ.get("BARE_STORE_MS", "0")) / 1000
 _store_lock = Semaphore()
+# BARE_FLOOR_DATABASE_URL (with BARE_FLOOR_REDIS_URL) makes each send do what any server that
+# stores before it broadcasts must: count the sender's limit on Redis (one INCR) and insert the
+# message with a synchronous commit (one autocommitted INSERT), each a round trip, then broadcast.
+# The floor under seda's latency on this machine (bench/chat_sockets.py --only latency).
+FLOOR_DATABASE_URL = os.environ.get("BARE_FLOOR_DATABASE_URL")
+_floor = None
 USER = {
     "id": str(uuid.uuid4()),
     "displayName": "Bench user",
@@ -39,11 +45,28 @@ def join_room(sid, room_id):
 
 @sio.on("send_message", namespace="/chat")
 def send_message(sid, data):
+    if FLOOR_DATABASE_URL:
+        _round_trips_of_a_store(sid, data)
     if STORE_SECONDS:
         with _store_lock:
             gevent.sleep(STORE_SECONDS)
             return _broadcast(data)
     return _broadcast(data)
+
+
+def _round_trips_of_a_store(sid, data):
+    global _floor
+    if _floor is None:
+        import psycopg
+        import redis
+
+        database = psycopg.connect(FLOOR_DATABASE_URL, autocommit=True)
+        database.execute("CREATE TABLE IF NOT EXISTS floor_messages (id bigserial PRIMARY KEY, text text)")
+        _floor = (redis.Redis.from_url(os.environ["BARE_FLOOR_REDIS_URL"]), database, Semaphore())
+    limits, database, connection_in_use = _floor
+    limits.incr(f"floor:{sid}")
+    with connection_in_use:
+        database.execute("INSERT INTO floor_messages (text) VALUES (%s)", (data["text"],))
 
 
 def _broadcast(data):

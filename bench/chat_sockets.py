@@ -41,7 +41,7 @@ from procs import (  # noqa: E402
     stop_process,
     wait_until,
 )
-from seeding import access_token, fresh_database, seed_room, seed_users, server_env  # noqa: E402
+from seeding import REDIS_URL, access_token, fresh_database, seed_room, seed_users, server_env  # noqa: E402
 
 from tests.helpers.servers import gunicorn_server  # noqa: E402
 
@@ -50,12 +50,15 @@ ROWS = []  # (benchmark, seda, baseline, ratio, target)
 
 
 @contextmanager
-def bare_server(store_ms=0):
+def bare_server(store_ms=0, floor_database_url=None):
     port = free_port()
     gunicorn = str(Path(sys.executable).with_name("gunicorn"))
     argv = [gunicorn, "-k", "gevent", "-w", "1", "--worker-connections", "8000", "-b", f"127.0.0.1:{port}"]
     argv += ["--no-control-socket", "--log-level", "warning", "bare_chat_app:app"]
-    with baseline_process("bare server", argv, port, {**os.environ, "BARE_STORE_MS": str(store_ms)}) as served:
+    env = {**os.environ, "BARE_STORE_MS": str(store_ms)}
+    if floor_database_url:
+        env.update(BARE_FLOOR_DATABASE_URL=floor_database_url, BARE_FLOOR_REDIS_URL=REDIS_URL)
+    with baseline_process("bare server", argv, port, env) as served:
         yield served
 
 
@@ -248,6 +251,11 @@ class World:
         return {"urls": [], "tokens": self.tokens[:count], "rooms": [self.spread_rooms[k // 100] for k in range(count)]}
 
 
+def driver_url(url):
+    """A SQLAlchemy URL as psycopg takes it."""
+    return url.replace("postgresql+psycopg://", "postgresql://", 1)
+
+
 def with_urls(plan, urls):
     return {**plan, "urls": urls}
 
@@ -302,10 +310,11 @@ def fanout(world, args):
 
 def latency(world, args):
     cases = [
-        ("100 members at 100 msg/s", world.users[1000:1100], world.small_room, 100),
-        ("1,000 members at 20 msg/s", world.users[:1000], world.big_room, 20),
+        # The floor only where a send's round trips, not its fan-out, are most of its latency.
+        ("100 members at 100 msg/s", world.users[1000:1100], world.small_room, 100, True),
+        ("1,000 members at 20 msg/s", world.users[:1000], world.big_room, 20, False),
     ]
-    for label, members, room, rate in cases:
+    for label, members, room, rate, with_floor in cases:
         plan = world.plan(members, room, mode="rate", senders=list(range(10)), rate=rate, seconds=args.seconds)
         with bare_server() as (urls, pids):
             base = drive(with_urls(plan, urls), pids)
@@ -330,6 +339,25 @@ def latency(world, args):
             f"p99 x{seda['p99ms'] / node['p99ms']:.2f}",
             "(second baseline)",
         )
+        if with_floor:
+            latency_floor(world, plan, label, base, seda)
+
+
+def latency_floor(world, plan, label, base, seda):
+    """The same plan against the bare server doing the two round trips any server that stores
+    before it broadcasts must make (bare_chat_app.py, BARE_FLOOR_DATABASE_URL): how much of the
+    gap to bare no implementation of the contract can close on this machine."""
+    with bare_server(floor_database_url=driver_url(world.url)) as (urls, pids):
+        floor = drive(with_urls(plan, urls), pids)
+    print("  floor", describe(floor))
+    row(
+        f"Latency, {label}: floor (bare + a Redis INCR and a committed INSERT per send)",
+        f"p99 {seda['p99ms']:.1f} ms",
+        f"floor p50 {floor['p50ms']:.1f} ms, p99 {floor['p99ms']:.1f} ms"
+        f" (x{floor['p99ms'] / base['p99ms']:.2f} of bare)",
+        f"p99 x{seda['p99ms'] / floor['p99ms']:.2f}",
+        "(diagnostic)",
+    )
 
 
 def store(world, args):
