@@ -14,7 +14,6 @@ session: the senders' checks only read (chat/messages.py).
 A batch that fails is retried one message per transaction, so a bad message fails alone.
 """
 
-import functools
 import json
 
 import sqlalchemy as sa
@@ -23,7 +22,7 @@ from sqlalchemy.dialects import postgresql
 
 from seda.chat.models import RECENT_TEXTS_KEPT, Message, Room, RoomMembership
 from seda.common.batches import Batches
-from seda.common.db import autocommit_connection
+from seda.common.db import DriverStatement, autocommit_connection
 from seda.common.errors import ServiceUnavailable
 from seda.extensions import db
 
@@ -169,8 +168,8 @@ def _store_in_one_statement(batch, connection):
         columns[name] = [json.dumps(value) for value in columns[name]]
     columns["type"] = [value.name for value in columns["type"]]
     marks = _author_marks(batch)
-    last_seq = connection.exec_driver_sql(
-        _store_batch_sql(connection.dialect),
+    last_seq = _STORE_BATCH.execute(
+        connection,
         {
             "room_id": batch[0].values["m_room_id"],
             "count": count,
@@ -191,8 +190,11 @@ _ARRAY_COLUMNS = {
     if name != "room_id"  # one for the whole batch
 }
 _SELECTED = ", ".join(f"CAST(b.{name} AS json)" if name in _JSON_COLUMNS else f"b.{name}" for name in _ARRAY_COLUMNS)
-_STORE_BATCH = sa.text(
-    f"""
+# Run as the driver's SQL (common/db.py): SQLAlchemy's handling of its 20 parameters on every
+# call cost 0.05-0.08 ms of a lone message's store (bench/README.md).
+_STORE_BATCH = DriverStatement(
+    sa.text(
+        f"""
     WITH numbered AS (
         UPDATE rooms SET last_seq = last_seq + :count, last_message_at = :last_message_at
         WHERE id = :room_id RETURNING last_seq
@@ -215,15 +217,8 @@ _STORE_BATCH = sa.text(
     )
     SELECT last_seq FROM numbered
     """
+    )
 )
-
-
-@functools.lru_cache(maxsize=4)
-def _store_batch_sql(dialect):
-    """_STORE_BATCH as the driver takes it, compiled once: run as such, it skips SQLAlchemy's
-    handling of a statement's text and parameters on every call (0.1–0.2 ms of a lone message's
-    store, bench/README.md)."""
-    return str(_STORE_BATCH.compile(dialect=dialect))
 
 
 def _statements():

@@ -84,6 +84,24 @@ def autocommit_connection(engine):
         yield connection
 
 
+class DriverStatement:
+    """A hot statement run as the driver's own SQL, compiled once per dialect: it skips
+    SQLAlchemy's handling of the statement's text and parameters on every call (the engine's
+    events, pool and error translation stay). Its parameters reach the driver as they are, so
+    they must need no SQLAlchemy type processing (a text() with CASTs in the SQL, PostgreSQL)."""
+
+    def __init__(self, statement):
+        self._statement = statement
+        self._compiled = {}
+
+    def execute(self, connection, parameters):
+        dialect = connection.dialect
+        sql = self._compiled.get(dialect)
+        if sql is None:
+            sql = self._compiled[dialect] = str(self._statement.compile(dialect=dialect))
+        return connection.exec_driver_sql(sql, parameters)
+
+
 def statements_on_their_own(session):
     """Until the session's next commit, each of its statements commits by itself: no BEGIN before
     the first read and no COMMIT or ROLLBACK after the last. For a service that reads, then
