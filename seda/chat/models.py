@@ -148,8 +148,21 @@ class Message(db.Model):
     __table_args__ = (
         # History newest first and catch-up oldest first are both range scans of this index.
         sa.UniqueConstraint("room_id", "seq"),
-        sa.Index("ix_messages_parent_id_seq", "parent_id", "seq"),
-        sa.Index("ix_messages_type_created_at", "type", "created_at"),
+        # A thread's replies, and the track cards the popular tracks count: each index holds only
+        # the rows it is read for, so a plain text (most of chat) writes neither.
+        sa.Index(
+            "ix_messages_replies_parent_id_seq",
+            "parent_id",
+            "seq",
+            postgresql_where=sa.text("parent_id IS NOT NULL"),
+            sqlite_where=sa.text("parent_id IS NOT NULL"),
+        ),
+        sa.Index(
+            "ix_messages_track_cards_created_at",
+            "created_at",
+            postgresql_where=sa.text("type = 'TRACK_CARD'"),
+            sqlite_where=sa.text("type = 'TRACK_CARD'"),
+        ),
         # clientMessageId dedupe: one message per user and client id.
         sa.UniqueConstraint("user_id", "client_message_id"),
     )
