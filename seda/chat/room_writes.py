@@ -86,7 +86,7 @@ def room_writes():
 def store_alone(write, connection=None):
     """Store one message in the transaction of `connection` (default: the caller's session),
     which the caller commits; its seq."""
-    return _store(connection if connection is not None else db.session, [write])[0]
+    return _store(connection if connection is not None else db.session.connection(), [write])[0]
 
 
 def _commit(batch):
