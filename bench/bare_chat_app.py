@@ -22,9 +22,10 @@ _seq = itertools.count(1)
 STORE_SECONDS = float(os.environ.get("BARE_STORE_MS", "0")) / 1000
 _store_lock = Semaphore()
 # BARE_FLOOR_DATABASE_URL (with BARE_FLOOR_REDIS_URL) makes each send do what any server that
-# stores before it broadcasts must: count the sender's limit on Redis (one INCR) and insert the
-# message with a synchronous commit (one autocommitted INSERT), each a round trip, then broadcast.
-# The floor under seda's latency on this machine (bench/chat_sockets.py --only latency).
+# stores before it broadcasts must: count the sender's limit on Redis (a fixed window's INCR and
+# EXPIRE, one round trip) and insert the message with a synchronous commit (one autocommitted
+# INSERT, the other), then broadcast. The floor under seda's latency on this machine
+# (bench/chat_sockets.py --only latency).
 FLOOR_DATABASE_URL = os.environ.get("BARE_FLOOR_DATABASE_URL")
 _floor = None
 USER = {
@@ -64,7 +65,9 @@ def _round_trips_of_a_store(sid, data):
         database.execute("CREATE TABLE IF NOT EXISTS floor_messages (id bigserial PRIMARY KEY, text text)")
         _floor = (redis.Redis.from_url(os.environ["BARE_FLOOR_REDIS_URL"]), database, Semaphore())
     limits, database, connection_in_use = _floor
-    limits.incr(f"floor:{sid}")
+    window = limits.pipeline(transaction=False)  # a fixed window's count: one round trip
+    window.incr(f"floor:{sid}").expire(f"floor:{sid}", 10)
+    window.execute()
     with connection_in_use:
         database.execute("INSERT INTO floor_messages (text) VALUES (%s)", (data["text"],))
 
