@@ -12,6 +12,8 @@ Create Date: 2026-12-06 11:20:00
 
 """
 
+import contextlib
+
 from alembic import op
 
 revision = "c3f8a2d6e9b1"
@@ -31,32 +33,20 @@ WHOLE = (
 
 
 def upgrade():
-    _replace(
-        [
-            f"CREATE INDEX {_concurrently()}IF NOT EXISTS {name} ON messages ({columns}) WHERE {rows}"
-            for name, columns, rows in PARTIAL
-        ],
-        [name for name, _ in WHOLE],
-    )
+    _replace([f"{name} ON messages ({columns}) WHERE {rows}" for name, columns, rows in PARTIAL], [n for n, _ in WHOLE])
 
 
 def downgrade():
-    _replace(
-        [f"CREATE INDEX {_concurrently()}IF NOT EXISTS {name} ON messages ({columns})" for name, columns in WHOLE],
-        [name for name, _, _ in PARTIAL],
-    )
+    _replace([f"{name} ON messages ({columns})" for name, columns in WHOLE], [n for n, _, _ in PARTIAL])
 
 
-def _replace(creates, drops):
-    statements = [*creates, *(f"DROP INDEX {_concurrently()}IF EXISTS {name}" for name in drops)]
-    if op.get_bind().dialect.name != "postgresql":
-        for statement in statements:
-            op.execute(statement)
-        return
-    with op.get_context().autocommit_block():  # CONCURRENTLY cannot run in a transaction
-        for statement in statements:
-            op.execute(statement)
-
-
-def _concurrently():
-    return "CONCURRENTLY " if op.get_bind().dialect.name == "postgresql" else ""
+def _replace(indexes, dropped):
+    """Build `indexes` ("name ON table (columns) ..."), then drop `dropped`; on PostgreSQL
+    CONCURRENTLY, which cannot run inside a transaction."""
+    postgresql = op.get_bind().dialect.name == "postgresql"
+    concurrently = "CONCURRENTLY " if postgresql else ""
+    with op.get_context().autocommit_block() if postgresql else contextlib.nullcontext():
+        for index in indexes:
+            op.execute(f"CREATE INDEX {concurrently}IF NOT EXISTS {index}")
+        for name in dropped:
+            op.execute(f"DROP INDEX {concurrently}IF EXISTS {name}")

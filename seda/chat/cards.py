@@ -8,7 +8,7 @@ from datetime import timedelta
 import sqlalchemy as sa
 
 from seda.chat import history, notify
-from seda.chat.models import Message, MessageType, Room, RoomType
+from seda.chat.models import Message, MessageType, Room, RoomType, is_track_card
 from seda.chat.payloads import serialize_message
 from seda.common import room_hooks
 from seda.common.db import utcnow
@@ -120,9 +120,7 @@ def popular(days, limit):
         )
         .join(Room, Room.id == Message.room_id)
         .where(
-            # Written out, not bound: the planner may then use the track cards' partial index
-            # whatever plan a prepared statement settles on.
-            Message.type == sa.literal_column(f"'{MessageType.TRACK_CARD.value}'"),
+            is_track_card(Message.type),
             Message.deleted_at.is_(None),
             Message.track_url.is_not(None),
             Message.created_at >= since,

@@ -5,7 +5,7 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from seda.common.db import UTCDateTime, new_id, string_enum, utcnow
+from seda.common.db import UTCDateTime, new_id, partial_index, string_enum, utcnow
 from seda.extensions import db
 from seda.users.models import User
 
@@ -27,6 +27,16 @@ class MessageType(str, enum.Enum):
     TRACK_CARD = "TRACK_CARD"
     SYSTEM = "SYSTEM"
     REPLY = "REPLY"
+
+
+_TRACK_CARD = f"'{MessageType.TRACK_CARD.value}'"
+
+
+def is_track_card(type_column):
+    """`type_column` is TRACK_CARD, written as a literal: a bound value proves nothing to the
+    planner, and the track cards' partial indexes are then used whatever plan a prepared
+    statement settles on."""
+    return type_column == sa.literal_column(_TRACK_CARD)
 
 
 class ReportStatus(str, enum.Enum):
@@ -150,19 +160,8 @@ class Message(db.Model):
         sa.UniqueConstraint("room_id", "seq"),
         # A thread's replies, and the track cards the popular tracks count: each index holds only
         # the rows it is read for, so a plain text (most of chat) writes neither.
-        sa.Index(
-            "ix_messages_replies_parent_id_seq",
-            "parent_id",
-            "seq",
-            postgresql_where=sa.text("parent_id IS NOT NULL"),
-            sqlite_where=sa.text("parent_id IS NOT NULL"),
-        ),
-        sa.Index(
-            "ix_messages_track_cards_created_at",
-            "created_at",
-            postgresql_where=sa.text("type = 'TRACK_CARD'"),
-            sqlite_where=sa.text("type = 'TRACK_CARD'"),
-        ),
+        partial_index("ix_messages_replies_parent_id_seq", "parent_id", "seq", where="parent_id IS NOT NULL"),
+        partial_index("ix_messages_track_cards_created_at", "created_at", where=f"type = {_TRACK_CARD}"),
         # clientMessageId dedupe: one message per user and client id.
         sa.UniqueConstraint("user_id", "client_message_id"),
     )

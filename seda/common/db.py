@@ -84,6 +84,11 @@ def autocommit_connection(engine):
         yield connection
 
 
+def partial_index(name, *columns, where, **options):
+    """An index of the rows `where` keeps only, the same on PostgreSQL and SQLite."""
+    return sa.Index(name, *columns, postgresql_where=sa.text(where), sqlite_where=sa.text(where), **options)
+
+
 class DriverStatement:
     """A hot statement run as the driver's own SQL, compiled once per dialect: it skips
     SQLAlchemy's handling of the statement's text and parameters on every call (the engine's

@@ -7,7 +7,7 @@ asks both the same question and builds the same answers from what they return.""
 import sqlalchemy as sa
 
 from seda.chat.messages import attach_reactions
-from seda.chat.models import Message, MessageType, Room, RoomMembership, RoomType
+from seda.chat.models import Message, MessageType, Room, RoomMembership, RoomType, is_track_card
 from seda.chat.payloads import joined_user_ref, message_payload, user_ref_columns
 from seda.common.errors import NotFound
 from seda.common.pagination import keyset_page
@@ -105,12 +105,11 @@ def _matching(terms):
 
 def _matching_tracks(terms):
     """The WHERE clauses that keep the track cards whose title or artist hold `terms` (on
-    PostgreSQL through the index of track cards alone: its predicate is repeated as a literal so
-    that the planner can prove it)."""
+    PostgreSQL through the index of track cards alone, which is_track_card lets the planner use)."""
     m = _messages
     if _on_postgresql():
         return (
-            m.c.type == sa.literal_column("'TRACK_CARD'"),
+            is_track_card(m.c.type),
             sa.func.seda_track_document(m.c.track_ref).op("@@")(_tsquery(terms)),
         )
     return (m.c.type == MessageType.TRACK_CARD, _fts_rowids(f"{{title artist}} : ({terms.fts5_query()})"))

@@ -5,7 +5,7 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from seda.common.db import UTCDateTime, new_id, string_enum, utcnow
+from seda.common.db import UTCDateTime, new_id, partial_index, string_enum, utcnow
 from seda.extensions import db
 from seda.users.models import User
 
@@ -44,19 +44,8 @@ class ListeningSession(db.Model):
     host: Mapped[User | None] = relationship(lazy="joined")
 
     __table_args__ = (
-        sa.Index(
-            "uq_listening_sessions_active_room",
-            "room_id",
-            unique=True,
-            postgresql_where=sa.text("status = 'ACTIVE'"),
-            sqlite_where=sa.text("status = 'ACTIVE'"),
-        ),
-        sa.Index(
-            "ix_listening_sessions_due",
-            "ends_at",
-            postgresql_where=sa.text("status = 'ACTIVE'"),
-            sqlite_where=sa.text("status = 'ACTIVE'"),
-        ),
+        partial_index("uq_listening_sessions_active_room", "room_id", unique=True, where="status = 'ACTIVE'"),
+        partial_index("ix_listening_sessions_due", "ends_at", where="status = 'ACTIVE'"),
     )
 
 
