@@ -11,6 +11,8 @@ import time
 from datetime import timedelta
 from functools import lru_cache
 
+from publicsuffixlist import PublicSuffixList
+
 from seda.chat import notify
 from seda.chat.access import is_moderator, member_room, moderated_room
 from seda.chat.models import RECENT_TEXTS_KEPT, RoomType
@@ -18,7 +20,7 @@ from seda.chat.rooms import apply_mute
 from seda.common import audit
 from seda.common.db import iso_utc, utcnow
 from seda.common.errors import Forbidden, Unprocessable
-from seda.common.text import fold
+from seda.common.text import fold, script_of, visible
 from seda.extensions import cache, db
 from seda.tracks.providers import recognise
 
@@ -28,6 +30,10 @@ REPEATS_REFUSED_AT = RECENT_TEXTS_KEPT + 1  # the third identical text within th
 REFUSAL_WINDOW_SECONDS = 600
 AUTO_MUTE = timedelta(minutes=10)
 LINK = re.compile(r"https?://[^\s<>\"')\]]+|(?<![\w.@/])www\.[^\s<>\"')\]]+", re.IGNORECASE)
+# A bare host name (`shop.co.uk`, `evil.example/path`): dot-separated labels of letters, digits and
+# hyphens (any script), not part of an address (`@`) or of a longer path, with what follows it.
+BARE_HOST = re.compile(r"(?<![\w.@/:-])((?:[^\W_](?:[\w-]*[^\W_])?\.)+[^\W\d_][\w-]*[^\W_])(/[^\s<>\"')\]]*)?")
+_public_suffixes = PublicSuffixList()  # the list the publicsuffixlist release ships (no download)
 
 
 def get_settings(user, room_id):
@@ -50,11 +56,23 @@ def put_settings(user, room_id, settings, admin=None):
 
 
 @lru_cache(maxsize=1024)
-def _blocked_words_pattern(words):
-    """One pattern for a room's whole list: the text is folded and scanned once, however many words."""
-    folded = {fold(word) for word in words}
-    alternatives = "|".join(re.escape(word) for word in sorted(folded, key=len, reverse=True))
+def _blocked_words_patterns(words):
+    """One pattern per script of a room's list (nearly always one): the text is folded to that
+    script (look-alike letters read as its own) and scanned once, however many words."""
+    by_script = {}
+    for word in words:
+        script = script_of(word)
+        by_script.setdefault(script, set()).add(fold(word, script))
+    return tuple((script, _whole_words(folded)) for script, folded in by_script.items())
+
+
+def _whole_words(words):
+    alternatives = "|".join(re.escape(word) for word in sorted(words, key=len, reverse=True))
     return re.compile(rf"(?<!\w)(?:{alternatives})(?!\w)")
+
+
+def _has_blocked_word(words, text):
+    return any(pattern.search(fold(text, script)) for script, pattern in _blocked_words_patterns(tuple(words)))
 
 
 def check(user, room, membership, text, mentions, editing=False):
@@ -76,7 +94,7 @@ def check(user, room, membership, text, mentions, editing=False):
 
 
 def _first_broken_rule(rules, text, mentions, recent):
-    if rules["blockedWords"] and _blocked_words_pattern(tuple(rules["blockedWords"])).search(fold(text)):
+    if rules["blockedWords"] and _has_blocked_word(rules["blockedWords"], text):
         return "blocked word"
     if rules["linkPolicy"] != "ANY" and not _links_allowed(text, rules["linkPolicy"]):
         return "link not allowed"
@@ -88,13 +106,21 @@ def _first_broken_rule(rules, text, mentions, recent):
 
 
 def _links_allowed(text, policy):
-    for match in LINK.finditer(text):
-        if policy == "NONE":
-            return False
-        link = match.group(0).rstrip(".,;:!?")
-        if recognise(link if "://" in link else f"https://{link}") is None:
+    for link in _links(visible(text)):
+        if policy == "NONE" or recognise(link if "://" in link else f"https://{link}") is None:
             return False
     return True
+
+
+def _links(text):
+    """The links in `text`: http(s) URLs, `www.` hosts, and bare host names that end in a public
+    suffix (any host name, when a path follows it: `evil.example/path`)."""
+    for match in LINK.finditer(text):
+        yield match.group(0).rstrip(".,;:!?")
+    for match in BARE_HOST.finditer(LINK.sub(" ", text)):
+        host, path = match.group(1), match.group(2)
+        if path or _public_suffixes.publicsuffix(host.lower(), accept_unknown=False) is not None:
+            yield (host + (path or "")).rstrip(".,;:!?")
 
 
 def _repeat_text(text):

@@ -5,6 +5,7 @@ import re
 import sqlalchemy as sa
 
 from seda.chat.models import RoomMembership
+from seda.common.text import LATIN, look_alikes
 from seda.extensions import db
 from seda.users.models import User
 
@@ -15,10 +16,11 @@ MENTION = re.compile(r"(?<![\w@])@([A-Za-z0-9_]{3,30})(?![\w@])")
 
 def mentioned_members(room_id, text, author_id):
     """Ids (strings) of the room's members that `text` mentions, in order of first appearance,
-    never the author. One query, and none at all for a text without `@`."""
+    never the author. One query, and none at all for a text without `@`. Names are read as a
+    reader sees them: `@аda` with a Cyrillic `а`, or with a zero-width space inside, is `@ada`."""
     if "@" not in text:
         return []
-    names = list(dict.fromkeys(name.lower() for name in MENTION.findall(text)))
+    names = list(dict.fromkeys(name.lower() for name in MENTION.findall(look_alikes(text, LATIN))))
     if not names:
         return []
     members, author = _member_ids_by_name(room_id, names), str(author_id)

@@ -22,8 +22,9 @@ class SearchTerms:
     typed) as the start of a word."""
 
     def __init__(self, q):
-        # Split again after folding: NFKD can turn one letter into several characters.
-        folded = [piece for word in WORD.findall(q) for piece in WORD.findall(fold(word))]
+        # Folded whole, then split: an invisible character inside a word does not split it, and
+        # NFKD can turn one letter into several characters.
+        folded = WORD.findall(fold(q))
         self.prefix = folded[-1] if folded else None
         whole = dict.fromkeys(word for word in folded[:-1] if word != self.prefix)
         self.whole = list(whole)

@@ -237,3 +237,67 @@ def test_an_admins_moderation_is_audited(app, party, chat):
     with app.app_context():
         actions = db.session.scalars(sa.select(AdminAction.action).order_by(AdminAction.created_at)).all()
     assert actions == ["message.clear_reactions", "room.mute", "message.delete"]
+
+
+INVISIBLE = {
+    "zero-width space": "\u200b",
+    "zero-width joiner": "\u200d",
+    "word joiner": "\u2060",
+    "soft hyphen": "\u00ad",
+    "variation selector": "\ufe0f",
+    "combining grapheme joiner": "\u034f",
+    "tag character": "\U000e0041",
+    "hangul filler": "\u3164",
+    "mongolian separator": "\u180e",
+}
+
+
+@pytest.mark.parametrize("name", list(INVISIBLE))
+def test_an_invisible_character_inside_a_blocked_word_does_not_hide_it(party, name):
+    owner, _moderator, fan, room = party
+    rules(owner, room, blockedWords=["spam"])
+    status, error = send(fan, room, f"buy sp{INVISIBLE[name]}am now")
+    assert status == 422 and error["message"] == refused("blocked word")
+    assert stored_texts(owner, room) == []
+
+
+def test_look_alike_letters_read_as_the_blocked_words_script(party):
+    owner, _moderator, fan, room = party
+    rules(owner, room, blockedWords=["spam", "scam", "дурак"])
+    for text in (
+        "sp\u0430m",
+        "\u0455\u0441\u0430m",
+        "SP\u0410M",
+        "sc\u03b1m",
+        "ду\u0070\u0061к",
+    ):  # Cyrillic а ѕ с А, Greek α, Latin p a
+        status, error = send(fan, room, text)
+        assert status == 422 and error["message"] == refused("blocked word"), text
+    assert send(fan, room, "спасибо, spammer")[0] == 201  # other words in either script pass
+    assert stored_texts(owner, room) == ["спасибо, spammer"]
+
+
+def test_bare_host_names_are_links(party):
+    owner, _moderator, fan, room = party
+    rules(owner, room, linkPolicy="NONE")
+    for text in ("go to evil.example/path", "shop.co.uk has it", "see bit.ly/x", "sh\u200bop.co.uk"):
+        status, error = send(fan, room, text)
+        assert status == 422 and error["message"] == refused("link not allowed"), text
+    for text in ("e.g. this one", "pi is 3.14", "version 1.2.3", "mail me@host.co.uk", "the end."):
+        assert send(fan, room, text)[0] == 201, text
+    rules(owner, room, linkPolicy="MUSIC_ONLY")
+    assert send(fan, room, "open.spotify.com/track/4uLU6hMCjMI75M1A2tKUQC")[0] == 201
+    assert send(fan, room, "shop.co.uk")[1]["message"] == refused("link not allowed")
+
+
+@pytest.mark.parametrize("texts", [["sp\u0430m", "sp\u200bam"], ["evil.example/x", "sp\u0430m"]])
+def test_every_refusal_counts_toward_the_auto_mute_whichever_rule_refused_it(party, socket_for, texts):
+    owner, _moderator, fan, room = party
+    rules(owner, room, blockedWords=["spam"], linkPolicy="NONE", autoMuteAfter=2)
+    assert send(fan, room, texts[0])[0] == 422
+    ack = socket_for(fan.user).emit(
+        "send_message", {"roomId": room["id"], "text": texts[1]}, namespace="/chat", callback=True
+    )
+    assert ack["ok"] is False and ack["error"]["statusCode"] == 422
+    status, error = send(fan, room, "fine now?")
+    assert status == 403 and error["message"][0].startswith("You are muted until")

@@ -45,6 +45,12 @@ def test_only_an_at_sign_standing_alone_before_a_whole_name_mentions(band, text)
     assert owner.send(room["id"], text)["mentions"] == []
 
 
+@pytest.mark.parametrize("text", ["hi @\u0430da", "hi @a\u200bda", "hi @\u0430d\u2060a!"])  # Cyrillic а, invisibles
+def test_a_name_is_read_as_a_reader_sees_it(band, text):
+    owner, room, members, _ = band
+    assert owner.send(room["id"], text)["mentions"] == [members["ada"].user.id]
+
+
 def test_punctuation_around_a_name_still_mentions(band):
     owner, room, members, _ = band
     assert owner.send(room["id"], "(@ada), hi!")["mentions"] == [members["ada"].user.id]

@@ -112,6 +112,12 @@ def test_case_and_accents_are_ignored_both_ways(jazz):
     assert hits[0]["highlight"] == "Café <mark>Müller</mark>, Señor Ça va"
 
 
+def test_an_invisible_character_typed_in_a_query_word_does_not_split_it(jazz):
+    ada, bo, _cy, room = jazz
+    ada.send(room["id"], "Late night jazz")
+    assert texts(bo, "q=ja%E2%80%8Bzz%20ni%C2%ADght") == ["Late night jazz"]  # zero-width space, soft hyphen
+
+
 def test_words_are_split_at_punctuation_the_same_way_on_both_databases(jazz):
     ada, bo, _cy, room = jazz
     ada.send(room["id"], "hip-hop, rock'n'roll & AC/DC: see https://example.com/live_set")
