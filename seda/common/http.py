@@ -33,6 +33,8 @@ def _finish_response(response):
     path = request.path
     if path.startswith("/api/") and not path.startswith("/api/docs") and "Cache-Control" not in headers:
         headers["Cache-Control"] = "no-store"  # responses carry private data; no shared cache may keep them
+    if "Origin" in request.headers:
+        response.vary.add("Origin")  # the CORS headers depend on it: no cache may mix origins up
     for name, value in g.get("override_headers", {}).items():
         headers[name] = value
     route = request.url_rule.rule if request.url_rule else "<unmatched>"

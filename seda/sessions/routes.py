@@ -9,7 +9,13 @@ from seda.common.auth import acting_admin, current_user, login_required
 from seda.common.pagination import PAGE_HEADERS_DOC, payload_page
 from seda.common.schemas import PageQuerySchema
 from seda.sessions import services
-from seda.sessions.schemas import AddToQueueSchema, HistoryItemSchema, ListeningSessionSchema, QueueItemSchema
+from seda.sessions.schemas import (
+    AddToQueueSchema,
+    HistoryItemSchema,
+    ListeningSessionSchema,
+    QueueItemSchema,
+    SkipSchema,
+)
 
 bp = Blueprint(
     "sessions",
@@ -77,14 +83,16 @@ def remove_from_queue(room_id, item_id):
 
 @bp.route("/skip", methods=["POST"])
 @login_required
+@bp.arguments(SkipSchema, required=False)
 @bp.response(200, ListeningSessionSchema)
 @bp.alt_response(404, description=NO_SESSION_DOC)
-@bp.alt_response(409, description="Nothing is playing")
-def skip(room_id):
+@bp.alt_response(409, description="Nothing is playing, or `itemId` is no longer the playing item")
+def skip(body, room_id):
     """The host, the room's OWNER or MODERATORs and admins skip at once (`now_playing`); other
     members vote, once per track (`skip_votes`), and the track is skipped when the votes reach
-    skipNeeded. The Session after the vote and any skip it caused."""
-    return _json(services.skip(current_user(), room_id, acting_admin()))
+    skipNeeded. The Session after the vote and any skip it caused. With `itemId`, a skip meant
+    for a track that has already moved on changes nothing (a double click never skips two)."""
+    return _json(services.skip(current_user(), room_id, acting_admin(), body.get("itemId")))
 
 
 @bp.route("/history")

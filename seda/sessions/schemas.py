@@ -45,6 +45,15 @@ class AddToQueueSchema(ma.Schema):
             raise ma.ValidationError("Give either trackRef or url.", "trackRef")
 
 
+class SkipSchema(ma.Schema):
+    """The body of a skip; no body at all is a skip of whatever plays."""
+
+    BODY_OPTIONAL = True
+    itemId = ma.fields.UUID(
+        metadata={"description": "The item the caller means to skip; 409 when it is no longer the playing one"}
+    )
+
+
 class QueueItemSchema(ma.Schema):
     id = ma.fields.UUID()
     trackRef = ma.fields.Nested(TrackRefSchema)

@@ -131,12 +131,16 @@ def remove_item(user, room_id, item_id, admin=None):
         notify.queue_updated(queue_payload(session))
 
 
-def skip(user, room_id, admin=None):
-    """The host, the room's owner or moderators and admins skip at once; other members vote."""
+def skip(user, room_id, admin=None, item_id=None):
+    """The host, the room's owner or moderators and admins skip at once; other members vote.
+    `item_id`: the item the caller means; once another plays, nothing changes (409), so that
+    skips sent together for one track never skip the next ones (checked under the row lock)."""
     room, membership = member_room(user, room_id)
     session = _locked(room.id)
     if session.playing_item_id is None:
         raise Conflict("Nothing is playing")
+    if item_id is not None and session.playing_item_id != item_id:
+        raise Conflict("That track is no longer playing")
     if session.host_id == user.id or is_moderator(user, membership):
         finish_playing(session, utcnow(), ItemState.SKIPPED)
         if admin is not None:

@@ -121,6 +121,18 @@ def test_cors_allows_configured_origins_with_credentials(app_factory):
     assert not [name for name, _ in same_site.headers if name.startswith("Access-Control-")]
 
 
+def test_an_answer_to_an_allowed_origin_varies_by_origin(app_factory, users):
+    """The one allowed origin's answer carries Access-Control-* headers an answer without Origin
+    lacks: a cache in between must key them apart (flask-cors says Vary only for several)."""
+    client = app_factory(CORS_ORIGINS="https://seda.fm").test_client()
+    user = users.make()
+    for path in ("/api/v1/health/live", "/api/v1/users/me"):
+        allowed = client.get(path, headers={**user.headers, "Origin": "https://seda.fm"})
+        assert allowed.headers["Access-Control-Allow-Origin"] == "https://seda.fm"
+        assert allowed.headers["Vary"] == "Origin"
+        assert "Vary" not in client.get(path, headers=user.headers).headers
+
+
 def test_anonymous_callers_are_limited_per_ip(app_factory):
     client = app_factory(RATE_LIMIT_ANONYMOUS="3/minute").test_client()
     statuses = [client.get(LIMITED_ROUTE).status_code for _ in range(4)]

@@ -271,6 +271,33 @@ def test_the_host_skips_at_once(room):
     assert status == 200 and session["nowPlaying"]["id"] == following["id"]
 
 
+def test_skips_sent_together_for_one_track_skip_it_once(app, room):
+    owner, room_id = room
+    playing = queue(owner, room_id, trackRef=track())[1]
+    waiting = [queue(owner, room_id, trackRef=track())[1] for _ in range(3)]
+    barrier, answers = threading.Barrier(4), []
+
+    def skip():
+        client = app.test_client()
+        barrier.wait()
+        url = f"/api/v1/chat/rooms/{room_id}/session/skip"
+        response = client.post(url, json={"itemId": playing["id"]}, headers=owner.user.headers)
+        answers.append((response.status_code, response.get_json()))
+
+    threads = [threading.Thread(target=skip) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(10)
+    assert sorted(status for status, _ in answers) == [200, 409, 409, 409]
+    assert {body["message"][0] for status, body in answers if status == 409} == {"That track is no longer playing"}
+    status, session = owner.get(f"/rooms/{room_id}/session")
+    assert session["nowPlaying"]["id"] == waiting[0]["id"]  # one track skipped, not four
+    assert [item["id"] for item in session["queue"]] == [item["id"] for item in waiting[1:]]
+    status, session = owner.post(f"/rooms/{room_id}/session/skip", json={"itemId": waiting[0]["id"]})
+    assert status == 200 and session["nowPlaying"]["id"] == waiting[1]["id"]
+
+
 def test_members_vote_and_the_majority_of_those_online_skips(room, chat, socket_for):
     owner, room_id = room
     first, second = member_of(chat, room_id), member_of(chat, room_id)
