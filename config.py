@@ -85,6 +85,8 @@ class Config:
         # Requests and socket events doing their work at once; the rest queue (common/admission.py).
         self.MAX_ACTIVE_REQUESTS = _int(env, "MAX_ACTIVE_REQUESTS", 8)
         self.ADMISSION_WAIT_SECONDS = _int(env, "ADMISSION_WAIT_SECONDS", 30)
+        # A body must arrive whole within this, before the request takes a turn (common/bodies.py).
+        self.REQUEST_BODY_TIMEOUT_SECONDS = _int(env, "REQUEST_BODY_TIMEOUT_SECONDS", 10)
         # Rooms with more members get presence_count once a second instead of per-user presence.
         self.ROOM_PRESENCE_EVENTS_MAX_MEMBERS = _int(env, "ROOM_PRESENCE_EVENTS_MAX_MEMBERS", 100)
 
@@ -122,6 +124,10 @@ class Config:
         self.RATE_LIMIT_SEARCH = env.get("RATE_LIMIT_SEARCH", "60/minute")
         # Per socket, every event counted; the benchmarks lift it to drive one sender flat out.
         self.RATE_LIMIT_SOCKET_EVENTS_PER_SECOND = _int(env, "RATE_LIMIT_SOCKET_EVENTS_PER_SECOND", 20)
+        # Per user across all their sockets and processes (shared counters with Redis).
+        self.RATE_LIMIT_SOCKET_EVENTS_USER = env.get("RATE_LIMIT_SOCKET_EVENTS_USER", "40/second")
+        # Sockets one user may hold at once, across all processes (API.md §4).
+        self.SOCKET_MAX_PER_USER = _int(env, "SOCKET_MAX_PER_USER", 10)
         self.RATE_LIMIT_VERIFICATION_PER_DAY = _int(env, "RATE_LIMIT_VERIFICATION_PER_DAY", 3)
         self.RATE_LIMIT_WINDOW_MS = _int(env, "RATE_LIMIT_WINDOW_MS", 86_400_000)
 

@@ -121,6 +121,7 @@ def server_env(database_url, **extra):
         "RATE_LIMIT_DEFAULT": "10000000/minute",
         "RATE_LIMIT_MESSAGES": "10000000 per 10 seconds",
         "RATE_LIMIT_SOCKET_EVENTS_PER_SECOND": "100000",
+        "RATE_LIMIT_SOCKET_EVENTS_USER": "100000/second",
         "WORKER_CONNECTIONS": "8000",
         **extra,
     }

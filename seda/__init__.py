@@ -17,11 +17,12 @@ from seda.chat import tasks as chat_tasks  # noqa: F401  (registers the Celery t
 from seda.chat.events import init_chat_socket
 from seda.chat.routes import bp as chat_bp
 from seda.chat.track_routes import bp as tracks_bp
-from seda.chat.transport import MAX_TRANSPORT_BYTES
+from seda.chat.transport import MAX_TRANSPORT_BYTES, PollingBatchLimit
 from seda.cli import seda_cli
 from seda.common.admission import init_admission
-from seda.common.api import api, refuse_unexpected_body_on_public_routes
+from seda.common.api import api, refuse_undeclared_input_on_public_routes
 from seda.common.auth import init_auth
+from seda.common.bodies import BodyFirst
 from seda.common.db import init_session_teardown, ping_idle_connections
 from seda.common.http import init_request_hooks
 from seda.common.kept_responses import init_kept_responses
@@ -83,6 +84,8 @@ def create_app(config=None):
     _init_extensions(app)
     _register_blueprints(app)
     _register_cli(app)
+    # Outermost: no request (REST or a polling POST) reaches a turn before its body has arrived.
+    app.wsgi_app = BodyFirst(app.wsgi_app, app.config["REQUEST_BODY_TIMEOUT_SECONDS"], app.config["MAX_CONTENT_LENGTH"])
     return app
 
 
@@ -137,7 +140,7 @@ def _init_extensions(app):
     if not app.config["API_DOCS_ENABLED"]:
         app.config["OPENAPI_URL_PREFIX"] = None
     api.init_app(app, spec_kwargs={"info": {"description": API_DESCRIPTION}})
-    app.before_request(refuse_unexpected_body_on_public_routes)
+    app.before_request(refuse_undeclared_input_on_public_routes)
     api.spec.components.security_scheme("bearerAuth", {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"})
     api.spec.components.security_scheme("adminApiKey", {"type": "apiKey", "in": "header", "name": "X-Admin-Api-Key"})
     socketio.init_app(
@@ -147,7 +150,12 @@ def _init_extensions(app):
         channel=app.config["SOCKETIO_CHANNEL"],
         cors_allowed_origins=_socket_origin_check(app.config["CORS_ORIGINS"]),
         max_http_buffer_size=MAX_TRANSPORT_BYTES,
+        # One socket's events run one at a time, in arrival order, in its reader (websocket) or
+        # its POST (polling): a join_room and the send after it never race. Sockets stay parallel.
+        async_handlers=False,
+        namespaces="*",  # every namespace reaches a handler: /chat, or UnknownNamespaces' refusal
     )
+    app.wsgi_app = PollingBatchLimit(app.wsgi_app, socketio.server.eio, "/socket.io")
     celery_init_app(app, beat_schedule())
     init_presence(app)
     init_user_versions(app)

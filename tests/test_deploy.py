@@ -62,6 +62,11 @@ def test_the_proxy_is_sticky_and_passes_websocket_upgrades():
     assert "proxy_http_version 1.1;" in conf
 
 
+def test_the_proxy_takes_a_whole_body_before_it_reaches_a_web_process():
+    conf = (ROOT / "deploy" / "nginx.conf").read_text()
+    assert "proxy_request_buffering on;" in conf and "client_body_timeout 10s;" in conf
+
+
 def _compose_command():
     if subprocess.run(["docker", "compose", "version"], capture_output=True).returncode == 0:
         return ["docker", "compose"]

@@ -120,11 +120,23 @@ def test_every_operation_answers_hostile_json_with_a_400_envelope(admin_target, 
 SOCKET_EVENTS = sorted(
     name.removeprefix("on_") for name in vars(ChatNamespace) if name.startswith("on_") and "connect" not in name
 )
+# Each: the raw Socket.IO packets (EVENT, or BINARY_EVENT and its attachments) with ack id 7,
+# as a client library would send them.
 HOSTILE_PACKETS = {
-    "lone surrogate in a field": lambda event: json.dumps([event, {"roomId": LONE_SURROGATE, "text": LONE_SURROGATE}]),
-    "lone surrogate as the payload": lambda event: json.dumps([event, LONE_SURROGATE]),
-    "nested 1,000 deep": lambda event: f'["{event}", ' + "[" * 1000 + "]" * 1000 + "]",
-    "integer of 5,000 digits": lambda event: f'["{event}", {{"roomId": {"9" * 5000}}}]',
+    "lone surrogate in a field": lambda event: [
+        "2/chat,7" + json.dumps([event, {"roomId": LONE_SURROGATE, "text": LONE_SURROGATE}])
+    ],
+    "lone surrogate as the payload": lambda event: ["2/chat,7" + json.dumps([event, LONE_SURROGATE])],
+    "nested 1,000 deep": lambda event: [f'2/chat,7["{event}", ' + "[" * 1000 + "]" * 1000 + "]"],
+    "integer of 5,000 digits": lambda event: [f'2/chat,7["{event}", {{"roomId": {"9" * 5000}}}]'],
+    "binary attachment in a field": lambda event: [
+        f'51-/chat,7["{event}", {{"roomId": {{"_placeholder": true, "num": 0}}, "text": "x"}}]',
+        b"nul \x00 inside",
+    ],
+    "binary attachment as the payload": lambda event: [
+        f'51-/chat,7["{event}", {{"_placeholder": true, "num": 0}}]',
+        b"\xff\xfe\x00",
+    ],
 }
 
 
@@ -133,9 +145,24 @@ HOSTILE_PACKETS = {
 def test_every_socket_event_answers_hostile_payloads_with_a_400_ack(admin_target, event, hostile):
     app, user = admin_target
     sock = socketio.test_client(app, namespace="/chat", auth={"token": user.token})
-    # The raw Socket.IO EVENT packet with ack id 7, as a client library would send it.
-    socketio.server._handle_eio_message(sock.eio_sid, f"2/chat,7{HOSTILE_PACKETS[hostile](event)}")
+    for data in HOSTILE_PACKETS[hostile](event):
+        socketio.server._handle_eio_message(sock.eio_sid, data)
     ack = sock.acks["args"][0]
     assert ack["ok"] is False and ack["error"]["statusCode"] == 400, ack
     assert sock.is_connected("/chat")
     sock.disconnect(namespace="/chat")
+
+
+@pytest.mark.parametrize("event", SOCKET_EVENTS)
+def test_every_socket_event_in_an_oversized_polling_post_is_refused_loudly(admin_target, event):
+    """65 packets in one polling POST: 400 and the session closed (the client reconnects),
+    never a 200 that dropped them all."""
+    app, user = admin_target
+    client = app.test_client()
+    sid = json.loads(client.get("/socket.io/?EIO=4&transport=polling").get_data(as_text=True)[1:])["sid"]
+    url = f"/socket.io/?EIO=4&transport=polling&sid={sid}"
+    assert client.post(url, data=f'40/chat,{{"token": "{user.token}"}}').status_code == 200
+    packets = "\x1e".join(f'42/chat,{n}["{event}", {{}}]' for n in range(65))
+    response = client.post(url, data=packets)
+    assert response.status_code == 400 and response.get_json()["statusCode"] == 400
+    assert client.get(url).status_code == 400  # the session is gone

@@ -3,6 +3,7 @@
 
 import logging
 
+import socketio as socketio_server
 from flask import current_app, request
 from flask_socketio import (
     ConnectionRefusedError,
@@ -13,6 +14,7 @@ from flask_socketio import (
 )
 
 from seda.chat import messages, notify, rooms
+from seda.chat.models import RoomType
 from seda.chat.payloads import serialize_message, serialize_reaction
 from seda.chat.schemas import (
     SocketEditMessageSchema,
@@ -40,10 +42,12 @@ from seda.extensions import socketio
 
 log = logging.getLogger(__name__)
 TYPING_EXPIRY_SECONDS = 10.0
+TOO_MANY_CONNECTIONS = "Too many connections"
+UNKNOWN_NAMESPACE = "Unknown namespace"
 
 
-def _count_send_ahead(user_id, data):
-    messages.count_send_ahead(user_id, data["roomId"])
+def _count_send_ahead(user_id, data, event_budget):
+    messages.count_send_ahead(user_id, data["roomId"], event_budget)
 
 
 class ChatNamespace(Namespace):
@@ -53,7 +57,7 @@ class ChatNamespace(Namespace):
         no timeout for this step)."""
         token = auth.get("token") if isinstance(auth, dict) else None
         try:
-            with admission().admitted(ARRIVALS):
+            with admission().admitted(ARRIVALS, who=request.remote_addr):
                 user_id = authenticate_token(token)
         except ServiceUnavailable:
             raise ConnectionRefusedError(BUSY) from None
@@ -69,9 +73,10 @@ class ChatNamespace(Namespace):
             raise ConnectionRefusedError(BUSY) from None
         finally:
             discard_session()
+        if not presence_store().connect(user_id, request.sid, current_app.config["SOCKET_MAX_PER_USER"]):
+            raise ConnectionRefusedError(TOO_MANY_CONNECTIONS)
         register_connection(request.sid, user_id)
         join_room(user_channel(user_id))
-        presence_store().connect(user_id, request.sid)
 
     def on_disconnect(self, *_reason):
         connection = unregister_connection(request.sid)
@@ -92,6 +97,8 @@ class ChatNamespace(Namespace):
         # A join that made a member was announced by rooms.join_room; a re-join says nothing.
         large = view.member_count > current_app.config["ROOM_PRESENCE_EVENTS_MAX_MEMBERS"]
         connection.rooms[room_id] = large
+        if view.type == RoomType.DIRECT:
+            connection.direct_rooms.add(room_id)
         if presence_store().join(room_id, user.id, request.sid):
             notify.presence_changed(room_id, user.id, True, large)
         session = room_hooks.session_view(user, room_id) if view.active_session_id else None
@@ -104,6 +111,7 @@ class ChatNamespace(Namespace):
             return {"roomId": room_id}
         leave_room(room_channel(room_id))
         large = connection.rooms.pop(room_id)
+        connection.direct_rooms.discard(room_id)
         notify.user_left(room_id, user.id, skip_sid=request.sid)
         if presence_store().leave(room_id, user.id, request.sid):
             notify.presence_changed(room_id, user.id, False, large)
@@ -146,6 +154,8 @@ class ChatNamespace(Namespace):
     @socket_event()
     def on_typing_start(self, user, connection, payload):
         room_id = _subscribed_room(connection, payload)
+        if room_id in connection.direct_rooms:
+            rooms.refuse_typing_if_blocked(user, room_id)
         generation = connection.typing.get(room_id, 0) + 1
         if room_id not in connection.typing:
             notify.user_typing(room_id, user.id, True, skip_sid=request.sid)
@@ -178,10 +188,19 @@ def _expire_typing(connection, room_id, user_id, generation, sid):
         notify.user_typing(room_id, user_id, False, skip_sid=sid)
 
 
+class UnknownNamespaces(socketio_server.Namespace):
+    """Every namespace but `/chat` (the server accepts any, so that this can say why)."""
+
+    def on_connect(self, namespace, *_args):
+        raise ConnectionRefusedError(UNKNOWN_NAMESPACE)
+
+
 def init_chat_socket(app):
-    """Serve `/chat` on this app's Socket.IO server (init_app re-registers it for later apps)."""
+    """Serve `/chat` on this app's Socket.IO server (init_app re-registers it for later apps),
+    and refuse every other namespace, `/` included."""
     if not any(handler.namespace == NAMESPACE for handler in socketio.namespace_handlers):
         socketio.on_namespace(ChatNamespace(NAMESPACE))
+    socketio.server.register_namespace(UnknownNamespaces("*"))
     install_event_guards(socketio.server)
     install_websocket_fixes()
     install_socket_writes(app.config["SOCKET_MAX_QUEUED_BYTES"])

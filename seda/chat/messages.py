@@ -84,14 +84,15 @@ def send_message(user, room_id, text, parent_id=None, track_ref=None, client_mes
     return message, True
 
 
-def count_send_ahead(user_id, room_id):
-    """Before send_message: a send's Redis round trips in one, its message limit counted now
-    with its sender's counters (chat/senders.py) and, when not loaded yet, its user's version
-    read along. send_message checks the limit where it stood, on this count: every send asked
-    for counts, refused ones too (the same on REST and sockets)."""
+def count_send_ahead(user_id, room_id, *also):
+    """Before send_message: a send's Redis round trips in one, its message limit (and the limits
+    `also` names, a socket's event budget) counted now with its sender's counters
+    (chat/senders.py) and, when not loaded yet, its user's version read along. send_message
+    checks the limit where it stood, on this count: every send asked for counts, refused ones
+    too (the same on REST and sockets)."""
     uuid = parse_uuid(room_id)
     expect_user(user_id, counter_names(uuid, user_id) if uuid is not None else ())
-    count_ahead(current_app.config["RATE_LIMIT_MESSAGES"], "messages", str(user_id))
+    count_ahead((current_app.config["RATE_LIMIT_MESSAGES"], "messages", str(user_id)), *also)
 
 
 def _find_duplicate(user_id, client_message_id):

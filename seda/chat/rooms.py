@@ -102,6 +102,13 @@ def refuse_if_blocked(user, room):
         raise Forbidden(CANNOT_MESSAGE)
 
 
+def refuse_typing_if_blocked(user, room_id):
+    """Typing in a DIRECT room is writing too: refused while either person blocks the other."""
+    room = db.session.get(Room, parse_uuid(room_id))
+    if room is not None:
+        refuse_if_blocked(user, room)
+
+
 def update_room(user, room_id, changes):
     room, membership = moderated_room(user, room_id)
     if room.type == RoomType.DIRECT:

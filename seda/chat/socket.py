@@ -21,7 +21,7 @@ from flask import current_app, request
 from flask_socketio import emit
 from socketio import packet
 
-from seda.chat.transport import MALFORMED_EVENT, PayloadPacket
+from seda.chat.transport import BINARY_EVENT, MALFORMED_EVENT, PayloadPacket
 from seda.common import metrics
 from seda.common.admission import EVENTS, admission
 from seda.common.after_ack import ack_first
@@ -36,6 +36,7 @@ from seda.common.errors import (
     flatten_validation_messages,
 )
 from seda.common.input import unstorable
+from seda.common.ratelimit import count_ahead, enforce
 from seda.common.request_id import accept_or_generate, bind_request_id, reset_request_id
 from seda.extensions import db
 from seda.users.kept import kept_users
@@ -47,12 +48,14 @@ _ack_requested: ContextVar[bool] = ContextVar("ack_requested", default=True)
 RESERVED_EVENTS = frozenset(
     {"connect", "connect_error", "disconnect", "disconnecting", "newListener", "removeListener"}
 )
+UNREADABLE = frozenset({MALFORMED_EVENT, BINARY_EVENT})  # what PayloadPacket makes of what it refuses
 
 
 @dataclass
 class Connection:
     user_id: object
     rooms: dict = field(default_factory=dict)  # room id -> over ROOM_PRESENCE_EVENTS_MAX_MEMBERS
+    direct_rooms: set = field(default_factory=set)  # the joined rooms that are DIRECT
     recent_events: deque = field(default_factory=deque)
     typing: dict = field(default_factory=dict)  # room id -> generation of the latest start
 
@@ -90,8 +93,8 @@ def install_event_guards(server):
     original = server._handle_event_internal
 
     def handle_event_internal(srv, sid, eio_sid, data, namespace, id):
-        if data[0] in RESERVED_EVENTS or data[0] == MALFORMED_EVENT:
-            _refuse_event(srv, sid, eio_sid, data[0], namespace, id)
+        if data[0] in RESERVED_EVENTS or data[0] in UNREADABLE:
+            _refuse_event(srv, sid, eio_sid, data, namespace, id)
             return None
         token = _ack_requested.set(id is not None)
         try:
@@ -102,11 +105,16 @@ def install_event_guards(server):
     server._handle_event_internal = handle_event_internal
 
 
-def _refuse_event(server, sid, eio_sid, event, namespace, ack_id):
-    malformed = event == MALFORMED_EVENT
-    metrics.SOCKET_EVENTS.labels("malformed" if malformed else "reserved", "400").inc()
-    reason = "Malformed event payload" if malformed else f"'{event}' is a reserved event name"
-    error = envelope(400, [reason], path=None if malformed else event, method="SOCKET")
+def _refuse_event(server, sid, eio_sid, data, namespace, ack_id):
+    event = data[0]
+    if event == MALFORMED_EVENT:
+        kind, reason, path = "malformed", "Malformed event payload", None
+    elif event == BINARY_EVENT:
+        kind, reason, path = "binary", "Binary payloads are not accepted", data[1]
+    else:
+        kind, reason, path = "reserved", f"'{event}' is a reserved event name", event
+    metrics.SOCKET_EVENTS.labels(kind, "400").inc()
+    error = envelope(400, [reason], path=path, method="SOCKET")
     if ack_id is None:
         server.emit("error", error, to=sid, namespace=namespace)
         return
@@ -125,8 +133,9 @@ def _failure(event, status, messages_):
 
 def socket_event(schema=None, lane=EVENTS, ahead=None):
     """Wrap a handler: rate and size limits, its turn (`lane`, common/admission.py), payload
-    validation, the user, acks and errors. `ahead(user_id, data)`, called before the user is
-    loaded, may have the handler's own Redis work done in the round trip that reads the user."""
+    validation, the user, acks and errors. `ahead(user_id, data, event_budget)`, called before
+    the user is loaded, counts the event budget (a limit for ratelimit.count_ahead) with the
+    handler's own Redis work, in the round trip that reads the user."""
 
     def decorator(handler):
         event = handler.__name__.removeprefix("on_")
@@ -143,10 +152,8 @@ def socket_event(schema=None, lane=EVENTS, ahead=None):
                     raise RateLimited(f"More than {per_second} events per second", retry_after=1)
                 if len(json.dumps(payload, default=str)) > MAX_EVENT_BYTES:
                     return _failure(event, 413, ["Event payload is larger than 64 KiB"])
-                with admission().admitted(lane):
-                    data = _load(schema, payload)
-                    if ahead is not None:
-                        ahead(connection.user_id, data)
+                with admission().admitted(lane, who=connection.user_id):
+                    data = _load_within_budget(schema, payload, connection.user_id, ahead)
                     user = _active_user(connection)
                     with ack_first():
                         result = handler(self, user, connection, data)
@@ -181,6 +188,26 @@ def discard_session():
         db.session.remove()
     except Exception:
         db.session.registry.clear()
+
+
+def _load_within_budget(schema, payload, user_id, ahead):
+    """The event's payload, once this event is counted against its user's budget across all
+    their sockets and processes (RATE_LIMIT_SOCKET_EVENTS_USER); `ahead` counts it together with
+    the handler's own limits, in one round trip. An invalid payload counts too."""
+    limit = current_app.config["RATE_LIMIT_SOCKET_EVENTS_USER"]
+    budget = (limit, "socket-events", str(user_id))
+    refused = f"Too many events for this user across their connections ({limit})"
+    try:
+        data = _load(schema, payload)
+    except ValidationFailed:
+        enforce(*budget, message=refused)
+        raise
+    if ahead is None:
+        count_ahead(budget)
+    else:
+        ahead(user_id, data, budget)
+    enforce(*budget, message=refused)
+    return data
 
 
 def _load(schema, payload):

@@ -1,16 +1,19 @@
 """What seda changes in the libraries under Socket.IO, each for a failure it was measured or
-attacked with: packets whose JSON cannot parse, frames cut by short writes, compression paid
-once per socket, a queue hand-off and a writer wake-up per socket for every broadcast, and
-readers that stop reading."""
+attacked with: packets whose JSON cannot parse, binary attachments, polling batches dropped in
+silence, frames cut by short writes, compression paid once per socket, a queue hand-off and a
+writer wake-up per socket for every broadcast, and readers that stop reading."""
 
+import io
 import json
 import logging
 import socket
 import struct
 import threading
+import urllib.parse
 import weakref
 from collections import deque
 
+import engineio.payload
 import engineio.socket
 import gevent
 import gevent.lock
@@ -18,13 +21,21 @@ import simple_websocket
 from socketio import packet
 from wsproto.extensions import PerMessageDeflate
 
+from seda.common.errors import envelope
+
 log = logging.getLogger(__name__)
 # The transport closes a connection only past this (a flood, not a mistake); an event between
 # 64 KiB (chat.socket.MAX_EVENT_BYTES) and this is answered 413 on a connection that stays open.
 MAX_TRANSPORT_BYTES = 1024 * 1024
-# What PayloadPacket makes of a packet whose JSON cannot be parsed; a name no client can send
-# (it has a space), refused by the event guards like a reserved name.
+# What PayloadPacket makes of a packet whose JSON cannot be parsed, and of an event that carried
+# binary attachments; names no client can send (they have a space), refused by the event guards
+# like a reserved name.
 MALFORMED_EVENT = "malformed payload"
+BINARY_EVENT = "binary payload"
+# Packets one polling POST may carry (API.md §4); engine.io's default of 16 refused more by
+# dropping the whole POST in silence. One socket's events are handled one at a time, in order.
+MAX_POLLING_PACKETS = 64
+TOO_MANY_PACKETS = f"A polling request may carry at most {MAX_POLLING_PACKETS} packets"
 # A socket's frames gathered in one turn leave early past this much: pending_bytes (what the
 # queue limit cuts a socket off at) counts what the kernel refused, never what waits for the
 # turn's end, so a big batch must not pile up unseen either.
@@ -49,6 +60,40 @@ class PayloadPacket(packet.Packet):
     own codec relies on json raising for what is not JSON.)"""
 
     json = _PayloadJson
+
+    @classmethod
+    def reconstruct_binary(cls, data, attachments):
+        """An event with binary attachments becomes BINARY_EVENT (its name kept), refused 400:
+        payloads are JSON only, and bytes slipped past every check of text (a NUL stored)."""
+        name = data[0] if isinstance(data, list) and data and isinstance(data[0], str) else None
+        return [BINARY_EVENT, name]
+
+
+class PollingBatchLimit:
+    """WSGI middleware before engine.io: a polling POST of more than MAX_POLLING_PACKETS packets
+    answers 400 and closes its session, which the client sees and reconnects from (engine.io
+    would answer 200 and drop every event of it). The session is closed without waiting for its
+    queue to drain: engine.io's own disconnect() waits, and the 400 waited with it.
+    Needs the body in memory (common/bodies.py stands outside)."""
+
+    def __init__(self, app, engineio_server, path):
+        self.app, self.engineio_server, self.path = app, engineio_server, path.rstrip("/") + "/"
+        engineio.payload.Payload.max_decode_packets = MAX_POLLING_PACKETS
+
+    def __call__(self, environ, start_response):
+        if environ.get("REQUEST_METHOD") != "POST" or not environ.get("PATH_INFO", "").startswith(self.path):
+            return self.app(environ, start_response)
+        body = environ["wsgi.input"].read()
+        environ["wsgi.input"] = io.BytesIO(body)
+        if body.count(b"\x1e") < MAX_POLLING_PACKETS:
+            return self.app(environ, start_response)
+        sid = urllib.parse.parse_qs(environ.get("QUERY_STRING", "")).get("sid", [None])[0]
+        socket_ = self.engineio_server.sockets.pop(sid, None) if sid else None
+        if socket_ is not None:
+            socket_.close(wait=False, abort=True)
+        data = json.dumps(envelope(400, [TOO_MANY_PACKETS], path=environ.get("PATH_INFO"), method="POST")).encode()
+        start_response("400 Bad Request", [("Content-Type", "application/json"), ("Content-Length", str(len(data)))])
+        return [data]
 
 
 class CompleteWrites:

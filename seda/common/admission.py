@@ -7,15 +7,18 @@ and a client told 503 comes back seconds later (bench/storm.py). Admitted in tur
 through quickly and gives its connection back. A slot is not held while waiting on another
 server (`outside`): an unfurl that takes seconds must not keep everyone else out.
 
-A freed slot goes to the longest waiter of the first lane that has one: the events of sockets
-already in (sends, reactions, typing…) before REST requests and sockets arriving (connect,
-join_room), so that a storm of arrivals does not queue a room's conversation behind it. One set
-of slots for all lanes keeps the connections in use under the pool's size (past it, every
-checkout would open and close a connection of its own).
+A freed slot goes first to the events of sockets already in (sends, reactions, typing…), then to
+REST requests and sockets arriving (connect, join_room), so that a storm of arrivals does not
+queue a room's conversation behind it; but while requests wait, every third turn is theirs, so a
+flood of events cannot hold them back for good. Within a lane, callers (a socket's user, a
+request's address) take turns in rotation: one account with many waiting gets no more turns than
+another with one. One set of slots for all lanes keeps the connections in use under the pool's
+size (past it, every checkout would open and close a connection of its own).
 """
 
 import threading
-from collections import deque
+import time
+from collections import OrderedDict, deque
 from contextlib import contextmanager
 from contextvars import ContextVar
 
@@ -25,20 +28,72 @@ from seda.common.errors import ServiceUnavailable
 
 BUSY = "Server busy, retry"
 EVENTS, REST, ARRIVALS = LANES = (0, 1, 1)  # the order in which waiting lanes are served
+# While REST waits, sockets' events take at most this many turns in a row before a request gets
+# one: events come first, but a flood of them never holds every request back.
+EVENTS_BEFORE_A_REQUEST = 2
+# /health reports `degraded` while anything has waited longer than this for its turn (API.md §1).
+DEGRADED_AFTER_SECONDS = 5.0
 _holding: ContextVar[object] = ContextVar("admission_slot", default=None)
 
 
+class _Turn:
+    __slots__ = ("event", "since")
+
+    def __init__(self, since):
+        self.event, self.since = threading.Event(), since
+
+
+class _FairLane:
+    """The waiters of one lane, one queue per caller (a user, an address), served in rotation:
+    a caller with many waiting takes every other turn at most, never all of them."""
+
+    def __init__(self):
+        self._callers = OrderedDict()
+
+    def __bool__(self):
+        return bool(self._callers)
+
+    def __len__(self):
+        return sum(map(len, self._callers.values()))
+
+    def add(self, who, turn):
+        self._callers.setdefault(turn if who is None else who, deque()).append(turn)
+
+    def pop(self):
+        who, turns = next(iter(self._callers.items()))
+        turn = turns.popleft()
+        del self._callers[who]
+        if turns:
+            self._callers[who] = turns  # to the back of the rotation
+        return turn
+
+    def remove(self, turn):
+        for who, turns in self._callers.items():
+            if turn in turns:
+                turns.remove(turn)
+                if not turns:
+                    del self._callers[who]
+                return
+
+    def oldest(self):
+        return min((turns[0].since for turns in self._callers.values()), default=None)
+
+
 class Admission:
-    def __init__(self, slots, wait_seconds):
+    def __init__(self, slots, wait_seconds, clock=time.monotonic):
+        self._slots = slots
         self._free = slots
         self._unlimited = slots <= 0
         self._wait = wait_seconds
+        self._clock = clock
         self._lock = threading.Lock()
-        self._waiting = {lane: deque() for lane in sorted(set(LANES))}
+        self._waiting = {lane: _FairLane() for lane in sorted(set(LANES))}
+        self._events_in_a_row = 0
 
-    def enter(self, lane=REST):
+    def enter(self, lane=REST, who=None):
         """Wait for a slot; ServiceUnavailable after ADMISSION_WAIT_SECONDS. A caller that already
-        holds a slot goes on with it. True when this call took one."""
+        holds a slot goes on with it. `who` (a user id, an address) shares turns fairly between
+        callers of one lane. True when this call took one."""
         if self._unlimited or _holding.get() is not None:
             return False
         with self._lock:
@@ -46,17 +101,17 @@ class Admission:
             if granted:
                 self._free -= 1
             else:
-                turn = threading.Event()
-                self._waiting[lane].append(turn)
-        if not granted and not turn.wait(self._wait) and not self._give_up(lane, turn):
+                turn = _Turn(self._clock())
+                self._waiting[lane].add(who, turn)
+        if not granted and not turn.event.wait(self._wait) and not self._give_up(lane, turn):
             raise ServiceUnavailable(BUSY, headers={"Retry-After": "1"})
-        _holding.set((self, lane))
+        _holding.set((self, lane, who))
         return True
 
     def _give_up(self, lane, turn):
         """Leave the queue; True when the slot was handed over at that very moment after all."""
         with self._lock:
-            if turn.is_set():
+            if turn.event.is_set():
                 return True
             self._waiting[lane].remove(turn)
             return False
@@ -67,15 +122,32 @@ class Admission:
             return
         _holding.set(None)
         with self._lock:
-            for waiting in self._waiting.values():
-                if waiting:
-                    waiting.popleft().set()  # the slot passes straight to the next in turn
-                    return
-            self._free += 1
+            lane = self._next_lane()
+            if lane is None:
+                self._free += 1
+            else:
+                lane.pop().event.set()  # the slot passes straight to the next in turn
+
+    def _next_lane(self):
+        events, rest = self._waiting[EVENTS], self._waiting[REST]
+        if events and not (rest and self._events_in_a_row >= EVENTS_BEFORE_A_REQUEST):
+            self._events_in_a_row += 1
+            return events
+        self._events_in_a_row = 0
+        return rest or None
+
+    def state(self):
+        """{active, waiting, longestWaitMs}: what /health reports of this process's turns."""
+        with self._lock:
+            waiting = sum(map(len, self._waiting.values()))
+            oldest = min((t for t in (lane.oldest() for lane in self._waiting.values()) if t is not None), default=None)
+            active = 0 if self._unlimited else self._slots - self._free
+        longest = 0 if oldest is None else round((self._clock() - oldest) * 1000)
+        return {"active": active, "waiting": waiting, "longestWaitMs": longest}
 
     @contextmanager
-    def admitted(self, lane=REST):
-        entered = self.enter(lane)
+    def admitted(self, lane=REST, who=None):
+        entered = self.enter(lane, who)
         try:
             yield
         finally:
@@ -92,7 +164,7 @@ def init_admission(app):
     @app.before_request
     def admit_request():
         if not request.path.startswith(exempt):
-            g.admitted = admission().enter(REST)
+            g.admitted = admission().enter(REST, who=request.remote_addr)
 
     @app.teardown_request
     def release_request(_exc):
@@ -111,9 +183,9 @@ def outside():
     if held is None:
         yield
         return
-    admission_, lane = held
+    admission_, lane, who = held
     admission_.leave()
     try:
         yield
     finally:
-        admission_.enter(lane)
+        admission_.enter(lane, who)

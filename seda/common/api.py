@@ -74,23 +74,25 @@ def _refuse_unstorable(data):
         raise ma.ValidationError({path or "_schema": [reason]})
 
 
-def refuse_unexpected_body():
-    """On a route that takes no JSON body, a request that sends one is refused (400), as an
-    unknown field is, rather than silently ignored. The auth decorators call this once the
-    caller is known (a 401 or 403 says more than a 400); public routes check before_request."""
+def refuse_undeclared_input():
+    """A route refuses (400) what it does not declare, rather than silently ignoring it: query
+    parameters when it takes none (a route that takes some refuses unknown ones as it parses
+    them), a JSON body when it takes none. The auth decorators call this once the caller is
+    known (a 401 or 403 says more than a 400); public routes check before_request."""
     documented = _documentation()
-    if documented is None or not request.content_length:
+    if documented is None:
         return
-    parameters = documented.get("arguments", {}).get("parameters", [])
-    if any(parameter.get("in") == "json" for parameter in parameters):
-        return
-    abort(400, messages={"_schema": ["This route takes no request body"]})
+    locations = {parameter.get("in") for parameter in documented.get("arguments", {}).get("parameters", [])}
+    if request.args and "query" not in locations:
+        abort(400, messages={"query": {name: ["Unknown field."] for name in request.args}})
+    if request.content_length and "json" not in locations:
+        abort(400, messages={"_schema": ["This route takes no request body"]})
 
 
-def refuse_unexpected_body_on_public_routes():
+def refuse_undeclared_input_on_public_routes():
     documented = _documentation()
     if documented is not None and not documented.get("manual_doc", {}).get("security"):
-        refuse_unexpected_body()
+        refuse_undeclared_input()
 
 
 def _documentation():

@@ -16,7 +16,7 @@ from functools import wraps
 
 from flask import current_app, g, request
 
-from seda.common.api import refuse_unexpected_body
+from seda.common.api import refuse_undeclared_input
 from seda.common.audit import Actor
 from seda.common.errors import Forbidden, Unauthorized
 from seda.common.user_versions import expect_user
@@ -112,7 +112,7 @@ def login_required(view):
     @wraps(view)
     def wrapper(*args, **kwargs):
         _authenticate_request()
-        refuse_unexpected_body()
+        refuse_undeclared_input()
         return view(*args, **kwargs)
 
     return _documented(wrapper, view, {401: "Missing or invalid token", 403: "Account suspended"})
@@ -131,13 +131,13 @@ def admin_required(view):
                 raise Unauthorized("Invalid admin API key")
             g.current_actor = Actor(None, ip, agent)
             g.caller_id = "api-key"
-            refuse_unexpected_body()
+            refuse_undeclared_input()
             return view(*args, **kwargs)
         user = _authenticate_request()
         if not user.role.is_admin:
             raise Forbidden("Admin role required")
         g.current_actor = Actor(user, ip, agent)
-        refuse_unexpected_body()
+        refuse_undeclared_input()
         return view(*args, **kwargs)
 
     wrapper = _documented(wrapper, view, {401: "Missing or invalid token or API key", 403: "Not an admin"})

@@ -42,9 +42,14 @@ class MemoryPresence:
         self._room_users = defaultdict(set)
         self._count_slots = {}
 
-    def connect(self, user_id, sid):
+    def connect(self, user_id, sid, most=0):
+        """Record the user's socket; False (nothing recorded) when they hold `most` already."""
         with self._lock:
-            self._user[str(user_id)].add(sid)
+            sids = self._user[str(user_id)]
+            if most and len(sids) >= most and sid not in sids:
+                return False
+            sids.add(sid)
+            return True
 
     def disconnect(self, user_id, sid):
         with self._lock:
@@ -113,6 +118,14 @@ class RedisPresence:
         "if count == 1 and ARGV[2] ~= '' then redis.call('SADD', KEYS[3], ARGV[2]) end; "
         "return count"
     )
+    # The same for a user's own sockets, refused (0) past ARGV[3] sockets (0: no limit).
+    _CONNECT = (
+        "if tonumber(ARGV[3]) > 0 and redis.call('SCARD', KEYS[1]) >= tonumber(ARGV[3]) "
+        "and redis.call('SISMEMBER', KEYS[1], ARGV[1]) == 0 then return 0 end; "
+        "redis.call('SADD', KEYS[1], ARGV[1]); "
+        "redis.call('SADD', KEYS[2], KEYS[1] .. '|' .. ARGV[1] .. '|' .. KEYS[3] .. '|' .. ARGV[2]); "
+        "return 1"
+    )
     _REMOVE = (
         "local removed = redis.call('SREM', KEYS[1], ARGV[1]); "
         "redis.call('SREM', KEYS[2], KEYS[1] .. '|' .. ARGV[1] .. '|' .. KEYS[3] .. '|' .. ARGV[2]); "
@@ -139,6 +152,7 @@ class RedisPresence:
         self._host = uuid.uuid4().hex
         self._ttl = ttl_seconds
         self._add = self._redis.register_script(self._ADD)
+        self._connect = self._redis.register_script(self._CONNECT)
         self._remove = self._redis.register_script(self._REMOVE)
         self._reap = self._redis.register_script(self._REAP)
         self._beating = threading.Lock()
@@ -163,10 +177,14 @@ class RedisPresence:
     def _hosts_key(self):
         return f"{self._prefix}:hosts"
 
-    @_tolerant(None)
-    def connect(self, user_id, sid):
+    @_tolerant(True)
+    def connect(self, user_id, sid, most=0):
+        """Record the user's socket; False (nothing recorded) when they hold `most` already,
+        counted across every process (a killed process's sockets are reaped with its entries).
+        With Redis unreachable the socket is let in."""
         self._start_beating()
-        self._add(keys=[self._user_key(user_id), self._entries_key(self._host), ""], args=[sid, ""])
+        keys = [self._user_key(user_id), self._entries_key(self._host), ""]
+        return bool(self._connect(keys=keys, args=[sid, "", most]))
 
     @_tolerant(None)
     def disconnect(self, user_id, sid):

@@ -44,12 +44,19 @@ class OneTripFixedWindow(FixedWindowRateLimiter):
     and within a second, are answered from them. The script also reads whatever the request
     asked to read with it (read_with_next_hit): the caller's user version rides along."""
 
+    # KEYS: the counted windows, then the keys read; ARGV: how many windows, then each window's
+    # expiry and cost. Returns each window's count and time to live, then the values read.
     SCRIPT = """
-    local amount = tonumber(ARGV[2])
-    local current = redis.call("incrby", KEYS[1], amount)
-    if current == amount then redis.call("expire", KEYS[1], ARGV[1]) end
-    local result = {current, redis.call("ttl", KEYS[1])}
-    for i = 2, #KEYS do result[i + 1] = redis.call("get", KEYS[i]) end
+    local windows = tonumber(ARGV[1])
+    local result = {}
+    for i = 1, windows do
+      local amount = tonumber(ARGV[2 * i + 1])
+      local current = redis.call("incrby", KEYS[i], amount)
+      if current == amount then redis.call("expire", KEYS[i], ARGV[2 * i]) end
+      result[#result + 1] = current
+      result[#result + 1] = redis.call("ttl", KEYS[i])
+    end
+    for i = windows + 1, #KEYS do result[#result + 1] = redis.call("get", KEYS[i]) end
     return result
     """
     STATS_FRESH_SECONDS = 1.0
@@ -64,28 +71,45 @@ class OneTripFixedWindow(FixedWindowRateLimiter):
         self._round_trips = RoundTrips(self._redis)
 
     def hit(self, item, *identifiers, cost=1):
-        key = item.key_for(*identifiers)
+        return self.hit_together([(item, identifiers)], cost)[0]
+
+    def hit_together(self, counted, cost=1):
+        """Count one hit of each (item, identifiers) in `counted` in one round trip (with what
+        the request asked to read along); whether each is within its limit."""
+        keys = [self.storage.prefixed_key(item.key_for(*identifiers)) for item, identifiers in counted]
         wanted = _keys_to_read_with_hit()
-        stored_key = self.storage.prefixed_key(key)
-        counted = _counted_before_flask(stored_key, wanted) if cost == 1 else None
-        count, ttl, values = counted or self.count(stored_key, item.get_expiry(), cost, wanted)
+        before_flask = _counted_before_flask(keys[0], wanted) if cost == 1 and len(keys) == 1 else None
+        if before_flask is not None:
+            windows, values = [before_flask[:2]], before_flask[2]
+        else:
+            asked = [(key, item.get_expiry(), cost) for key, (item, _) in zip(keys, counted, strict=True)]
+            windows, values = self.count_windows(asked, wanted)
         if wanted:
             g.seda_read_with_hit = (wanted, values)
         now = time.time()
-        self._last_hit.set((key, count, now + max(ttl, 0), now))
-        return count <= item.amount
+        item, identifiers = counted[-1]
+        count, ttl = windows[-1]
+        self._last_hit.set((item.key_for(*identifiers), count, now + max(ttl, 0), now))
+        return [count <= item.amount for (count, _ttl), (item, _) in zip(windows, counted, strict=True)]
 
     def count(self, stored_key, expiry, cost=1, read_keys=()):
         """Count `cost` hits on `stored_key` (a window of `expiry` seconds) and read the Redis
         `read_keys`, in one round trip: (count, seconds the window has left, values read)."""
-        keys, args = (stored_key, *read_keys), (expiry, cost)
+        [(count, ttl)], values = self.count_windows([(stored_key, expiry, cost)], read_keys)
+        return count, ttl, values
+
+    def count_windows(self, windows, read_keys=()):
+        """Count each (stored key, expiry, cost) of `windows` and read `read_keys`, in one round
+        trip: ([(count, seconds the window has left)] in order, values read)."""
+        keys = (*(key for key, _expiry, _cost in windows), *read_keys)
+        args = (len(windows), *(arg for _key, expiry, cost in windows for arg in (expiry, cost)))
         result = self._round_trips.call("EVALSHA", self._incr_with_ttl.sha, len(keys), *keys, *args)
         if isinstance(result, redis.exceptions.NoScriptError):  # Redis restarted: load it again
             result = self._incr_with_ttl(keys, args)
         elif isinstance(result, Exception):
             raise result
-        count, ttl, *values = result
-        return int(count), int(ttl), values
+        counted = [(int(result[2 * i]), int(result[2 * i + 1])) for i in range(len(windows))]
+        return counted, result[2 * len(windows) :]
 
     def get_window_stats(self, item, *identifiers):
         last = self._last_hit.get()
@@ -253,12 +277,28 @@ def enforce(limit_string, scope, identity, message="Too many requests"):
     raise RateLimited(message, retry_after=max(1, reset_at - time.time()), limit=limit.amount)
 
 
-def count_ahead(limit_string, scope, identity):
-    """Count the hit that enforce() will check later in this request or socket event now,
-    reading with it what the request asked to (read_with_next_hit): a socket send counts its
-    message limit in the round trip that reads its user. enforce() then passes or raises on
-    this count, where it stands among the checks."""
-    g.setdefault("seda_counted_ahead", {})[(limit_string, scope, identity)] = _hit(parse(limit_string), scope, identity)
+def count_ahead(*limits):
+    """Count the hits that enforce() will check later in this request or socket event now, each
+    (limit string, scope, identity) of `limits`, all in one round trip that also reads what the
+    request asked to (read_with_next_hit): a socket send counts its message limit and its user's
+    event budget in the round trip that reads its user. enforce() then passes or raises on this
+    count, where it stands among the checks."""
+    ahead = g.setdefault("seda_counted_ahead", {})
+    parsed = [(parse(limit_string), scope, identity) for limit_string, scope, identity in limits]
+    for (limit_string, scope, identity), counted in zip(limits, _hit_together(parsed), strict=True):
+        ahead[(limit_string, scope, identity)] = counted
+
+
+def _hit_together(parsed):
+    strategy = limiter.limiter
+    if len(parsed) == 1 or not isinstance(strategy, OneTripFixedWindow):
+        return [_hit(*each) for each in parsed]
+    try:
+        allowed = strategy.hit_together([(limit, (scope, identity)) for limit, scope, identity in parsed])
+    except Exception as exc:
+        log.warning("rate-limit storage unavailable, counting in process: %s", exc)
+        return [(_fallback, _fallback.hit(*each)) for each in parsed]
+    return [(strategy, each) for each in allowed]
 
 
 def _hit(limit, scope, identity):

@@ -3,6 +3,7 @@ import hmac
 from flask import Blueprint as FlaskBlueprint
 from flask import Response, current_app, request
 
+from seda.common.admission import admission
 from seda.common.api import Blueprint
 from seda.common.errors import Unauthorized, iso_now
 from seda.common.metrics import render_metrics
@@ -18,10 +19,10 @@ bp = Blueprint("health", __name__, description="Liveness and readiness of this p
 @bp.response(200, HealthSchema)
 @bp.alt_response(503, schema=HealthSchema, description="The database is unreachable")
 def health():
-    """Report the database, Redis and Celery worker checks."""
-    report = health_report(
-        current_app.extensions["celery"], current_app.config["REDIS_URL"], current_app.config["VERSION"]
-    )
+    """Report the database, Redis and Celery worker checks, and this process's turns: `degraded`
+    while a request or socket event has waited more than 5 s for one."""
+    config = current_app.config
+    report = health_report(current_app.extensions["celery"], config["REDIS_URL"], config["VERSION"], admission())
     report["timestamp"] = iso_now()
     return report, (503 if report["status"] == "unhealthy" else 200)
 

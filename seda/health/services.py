@@ -6,6 +6,7 @@ import time
 import redis
 from sqlalchemy import text
 
+from seda.common.admission import DEGRADED_AFTER_SECONDS
 from seda.extensions import db
 
 log = logging.getLogger(__name__)
@@ -50,21 +51,26 @@ def check_worker(celery, redis_url):
         return False
 
 
-def health_report(celery, redis_url, version):
+def health_report(celery, redis_url, version, admission):
+    """`admission`: this process's turns (common/admission.py); requests waiting longer than
+    DEGRADED_AFTER_SECONDS for one make the process `degraded` (API.md §1)."""
+    turns = admission.state()
     checks = {
         "database": check_database(),
         "redis": check_redis(redis_url),
         "worker": check_worker(celery, redis_url),
+        "admission": turns["longestWaitMs"] <= DEGRADED_AFTER_SECONDS * 1000,
     }
     if not checks["database"]:
         status = "unhealthy"
-    elif checks["redis"] is False or checks["worker"] is False:
+    elif False in checks.values():
         status = "degraded"
     else:
         status = "healthy"
     return {
         "status": status,
         "checks": checks,
+        "admission": turns,
         "uptime": round(time.monotonic() - STARTED_AT, 3),
         "version": version,
     }

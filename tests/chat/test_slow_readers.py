@@ -62,6 +62,7 @@ def test_a_reader_that_stops_reading_is_disconnected_at_the_queue_limit_with_eve
         "SOCKET_MAX_QUEUED_BYTES": str(QUEUE_LIMIT),
         "RATE_LIMIT_MESSAGES": "100000 per 10 seconds",
         "RATE_LIMIT_SOCKET_EVENTS_PER_SECOND": "100000",
+        "RATE_LIMIT_SOCKET_EVENTS_USER": "100000/second",
         "RATE_LIMIT_DEFAULT": "100000/minute",
         "RATE_LIMIT_SIGNUP": "100000/hour",
     }

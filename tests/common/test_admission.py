@@ -10,6 +10,7 @@ import pytest
 from seda.common.admission import ARRIVALS, BUSY, EVENTS, REST, admission, outside
 from seda.common.errors import ServiceUnavailable
 from seda.extensions import socketio
+from tests.helpers.servers import wait_until
 
 
 @pytest.fixture
@@ -90,6 +91,44 @@ def test_a_freed_slot_goes_to_the_events_of_sockets_already_in_before_arrivals(b
     arrival.join(5)
     event.join(5)
     assert served == ["send_message", "join_room"]
+
+
+def _served_in_turn(app, waiters):
+    """Hold the only slot while `waiters` [(lane, who, name)] queue in that order; the names in
+    the order their turns came."""
+    served = []
+
+    def wait_turn(lane, who, name):
+        with app.app_context(), admission().admitted(lane, who=who):
+            served.append(name)
+
+    with SlotHolder(app):
+        threads = []
+        for lane, who, name in waiters:
+            threads.append(threading.Thread(target=wait_turn, args=(lane, who, name)))
+            threads[-1].start()
+            queued = len(threads)
+            assert wait_until(lambda queued=queued: admission_state(app)["waiting"] == queued, timeout=5)
+    for thread in threads:
+        thread.join(5)
+    return served
+
+
+def admission_state(app):
+    with app.app_context():
+        return admission().state()
+
+
+def test_a_flood_of_events_leaves_every_third_turn_to_waiting_requests(busy_app):
+    flood = [(EVENTS, f"user-{n}", f"event {n}") for n in range(6)]
+    served = _served_in_turn(busy_app, [*flood, (REST, "10.0.0.1", "request")])
+    assert served.index("request") == 2  # not after all six
+
+
+def test_callers_of_a_lane_take_turns_one_for_one(busy_app):
+    flood = [(EVENTS, "flooder", f"flood {n}") for n in range(4)]
+    served = _served_in_turn(busy_app, [*flood, (EVENTS, "someone", "other")])
+    assert served[:2] == ["flood 0", "other"]
 
 
 def test_waiting_on_another_server_gives_the_slot_back(busy_app):

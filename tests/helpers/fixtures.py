@@ -1,6 +1,9 @@
 """Factories and helpers that speak the API (pytest plugin, loaded by conftest)."""
 
 import itertools
+import os
+import shutil
+import uuid
 
 import pytest
 
@@ -60,3 +63,22 @@ class TestUser:
 @pytest.fixture
 def users(app):
     return UserFactory(app)
+
+
+@pytest.fixture
+def server_env(tier, app_factory, request, tmp_path):
+    """The environment of a gunicorn process (tests.helpers.servers) on the current tier: the
+    embedded default on a migrated SQLite file, or PostgreSQL and Redis with a key namespace of
+    the test's own. Rows it leaves are removed with the in-process apps' (app_factory)."""
+    env = {"APP_ENV": "testing", "LOG_LEVEL": "WARNING", "JWT_SECRET": "server-secret-" + "x" * 40}
+    if tier == "sqlite":
+        path = tmp_path / "server.db"
+        shutil.copy(request.getfixturevalue("sqlite_template"), path)
+        return {**env, "DATABASE_URL": f"sqlite:///{path}"}
+    namespace = f"{request.getfixturevalue('redis_namespace')}-{uuid.uuid4().hex[:8]}"
+    return {
+        **env,
+        "DATABASE_URL": request.getfixturevalue("postgres_url"),
+        "REDIS_URL": os.environ.get("SEDA_TEST_REDIS_URL", "redis://127.0.0.1:6379/0"),
+        "REDIS_NAMESPACE": namespace,
+    }
