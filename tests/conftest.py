@@ -6,7 +6,6 @@ per run. With SEDA_REQUIRE_SERVICES=1 (CI) a missing service fails the run; with
 service tier is skipped with one line saying so.
 """
 
-import os
 import shutil
 import uuid
 from pathlib import Path
@@ -15,18 +14,21 @@ import pytest
 import redis
 import sqlalchemy as sa
 
-from config import TestingConfig
 from seda import create_app
 from seda.common.tasks import wait_for_in_process_tasks
 from seda.extensions import db
+from tests.helpers.settings import (
+    CHROMEDRIVER,
+    CHROMIUM,
+    PG_ADMIN_URL,
+    REDIS_TEST_URL,
+    REQUIRE_SERVICES,
+    RUN_ID,
+    make_config,
+    truncate_all,
+)
 
-PG_ADMIN_URL = os.environ.get("SEDA_TEST_PG_ADMIN_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
-REDIS_TEST_URL = os.environ.get("SEDA_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
-RUN_ID = uuid.uuid4().hex[:10]
-REQUIRE_SERVICES = os.environ.get("SEDA_REQUIRE_SERVICES") == "1"
-CHROMIUM, CHROMEDRIVER = "/usr/bin/chromium", "/usr/bin/chromedriver"
-
-pytest_plugins = ["tests.helpers.fixtures", "tests.helpers.origin"]
+pytest_plugins = ["tests.helpers.fixtures", "tests.helpers.origin", "tests.helpers.providers"]
 
 
 def _postgres_problem():
@@ -140,28 +142,6 @@ def redis_namespace():
         client.delete(*keys)
 
 
-def make_config(database_url, redis_url=None, namespace="seda-test", **overrides):
-    env = {
-        "APP_ENV": "testing",
-        "DATABASE_URL": database_url,
-        "REDIS_NAMESPACE": namespace,
-        "JWT_SECRET": "test-secret-" + "x" * 40,
-        "LOG_LEVEL": "WARNING",
-    }
-    if redis_url:
-        env["REDIS_URL"] = redis_url
-    env.update({k: str(v) for k, v in overrides.items() if k.isupper()})
-    return TestingConfig(env)
-
-
-def _truncate_all(engine):
-    tables = [t.name for t in db.metadata.sorted_tables]
-    if not tables:
-        return
-    with engine.begin() as conn:
-        conn.execute(sa.text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
-
-
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.services)])
 def tier(request):
     """The storage tier; `tests.helpers.tiers.services_only` narrows a test to PostgreSQL."""
@@ -202,7 +182,7 @@ def app_factory(tier, request, tmp_path):
             db.session.remove()
             db.engine.dispose()
     if tier == "postgres":
-        _truncate_all(request.getfixturevalue("postgres_engine"))
+        truncate_all(request.getfixturevalue("postgres_engine"))
 
 
 @pytest.fixture

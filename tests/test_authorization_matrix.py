@@ -12,8 +12,8 @@ import pytest
 
 from seda.common.tasks import wait_for_in_process_tasks
 from seda.users.models import Role
-from tests.admin.test_access import ROUTES as ADMIN_ROUTES
-from tests.chat.conftest import Chat
+from tests.helpers.admin_routes import ROUTES as ADMIN_ROUTES
+from tests.helpers.chat import Chat
 from tests.helpers.fixtures import UserFactory
 
 CALLERS = ("owner", "other", "moderator", "admin", "anonymous")

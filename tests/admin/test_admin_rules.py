@@ -12,8 +12,8 @@ from seda.common.tasks import wait_for_in_process_tasks
 from seda.extensions import db, socketio
 from seda.users.models import Role
 from seda.verification.models import VerificationRequest, VerificationStatus
-from tests.admin.test_access import ADMIN_KEY
-from tests.chat.conftest import Chat
+from tests.helpers.admin_routes import ADMIN_KEY
+from tests.helpers.chat import Chat
 from tests.helpers.fixtures import UserFactory
 from tests.helpers.origin import ORIGIN_IP, origin_url
 

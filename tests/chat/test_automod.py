@@ -10,7 +10,7 @@ from seda.auth.tokens import issue_access_token
 from seda.common.audit import AdminAction
 from seda.extensions import db
 from seda.users.models import Role
-from tests.chat.conftest import events
+from tests.helpers.chat import events
 
 OFF = {"blockedWords": [], "linkPolicy": "ANY", "maxMentions": 0, "blockRepeats": False, "autoMuteAfter": 0}
 SPOTIFY = "https://open.spotify.com/track/4uLU6hMCjMI75M1A2tKUQC"

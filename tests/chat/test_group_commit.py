@@ -271,7 +271,7 @@ def test_a_members_repeats_stored_in_one_batch_count_for_the_repeat_rule(app, ch
 
 
 def test_a_batch_stores_every_column_and_read_mark_as_sends_stored_alone_do(app, chat):
-    from tests.chat.test_messages import TRACK
+    from tests.helpers.chat import TRACK
 
     owner, fan, dj = chat(username="owner_b"), chat(), chat()
     room_id = owner.room()["id"]

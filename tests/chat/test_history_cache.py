@@ -4,14 +4,8 @@ page, an unchanged page answers 304 to its ETag, and the membership check is nev
 from urllib.parse import quote
 
 from seda.chat.history import PageCache
+from tests.helpers.chat import history
 from tests.helpers.queries import count_queries
-
-
-def history(member, room, query="", etag=None):
-    headers = dict(member.user.headers)
-    if etag is not None:
-        headers["If-None-Match"] = etag
-    return member.client.get(f"/api/v1/chat/rooms/{room['id']}/messages{query}", headers=headers)
 
 
 def texts_and_reactions(response):

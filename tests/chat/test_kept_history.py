@@ -9,7 +9,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 from seda.chat import access
 from seda.extensions import db
-from tests.chat.test_history_cache import history
+from tests.helpers.chat import history
 from tests.helpers.queries import count_queries, flask_requests
 from tests.helpers.tiers import services_only
 

@@ -1,7 +1,7 @@
 """A sender's room, membership and mute kept between sends (chat/senders.py): a send costs no
 statement before its store, and every change a moderator makes reaches the next send."""
 
-from tests.chat.test_socket_events import joined
+from tests.helpers.chat import joined
 from tests.helpers.queries import count_queries, record_redis_commands
 from tests.helpers.tiers import services_only
 
@@ -34,7 +34,7 @@ def test_a_rest_senders_next_send_reads_nothing_before_its_store(app, chat):
 def test_every_send_asked_for_counts_toward_the_message_limit_refused_ones_too(app_factory, users):
     from seda.auth.tokens import issue_access_token
     from seda.extensions import socketio
-    from tests.chat.conftest import Chat
+    from tests.helpers.chat import Chat
 
     app = app_factory(RATE_LIMIT_MESSAGES="3 per 10 seconds")
     owner, fan = (Chat(app.test_client(), users.make()) for _ in range(2))

@@ -6,8 +6,7 @@ import sqlalchemy as sa
 from flask_migrate import downgrade, upgrade
 
 from seda import create_app
-from tests.conftest import make_config
-from tests.users.test_username_migration import database_url  # noqa: F401
+from tests.helpers.settings import make_config
 
 BEFORE_PARTIAL_INDEXES = "b9d4e7a3c1f5"
 PARTIAL = {

@@ -10,6 +10,7 @@ import time_machine
 from seda.auth.tokens import issue_access_token
 from seda.chat.models import Message, Reaction
 from seda.extensions import db
+from tests.helpers.chat import TRACK
 from tests.helpers.queries import count_queries
 from tests.helpers.tiers import services_only
 
@@ -30,15 +31,6 @@ MESSAGE_KEYS = {
     "user",
     "reactions",
     "mentions",
-}
-TRACK = {
-    "provider": "spotify",
-    "providerId": "4uLU6hMCjMI75M1A2tKUQC",
-    "url": "https://open.spotify.com/track/4uLU6hMCjMI75M1A2tKUQC",
-    "title": "Song",
-    "artist": "Band",
-    "artwork": "https://i.scdn.co/image/x",
-    "duration": 213,
 }
 
 
@@ -184,7 +176,7 @@ def test_bad_history_queries_are_400_never_500(room_with):
 
 
 def test_a_page_of_50_messages_costs_at_most_3_queries(app_factory, users):
-    from tests.chat.conftest import Chat
+    from tests.helpers.chat import Chat
     from tests.helpers.fixtures import UserFactory
 
     app = app_factory(RATE_LIMIT_MESSAGES="1000 per 10 seconds", RATE_LIMIT_DEFAULT="10000/minute")
@@ -309,7 +301,7 @@ def test_bans_remove_the_member_and_block_rejoining(chat, room_with):
 
 
 def test_slow_mode_and_the_send_limit_answer_429(app_factory, users):
-    from tests.chat.conftest import Chat
+    from tests.helpers.chat import Chat
 
     app = app_factory(RATE_LIMIT_MESSAGES="3 per 10 seconds")
     client = app.test_client()

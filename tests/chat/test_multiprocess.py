@@ -13,6 +13,7 @@ import requests
 import socketio
 import sqlalchemy as sa
 
+from tests.helpers.clients import Api
 from tests.helpers.origin import ORIGIN_IP
 from tests.helpers.servers import celery_worker, gunicorn_server, wait_until
 
@@ -24,7 +25,7 @@ ADMIN_KEY = "multiprocess-admin-key"
 
 @pytest.fixture(scope="module")
 def servers(postgres_url, postgres_engine, redis_namespace, origin_server, ca_file):
-    from tests.conftest import _truncate_all
+    from tests.helpers.settings import truncate_all
 
     env = {
         "APP_ENV": "testing",
@@ -45,88 +46,7 @@ def servers(postgres_url, postgres_engine, redis_namespace, origin_server, ca_fi
     }
     with gunicorn_server(env) as first, gunicorn_server(env) as second, celery_worker(env):
         yield first, second
-    _truncate_all(postgres_engine)
-
-
-class Api:
-    def __init__(self, base, token=None, user=None):
-        self.base, self.token, self.user = base, token, user
-
-    def on(self, base):
-        return Api(base, self.token, self.user)
-
-    def call(self, method, path, **kwargs):
-        headers = {"Authorization": f"Bearer {self.token}"} if self.token else {}
-        response = requests.request(method, f"{self.base}/api/v1{path}", headers=headers, timeout=10, **kwargs)
-        return response
-
-    @classmethod
-    def signup(cls, base):
-        body = requests.post(
-            f"{base}/api/v1/auth/signup",
-            json={"email": f"{uuid.uuid4().hex[:10]}@example.com", "password": "long enough"},
-            timeout=10,
-        ).json()
-        return cls(base, body["accessToken"], body["user"])
-
-
-class Listener:
-    """A python-socketio client recording every event it receives."""
-
-    EVENTS = (
-        "message_created",
-        "message_updated",
-        "message_deleted",
-        "user_joined",
-        "user_left",
-        "user_banned",
-        "presence",
-        "presence_count",
-        "notification_created",
-        "notifications_read",
-        "error",
-    )
-
-    def __init__(self, base, token):
-        self.received = []
-        self.lock = threading.Lock()
-        self.client = socketio.Client(reconnection=False)
-        for name in self.EVENTS:
-            self.client.on(name, self._recorder(name), namespace="/chat")
-        self.client.connect(
-            base, namespaces=["/chat"], auth={"token": token}, transports=["websocket"], wait_timeout=10
-        )
-
-    def _recorder(self, name):
-        def record(*args):
-            with self.lock:
-                self.received.append((name, list(args)))
-
-        return record
-
-    def call(self, event, payload):
-        return self.client.call(event, payload, namespace="/chat", timeout=10)
-
-    def messages(self, event="message_created"):
-        with self.lock:
-            return [args[0] for name, args in self.received if name == event]
-
-    def close(self):
-        self.client.disconnect()
-
-
-@pytest.fixture
-def listeners():
-    opened = []
-
-    def open_(base, token):
-        listener = Listener(base, token)
-        opened.append(listener)
-        return listener
-
-    yield open_
-    for listener in opened:
-        listener.close()
+    truncate_all(postgres_engine)
 
 
 def test_a_message_sent_on_one_process_reaches_a_client_on_the_other(servers, listeners):

@@ -1,6 +1,6 @@
 """Read sync (API.md section 4): a read marker that moves tells every device of its owner."""
 
-from tests.chat.conftest import events
+from tests.helpers.chat import events
 
 
 def read_events(sock):

@@ -53,7 +53,7 @@ class StalledReader:
 def test_a_reader_that_stops_reading_is_disconnected_at_the_queue_limit_with_every_frame_whole(
     postgres_url, postgres_engine
 ):
-    from tests.conftest import _truncate_all
+    from tests.helpers.settings import truncate_all
 
     env = {
         "APP_ENV": "testing",
@@ -99,4 +99,4 @@ def test_a_reader_that_stops_reading_is_disconnected_at_the_queue_limit_with_eve
         assert wait_until(lambda: len(seen) == sent, timeout=20), (len(seen), sent)  # others got it all
         watcher.disconnect()
         sender.disconnect()
-    _truncate_all(postgres_engine)
+    truncate_all(postgres_engine)

@@ -8,16 +8,10 @@ import sqlalchemy as sa
 
 from seda.auth.tokens import issue_access_token
 from seda.chat import messages
-from tests.chat.conftest import Chat, events
+from tests.helpers.chat import Chat, events, joined
 from tests.helpers.fixtures import UserFactory
 from tests.helpers.servers import wait_until
 from tests.helpers.tiers import services_only
-
-
-def joined(sock, room_id):
-    ack = sock.emit("join_room", room_id, namespace="/chat", callback=True)
-    assert ack["ok"] is True, ack
-    return ack
 
 
 def test_connect_needs_a_valid_token(app, socket_for, users):
@@ -269,7 +263,7 @@ def test_mark_read_edit_delete_and_reactions_by_socket(chat, socket_for):
 
 def test_the_socket_send_limit_is_shared_with_rest(app_factory, users):
     from seda.extensions import socketio
-    from tests.chat.conftest import Chat
+    from tests.helpers.chat import Chat
 
     app = app_factory(RATE_LIMIT_MESSAGES="4 per 10 seconds")
     user = users.make()

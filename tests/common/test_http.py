@@ -13,9 +13,9 @@ from redis.connection import AbstractConnection
 
 from seda import create_app
 from seda.common.logs import configure_logging
-from tests.conftest import make_config
 from tests.helpers.queries import record_redis_commands
 from tests.helpers.servers import gunicorn_server
+from tests.helpers.settings import make_config
 from tests.helpers.tiers import services_only
 
 # Any route that is not exempt counts; the spec is one that exists before any feature.
@@ -70,7 +70,7 @@ def test_metrics_count_requests_by_route_template(client):
 
 
 def test_feature_counters_are_exposed(client, users):
-    from tests.chat.conftest import Chat
+    from tests.helpers.chat import Chat
 
     chat = Chat(client, users.make())
     room = chat.room()

@@ -13,11 +13,11 @@ from selenium.webdriver.common.by import By
 
 from config import TestingConfig
 from seda import create_app
-from tests.chat.test_multiprocess import Api, Listener
-from tests.console.conftest import Browser
+from tests.helpers.browser import Browser
+from tests.helpers.clients import Api, Listener
 from tests.helpers.origin import ORIGIN_IP, origin_url
 from tests.helpers.servers import celery_worker, gunicorn_server, wait_until
-from tests.sessions.conftest import track
+from tests.helpers.sessions import track
 
 pytestmark = [pytest.mark.services, pytest.mark.browser]
 PASSWORD = "long enough"
@@ -28,7 +28,7 @@ SCREENSHOTS = os.environ.get("SEDA_CONSOLE_SCREENSHOTS")
 
 @pytest.fixture(scope="module")
 def stack(postgres_url, postgres_engine, redis_namespace, origin_server, ca_file):
-    from tests.conftest import _truncate_all
+    from tests.helpers.settings import truncate_all
 
     env = {
         "APP_ENV": "testing",
@@ -46,7 +46,7 @@ def stack(postgres_url, postgres_engine, redis_namespace, origin_server, ca_file
     }
     with gunicorn_server(env) as base, celery_worker(env):
         yield base
-    _truncate_all(postgres_engine)
+    truncate_all(postgres_engine)
 
 
 def person(base, email=None):

@@ -6,14 +6,14 @@ import signal
 import pytest
 import requests
 
-from tests.faults.test_server_killed import connect
+from tests.helpers.clients import connect
 from tests.helpers.servers import gunicorn_server, signup, wait_until
 
 pytestmark = pytest.mark.services
 
 
 def test_the_users_of_a_killed_process_stop_looking_online(postgres_url, postgres_engine, redis_namespace):
-    from tests.conftest import _truncate_all
+    from tests.helpers.settings import truncate_all
 
     env = {
         "APP_ENV": "testing",
@@ -46,4 +46,4 @@ def test_the_users_of_a_killed_process_stop_looking_online(postgres_url, postgre
             assert watcher.connected
             watcher.disconnect()
     finally:
-        _truncate_all(postgres_engine)
+        truncate_all(postgres_engine)

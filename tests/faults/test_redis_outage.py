@@ -58,7 +58,7 @@ class Sender(threading.Thread):
 
 
 def test_a_redis_outage_loses_no_acknowledged_message(postgres_url, postgres_engine, redis_namespace):
-    from tests.conftest import _truncate_all
+    from tests.helpers.settings import truncate_all
 
     redis_server = RedisServer().start()
     env = {
@@ -154,13 +154,13 @@ def test_a_redis_outage_loses_no_acknowledged_message(postgres_url, postgres_eng
         assert recovered_after is not None and recovered_after < 10
     finally:
         redis_server.stop()
-        _truncate_all(postgres_engine)
+        truncate_all(postgres_engine)
 
 
 def test_during_a_redis_outage_the_sending_process_still_reaches_its_own_sockets(
     postgres_url, postgres_engine, redis_namespace
 ):
-    from tests.conftest import _truncate_all
+    from tests.helpers.settings import truncate_all
 
     redis_server = RedisServer().start()
     env = {
@@ -206,4 +206,4 @@ def test_during_a_redis_outage_the_sending_process_still_reaches_its_own_sockets
             sender.disconnect()
     finally:
         redis_server.stop()
-        _truncate_all(postgres_engine)
+        truncate_all(postgres_engine)

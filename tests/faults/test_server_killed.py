@@ -9,19 +9,13 @@ import uuid
 
 import pytest
 import requests
-import socketio
 import sqlalchemy as sa
 
+from tests.helpers.clients import connect
 from tests.helpers.servers import gunicorn_server, signup, wait_until
 
 pytestmark = pytest.mark.services
 CLIENTS, PER_CLIENT = 6, 80
-
-
-def connect(base, token):
-    client = socketio.Client(reconnection=False)
-    client.connect(base, namespaces=["/chat"], auth={"token": token}, transports=["websocket"], wait_timeout=10)
-    return client
 
 
 class Sender(threading.Thread):
@@ -63,7 +57,7 @@ class Sender(threading.Thread):
 
 @pytest.mark.parametrize("how", [signal.SIGTERM, signal.SIGKILL], ids=["SIGTERM", "SIGKILL"])
 def test_no_acknowledged_message_is_lost_when_a_server_dies(how, postgres_url, postgres_engine, redis_namespace):
-    from tests.conftest import _truncate_all
+    from tests.helpers.settings import truncate_all
 
     env = {
         "APP_ENV": "testing",
@@ -130,4 +124,4 @@ def test_no_acknowledged_message_is_lost_when_a_server_dies(how, postgres_url, p
         assert [m["seq"] for m in caught_up] == list(range(first_seq + 1, min(first_seq + 100, len(rows)) + 1))
         assert all(s.moved for s in senders)
     finally:
-        _truncate_all(postgres_engine)
+        truncate_all(postgres_engine)

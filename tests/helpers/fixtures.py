@@ -1,16 +1,19 @@
 """Factories and helpers that speak the API (pytest plugin, loaded by conftest)."""
 
 import itertools
-import os
 import shutil
 import uuid
 
 import pytest
+import sqlalchemy as sa
 
 from seda.auth.passwords import hash_password
 from seda.auth.tokens import issue_access_token
-from seda.extensions import db
+from seda.extensions import db, socketio
 from seda.users.models import ArtistProfile, Role, User
+from tests.helpers.chat import Chat
+from tests.helpers.clients import Listener
+from tests.helpers.settings import PG_ADMIN_URL, REDIS_TEST_URL
 
 _counter = itertools.count()
 PASSWORD = "correct horse battery"
@@ -79,6 +82,60 @@ def server_env(tier, app_factory, request, tmp_path):
     return {
         **env,
         "DATABASE_URL": request.getfixturevalue("postgres_url"),
-        "REDIS_URL": os.environ.get("SEDA_TEST_REDIS_URL", "redis://127.0.0.1:6379/0"),
+        "REDIS_URL": REDIS_TEST_URL,
         "REDIS_NAMESPACE": namespace,
     }
+
+
+@pytest.fixture
+def chat(client, users):
+    """`chat()` → a Chat for a new user; `chat(user)` for an existing one."""
+
+    def make(user=None, **kwargs):
+        return Chat(client, user or users.make(**kwargs))
+
+    return make
+
+
+@pytest.fixture
+def socket_for(app):
+    clients = []
+
+    def connect(user, token=None):
+        sock = socketio.test_client(app, namespace="/chat", auth={"token": token or user.token})
+        clients.append(sock)
+        return sock
+
+    yield connect
+    for sock in clients:
+        if sock.is_connected("/chat"):
+            sock.disconnect("/chat")
+
+
+@pytest.fixture
+def listeners():
+    opened = []
+
+    def open_(base, token):
+        listener = Listener(base, token)
+        opened.append(listener)
+        return listener
+
+    yield open_
+    for listener in opened:
+        listener.close()
+
+
+@pytest.fixture
+def database_url(tier, tmp_path):
+    if tier == "sqlite":
+        yield f"sqlite:///{tmp_path / 'before.db'}"
+        return
+    name = f"seda_test_migration_{uuid.uuid4().hex[:8]}"
+    admin = sa.create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    yield sa.make_url(PG_ADMIN_URL).set(database=name).render_as_string(hide_password=False)
+    with admin.connect() as conn:
+        conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()

@@ -11,7 +11,7 @@ from seda.extensions import db
 from seda.notifications import services
 from seda.notifications.models import Notification
 from seda.notifications.schemas import NotificationSchema
-from tests.chat.conftest import events
+from tests.helpers.chat import events
 
 KEYS = {
     "id",

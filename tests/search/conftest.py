@@ -1,8 +1,6 @@
-"""The chat fixtures (search finds chat messages), on an app that lets a test send many."""
+"""Search finds chat messages: an app that lets a test send many."""
 
 import pytest
-
-from tests.chat.conftest import chat  # noqa: F401
 
 
 @pytest.fixture

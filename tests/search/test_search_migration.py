@@ -9,10 +9,9 @@ from flask_migrate import upgrade
 
 from seda import create_app
 from seda.common.db import UTCDateTime
-from tests.chat.conftest import Chat
-from tests.conftest import make_config
+from tests.helpers.chat import Chat
 from tests.helpers.fixtures import UserFactory
-from tests.users.test_username_migration import database_url  # noqa: F401
+from tests.helpers.settings import make_config
 
 BEFORE_SEARCH = "d4e1b7c9a2f0"
 

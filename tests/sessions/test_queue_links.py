@@ -3,18 +3,12 @@ duration wins over the one a client sends."""
 
 import pytest
 
-from tests.chat.conftest import Chat
+from tests.helpers.chat import Chat
 from tests.helpers.fixtures import UserFactory
-from tests.tracks import conftest as track_fixtures
-from tests.tracks.conftest import oembed
+from tests.helpers.providers import oembed
 
 SPOTIFY = "https://open.spotify.com/track/4cOdK2wGLETKBW3PvgPWqT?si=share"
 CANONICAL = "https://open.spotify.com/track/4cOdK2wGLETKBW3PvgPWqT"
-provider_server, providers, tracks_app = (
-    track_fixtures.provider_server,
-    track_fixtures.providers,
-    track_fixtures.tracks_app,
-)
 
 
 @pytest.fixture

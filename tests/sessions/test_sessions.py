@@ -12,9 +12,9 @@ from seda.common.audit import AdminAction
 from seda.extensions import db
 from seda.sessions import playback
 from seda.sessions.models import ListeningSession
-from tests.chat.conftest import events
+from tests.helpers.chat import events
 from tests.helpers.servers import wait_until
-from tests.sessions.conftest import member_of, queue, track
+from tests.helpers.sessions import member_of, queue, track
 
 
 def moment(text):

@@ -11,9 +11,9 @@ import pytest
 import redis
 
 from seda.sessions.tasks import SWEEP_SECONDS
-from tests.chat.test_multiprocess import Api, Listener
+from tests.helpers.clients import Api, Listener
 from tests.helpers.servers import celery_beat, celery_worker, gunicorn_server, wait_until
-from tests.sessions.conftest import track
+from tests.helpers.sessions import track
 
 pytestmark = pytest.mark.services
 JWT_SECRET = "sessions-multiprocess-secret-" + "s" * 32
@@ -42,7 +42,7 @@ class SessionListener(Listener):
 
 @pytest.fixture(scope="module")
 def stack(postgres_url, postgres_engine, redis_namespace, tmp_path_factory):
-    from tests.conftest import _truncate_all
+    from tests.helpers.settings import truncate_all
 
     env = {
         "APP_ENV": "testing",
@@ -60,7 +60,7 @@ def stack(postgres_url, postgres_engine, redis_namespace, tmp_path_factory):
         celery_beat(env, tmp_path_factory.mktemp("beat")),
     ):
         yield env, first, second
-    _truncate_all(postgres_engine)
+    truncate_all(postgres_engine)
 
 
 @pytest.fixture

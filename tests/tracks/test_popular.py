@@ -8,7 +8,7 @@ import time_machine
 from seda.auth.tokens import issue_access_token
 from seda.chat.models import Message
 from seda.extensions import db
-from tests.chat.conftest import Chat
+from tests.helpers.chat import Chat
 
 
 def track_id(n):

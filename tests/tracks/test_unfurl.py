@@ -6,9 +6,9 @@ from werkzeug import Response
 
 from seda.common.tasks import wait_for_in_process_tasks
 from seda.extensions import socketio
-from tests.chat.conftest import Chat
+from tests.helpers.chat import Chat
 from tests.helpers.fixtures import UserFactory
-from tests.tracks.conftest import oembed, point_fetcher_at
+from tests.helpers.providers import oembed, point_fetcher_at
 
 SPOTIFY = "https://open.spotify.com/track/4cOdK2wGLETKBW3PvgPWqT?si=share"
 ARTWORK = "https://i.scdn.co/image/ab67616d0000b273"

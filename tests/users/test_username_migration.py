@@ -9,7 +9,7 @@ from flask_migrate import upgrade
 
 from seda import create_app
 from seda.users.usernames import problem_with
-from tests.conftest import PG_ADMIN_URL, make_config
+from tests.helpers.settings import make_config
 
 BEFORE_USERNAMES = "edb63cab904c"
 USERS = sa.table(  # the table as it was before the migration, typed as the app stores it
@@ -46,21 +46,6 @@ def row(user_id, email, display_name, at):
         "created_at": at,
         "updated_at": at,
     }
-
-
-@pytest.fixture
-def database_url(tier, tmp_path):
-    if tier == "sqlite":
-        yield f"sqlite:///{tmp_path / 'before.db'}"
-        return
-    name = f"seda_test_migration_{uuid.uuid4().hex[:8]}"
-    admin = sa.create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
-    yield sa.make_url(PG_ADMIN_URL).set(database=name).render_as_string(hide_password=False)
-    with admin.connect() as conn:
-        conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    admin.dispose()
 
 
 def test_existing_users_get_unique_valid_usernames_oldest_first(database_url):

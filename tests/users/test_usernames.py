@@ -5,7 +5,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 import time_machine
 
-from tests.chat.conftest import Chat
+from tests.helpers.chat import Chat
 from tests.helpers.fixtures import bearer
 
 PUBLIC_KEYS = {"id", "username", "displayName", "avatarUrl", "role", "artistProfile", "bio", "createdAt"}

@@ -1,4 +1,4 @@
-"""A local HTTPS fake of the music providers: their oEmbed endpoints and pages, on 127.0.0.2.
+"""(pytest plugin) A local HTTPS fake of the music providers: their oEmbed endpoints and pages, on 127.0.0.2.
 
 The app's fetcher gets a resolver that sends every provider host name to this server, so the
 requests go through the real safe fetcher, TLS included, exactly as they would in production.

@@ -1,6 +1,15 @@
-import pytest
+"""Speaking the chat API and the /chat namespace in process, as one user at a time."""
 
-from seda.extensions import socketio
+# A track card's TrackRef as a client sends it: a Spotify link seda recognises without a network call.
+TRACK = {
+    "provider": "spotify",
+    "providerId": "4uLU6hMCjMI75M1A2tKUQC",
+    "url": "https://open.spotify.com/track/4uLU6hMCjMI75M1A2tKUQC",
+    "title": "Song",
+    "artist": "Band",
+    "artwork": "https://i.scdn.co/image/x",
+    "duration": 213,
+}
 
 
 class Chat:
@@ -39,31 +48,19 @@ class Chat:
         return body
 
 
-@pytest.fixture
-def chat(client, users):
-    """`chat()` → a Chat for a new user; `chat(user)` for an existing one."""
-
-    def make(user=None, **kwargs):
-        return Chat(client, user or users.make(**kwargs))
-
-    return make
-
-
-@pytest.fixture
-def socket_for(app):
-    clients = []
-
-    def connect(user, token=None):
-        sock = socketio.test_client(app, namespace="/chat", auth={"token": token or user.token})
-        clients.append(sock)
-        return sock
-
-    yield connect
-    for sock in clients:
-        if sock.is_connected("/chat"):
-            sock.disconnect("/chat")
-
-
 def events(sock, name=None):
     received = sock.get_received("/chat")
     return [(e["name"], e["args"]) for e in received if name is None or e["name"] == name]
+
+
+def joined(sock, room_id):
+    ack = sock.emit("join_room", room_id, namespace="/chat", callback=True)
+    assert ack["ok"] is True, ack
+    return ack
+
+
+def history(member, room, query="", etag=None):
+    headers = dict(member.user.headers)
+    if etag is not None:
+        headers["If-None-Match"] = etag
+    return member.client.get(f"/api/v1/chat/rooms/{room['id']}/messages{query}", headers=headers)
