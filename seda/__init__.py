@@ -17,7 +17,7 @@ from seda.chat import tasks as chat_tasks  # noqa: F401  (registers the Celery t
 from seda.chat.events import init_chat_socket
 from seda.chat.routes import bp as chat_bp
 from seda.chat.track_routes import bp as tracks_bp
-from seda.chat.transport import MAX_TRANSPORT_BYTES, PollingBatchLimit
+from seda.chat.transport import MAX_TRANSPORT_BYTES, PayloadPacket, PollingBatchLimit
 from seda.cli import seda_cli
 from seda.common.admission import init_admission
 from seda.common.api import api, refuse_undeclared_input_on_public_routes
@@ -51,7 +51,10 @@ ROOT = Path(__file__).resolve().parent.parent
 API_DESCRIPTION = (
     "seda.fm backend: REST API v1. Any route may answer 503 with Retry-After when the server is "
     "saturated: `Database busy, retry shortly` (no free database connection) or `Server busy, retry` "
-    "(the request waited ADMISSION_WAIT_SECONDS for its turn)."
+    "(the request waited ADMISSION_WAIT_SECONDS for its turn). A request body must arrive whole within "
+    "REQUEST_BODY_TIMEOUT_SECONDS (10), before the request waits for a turn: a slower one answers 408 "
+    "`Request body too slow`. Any route answers 400 `<name>: property should not exist` to a query "
+    "parameter it does not declare."
 )
 EXPOSED_HEADERS = [
     "X-Request-ID",
@@ -150,6 +153,7 @@ def _init_extensions(app):
         channel=app.config["SOCKETIO_CHANNEL"],
         cors_allowed_origins=_socket_origin_check(app.config["CORS_ORIGINS"]),
         max_http_buffer_size=MAX_TRANSPORT_BYTES,
+        serializer=PayloadPacket,  # packets whose JSON cannot be parsed, or that carry bytes: 400
         # One socket's events run one at a time, in arrival order, in its reader (websocket) or
         # its POST (polling): a join_room and the send after it never race. Sockets stay parallel.
         async_handlers=False,

@@ -33,6 +33,7 @@ LINK = re.compile(r"https?://[^\s<>\"')\]]+|(?<![\w.@/])www\.[^\s<>\"')\]]+", re
 # A bare host name (`shop.co.uk`, `evil.example/path`): dot-separated labels of letters, digits and
 # hyphens (any script), not part of an address (`@`) or of a longer path, with what follows it.
 BARE_HOST = re.compile(r"(?<![\w.@/:-])((?:[^\W_](?:[\w-]*[^\W_])?\.)+[^\W\d_][\w-]*[^\W_])(/[^\s<>\"')\]]*)?")
+DOT_THEN_LETTER = re.compile(r"\.[^\W\d_]")
 _public_suffixes = PublicSuffixList()  # the list the publicsuffixlist release ships (no download)
 
 
@@ -117,6 +118,8 @@ def _links(text):
     suffix (any host name, when a path follows it: `evil.example/path`)."""
     for match in LINK.finditer(text):
         yield match.group(0).rstrip(".,;:!?")
+    if not DOT_THEN_LETTER.search(text):  # most text: no host name at all, and no scan for one
+        return
     for match in BARE_HOST.finditer(LINK.sub(" ", text)):
         host, path = match.group(1), match.group(2)
         if path or _public_suffixes.publicsuffix(host.lower(), accept_unknown=False) is not None:

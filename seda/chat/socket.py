@@ -19,9 +19,8 @@ from functools import wraps
 import marshmallow as ma
 from flask import current_app, request
 from flask_socketio import emit
-from socketio import packet
 
-from seda.chat.transport import BINARY_EVENT, MALFORMED_EVENT, PayloadPacket
+from seda.chat.transport import BINARY_EVENT, MALFORMED_EVENT
 from seda.common import metrics
 from seda.common.admission import EVENTS, admission
 from seda.common.after_ack import ack_first
@@ -39,6 +38,7 @@ from seda.common.input import unstorable
 from seda.common.ratelimit import count_ahead, enforce
 from seda.common.request_id import accept_or_generate, bind_request_id, reset_request_id
 from seda.extensions import db
+from seda.patches import python_socketio
 from seda.users.kept import kept_users
 
 log = logging.getLogger(__name__)
@@ -84,25 +84,24 @@ def unregister_connection(sid):
 
 
 def install_event_guards(server):
-    """Stand between the client's events and the handlers: refuse reserved event names, and
-    record per event whether the client passed an ack callback (python-socketio hides it).
+    """Stand between the client's events and the handlers: refuse reserved event names and what
+    PayloadPacket could not read, and record per event whether the client passed an ack
+    callback (python-socketio hides it).
 
     python-socketio hands a client EVENT named `disconnect` to the disconnect handler as if the
     socket had closed: the client would erase its own bookkeeping while staying subscribed."""
-    server.packet_class = PayloadPacket
-    original = server._handle_event_internal
+    python_socketio.intercept_events(server, _guarded)
 
-    def handle_event_internal(srv, sid, eio_sid, data, namespace, id):
-        if data[0] in RESERVED_EVENTS or data[0] in UNREADABLE:
-            _refuse_event(srv, sid, eio_sid, data, namespace, id)
-            return None
-        token = _ack_requested.set(id is not None)
-        try:
-            return original(srv, sid, eio_sid, data, namespace, id)
-        finally:
-            _ack_requested.reset(token)
 
-    server._handle_event_internal = handle_event_internal
+def _guarded(server, dispatch, sid, eio_sid, data, namespace, ack_id):
+    if data[0] in RESERVED_EVENTS or data[0] in UNREADABLE:
+        _refuse_event(server, sid, eio_sid, data, namespace, ack_id)
+        return None
+    token = _ack_requested.set(ack_id is not None)
+    try:
+        return dispatch()
+    finally:
+        _ack_requested.reset(token)
 
 
 def _refuse_event(server, sid, eio_sid, data, namespace, ack_id):
@@ -118,8 +117,7 @@ def _refuse_event(server, sid, eio_sid, data, namespace, ack_id):
     if ack_id is None:
         server.emit("error", error, to=sid, namespace=namespace)
         return
-    ack = server.packet_class(packet.ACK, namespace=namespace, id=ack_id, data=[{"ok": False, "error": error}])
-    server._send_packet(eio_sid, ack)
+    python_socketio.send_ack(server, eio_sid, namespace, ack_id, [{"ok": False, "error": error}])
 
 
 def _failure(event, status, messages_):

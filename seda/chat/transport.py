@@ -7,21 +7,19 @@ import io
 import json
 import logging
 import socket
-import struct
 import threading
 import urllib.parse
 import weakref
 from collections import deque
 
-import engineio.payload
-import engineio.socket
 import gevent
 import gevent.lock
-import simple_websocket
 from socketio import packet
 from wsproto.extensions import PerMessageDeflate
 
 from seda.common.errors import envelope
+from seda.patches import engineio as engineio_patches
+from seda.patches import simple_websocket as simple_websocket_patches
 
 log = logging.getLogger(__name__)
 # The transport closes a connection only past this (a flood, not a mistake); an event between
@@ -78,7 +76,7 @@ class PollingBatchLimit:
 
     def __init__(self, app, engineio_server, path):
         self.app, self.engineio_server, self.path = app, engineio_server, path.rstrip("/") + "/"
-        engineio.payload.Payload.max_decode_packets = MAX_POLLING_PACKETS
+        engineio_patches.decode_at_most(MAX_POLLING_PACKETS)
 
     def __call__(self, environ, start_response):
         if environ.get("REQUEST_METHOD") != "POST" or not environ.get("PATH_INFO", "").startswith(self.path):
@@ -260,23 +258,6 @@ def _end_of_turn():
     return turn
 
 
-def websocket_frame(data):
-    """A whole, unmasked server frame (RFC 6455 §5.2): text for str, binary for bytes. Compression
-    is declined (NoCompression), so the frame is the same for every recipient."""
-    if isinstance(data, str):
-        payload, opcode = data.encode(), 0x81
-    else:
-        payload, opcode = data, 0x82
-    size = len(payload)
-    if size < 126:
-        header = bytes((opcode, size))
-    elif size < 65536:
-        header = struct.pack("!BBH", opcode, 126, size)
-    else:
-        header = struct.pack("!BBQ", opcode, 127, size)
-    return header + payload
-
-
 class NoCompression(PerMessageDeflate):
     """Decline permessage-deflate when a client offers it (browsers and socket.io-client do).
 
@@ -289,104 +270,12 @@ class NoCompression(PerMessageDeflate):
 
 
 def install_websocket_fixes():
-    """Every simple-websocket connection writes through CompleteWrites and declines
-    compression (once per process)."""
-    simple_websocket.ws.PerMessageDeflate = NoCompression
-    if getattr(simple_websocket.ws.Base.__init__, "_complete_writes", False):
-        return
-    original = simple_websocket.ws.Base.__init__
-
-    def init(self, sock=None, *args, **kwargs):
-        original(self, CompleteWrites(sock) if sock is not None else None, *args, **kwargs)
-
-    init._complete_writes = True
-    simple_websocket.ws.Base.__init__ = init
+    """Every simple-websocket connection writes through CompleteWrites and declines compression
+    (once per process)."""
+    simple_websocket_patches.wrap_connections(CompleteWrites, NoCompression)
 
 
 def install_socket_writes(max_queued_bytes):
-    """Write websocket frames straight from the sender, and disconnect a socket whose unwritten
-    output passes `max_queued_bytes` (API.md §4).
-
-    engine.io hands every packet to a per-socket queue and wakes that socket's writer greenlet
-    to encode and send it: a broadcast to 1,000 sockets cost 1,000 queue hand-offs, wake-ups and
-    wsproto frames (~20 µs of CPU per delivery, against Node's ~8 µs). Once a websocket's writer
-    has drained what was queued before, the socket goes direct: each packet's frame is built once
-    (a broadcast passes one packet object to all its recipients) and offered to the socket, which
-    writes it at once, or with the other broadcasts of the same turn of the event loop.
-
-    A reader that stops reading would otherwise hold ever more output in this process and its
-    TCP connection open for as long as its window stays shut; it reconnects and catches up with
-    `after` instead. Counted per socket: what waits in engine.io's queue (an estimate that never
-    costs an encode) and what the kernel has not yet taken of the frames offered."""
-    sockets = engineio.socket.Socket
-    if getattr(sockets, "_seda_queue_limit", None) is not None:
-        sockets._seda_queue_limit = max_queued_bytes
-        return
-    sockets._seda_queue_limit = max_queued_bytes
-    send, poll, websocket_handler = sockets.send, sockets.poll, sockets._websocket_handler
-
-    def direct_or_queued_send(self, pkt):
-        direct = self.__dict__.get("_seda_direct")
-        if direct is not None:
-            if self.check_ping_timeout():
-                direct.offer(_frame(pkt))
-                if direct.pending_bytes > sockets._seda_queue_limit:
-                    _cut_off(self, direct.pending_bytes)
-            return None
-        queued = self.__dict__.get("_seda_queued", 0) + _packet_bytes(pkt)
-        self._seda_queued = queued
-        if queued > sockets._seda_queue_limit:
-            _cut_off(self, queued)
-            return None
-        return send(self, pkt)
-
-    def writer_poll(self):
-        transport = self.__dict__.get("_seda_transport")
-        # After the upgrade only the websocket's writer polls (polling GETs get a NOOP). Between
-        # its polls it has written everything it took: with nothing queued it is idle.
-        if self.upgraded and not self.upgrading and transport is not None and transport.can_offer:
-            if self.__dict__.get("_seda_direct") is None and self.queue.empty():
-                self._seda_direct = transport
-            if self.__dict__.get("_seda_direct") is not None:
-                return _until_closed(self)
-        packets = poll(self)
-        self._seda_queued = max(0, self.__dict__.get("_seda_queued", 0) - sum(map(_packet_bytes, packets)))
-        return packets
-
-    def remembering_websocket_handler(self, ws):
-        self._seda_transport = getattr(getattr(ws, "ws", None), "sock", None)
-        return websocket_handler(self, ws)
-
-    sockets.send, sockets.poll = direct_or_queued_send, writer_poll
-    sockets._websocket_handler = remembering_websocket_handler
-
-
-def _until_closed(socket_):
-    """A direct socket's writer has nothing to write: it waits for close()'s None, then ends
-    (with no timeout: pings are written directly too, so the queue stays quiet while all is well)."""
-    pkt = socket_.queue.get()
-    socket_.queue.task_done()
-    return [] if pkt is None else [pkt]  # a packet engine.io put itself is written after the offered
-
-
-def _cut_off(socket_, unwritten):
-    if socket_.closing or socket_.closed:
-        return
-    log.warning("socket %s has %d bytes unwritten (not reading): disconnected", socket_.sid, unwritten)
-    socket_.close(wait=False, abort=True)
-    transport = socket_.__dict__.get("_seda_transport")
-    if transport is not None:
-        transport.abort()
-
-
-def _frame(pkt):
-    """The packet's websocket frame, built once per packet object."""
-    frame = pkt.__dict__.get("_seda_frame")
-    if frame is None:
-        frame = pkt._seda_frame = websocket_frame(pkt.encode())
-    return frame
-
-
-def _packet_bytes(pkt):
-    data = pkt.data
-    return len(data) if isinstance(data, (str, bytes)) else 64
+    """Write websocket frames straight from the sender (CompleteWrites.offer), and disconnect a
+    socket whose unwritten output passes `max_queued_bytes` (API.md §4): seda/patches/engineio.py."""
+    engineio_patches.write_directly(max_queued_bytes)

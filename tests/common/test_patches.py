@@ -1,0 +1,65 @@
+"""Every patch of a library's private code (seda/patches/) was written for one release and for
+the signatures it names: an upgrade that changes either fails here, before it fails in
+production. And no module outside seda/patches/ reaches into those names itself."""
+
+import importlib
+import importlib.metadata
+import inspect
+import pkgutil
+import re
+from pathlib import Path
+
+import pytest
+
+import seda.patches
+
+PATCH_MODULES = [
+    importlib.import_module(f"seda.patches.{info.name}") for info in pkgutil.iter_modules(seda.patches.__path__)
+]
+SEDA = Path(seda.patches.__file__).resolve().parents[1]
+
+
+def _resolve(dotted):
+    """The object at a dotted path whose module part is the longest importable prefix."""
+    parts = dotted.split(".")
+    for cut in range(len(parts) - 1, 0, -1):
+        try:
+            target = importlib.import_module(".".join(parts[:cut]))
+        except ImportError:
+            continue
+        for name in parts[cut:]:
+            target = getattr(target, name)
+        return target
+    raise ImportError(dotted)
+
+
+@pytest.mark.parametrize("module", PATCH_MODULES, ids=lambda m: m.__name__)
+def test_the_installed_release_is_the_one_the_patch_was_written_for(module):
+    package, version = module.PATCHED_FOR.split("==")
+    assert importlib.metadata.version(package) == version, (
+        f"{module.__name__} was written for {module.PATCHED_FOR}: read the new release's code "
+        "where the patch touches it, then change PATCHED_FOR (and PATCHED) with the patch"
+    )
+
+
+@pytest.mark.parametrize("module", PATCH_MODULES, ids=lambda m: m.__name__)
+def test_every_patched_name_still_has_the_signature_the_patch_expects(module, app):
+    for dotted, expected in module.PATCHED.items():
+        target = _resolve(dotted)  # an AttributeError here: the name is gone
+        if expected is not None:
+            original = getattr(target, "__wrapped__", target)
+            assert str(inspect.signature(original)) == expected, dotted
+
+
+PRIVATE_LIBRARY_NAME = re.compile(
+    r"\b(?:server|sockets?|engineio\.\w+|simple_websocket\.ws\.\w+)\._(?!_)[a-z]\w*|simple_websocket\.ws\.Base\.__init__"
+)
+
+
+def test_no_module_outside_seda_patches_touches_the_socket_stacks_private_names():
+    offenders = [
+        str(path.relative_to(SEDA))
+        for path in SEDA.rglob("*.py")
+        if "patches" not in path.parts and PRIVATE_LIBRARY_NAME.search(path.read_text())
+    ]
+    assert offenders == []
