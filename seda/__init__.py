@@ -154,8 +154,8 @@ def _init_extensions(app):
         cors_allowed_origins=_socket_origin_check(app.config["CORS_ORIGINS"]),
         max_http_buffer_size=MAX_TRANSPORT_BYTES,
         serializer=PayloadPacket,  # packets whose JSON cannot be parsed, or that carry bytes: 400
-        # One socket's events run one at a time, in arrival order, in its reader (websocket) or
-        # its POST (polling): a join_room and the send after it never race. Sockets stay parallel.
+        # python-socketio hands each event to seda where it arrives; seda orders one socket's
+        # events (common/event_order.py) and runs each in a task of its own. Sockets stay parallel.
         async_handlers=False,
         namespaces="*",  # every namespace reaches a handler: /chat, or UnknownNamespaces' refusal
     )

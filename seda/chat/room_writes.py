@@ -24,6 +24,7 @@ from seda.chat.models import RECENT_TEXTS_KEPT, Message, Room, RoomMembership
 from seda.common.batches import Batches
 from seda.common.db import DriverStatement, autocommit_connection
 from seda.common.errors import ServiceUnavailable
+from seda.common.event_order import place_taken
 from seda.extensions import db
 
 INSERTED_COLUMNS = (
@@ -68,8 +69,9 @@ class RoomWrites:
         )
 
     def store(self, room_id, write):
-        """Store `write` in the next transaction of its room; its seq (or its error, raised)."""
-        return self._batches.submit(room_id, write)
+        """Store `write` in the next transaction of its room; its seq (or its error, raised). Once
+        it is queued, the sender's socket may go on with its next event (common/event_order.py)."""
+        return self._batches.submit(room_id, write, queued=place_taken)
 
     def idle(self):
         return self._batches.idle()

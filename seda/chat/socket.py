@@ -34,6 +34,7 @@ from seda.common.errors import (
     envelope,
     flatten_validation_messages,
 )
+from seda.common.event_order import SocketEventOrder, before_answer
 from seda.common.input import unstorable
 from seda.common.ratelimit import count_ahead, enforce
 from seda.common.request_id import accept_or_generate, bind_request_id, reset_request_id
@@ -69,6 +70,7 @@ class Connection:
 
 
 _connections: dict[str, Connection] = {}
+_event_order = SocketEventOrder()
 _connections_lock = threading.Lock()
 
 
@@ -89,8 +91,11 @@ def install_event_guards(server):
     callback (python-socketio hides it).
 
     python-socketio hands a client EVENT named `disconnect` to the disconnect handler as if the
-    socket had closed: the client would erase its own bookkeeping while staying subscribed."""
+    socket had closed: the client would erase its own bookkeeping while staying subscribed.
+
+    Each event runs in a task of its own, in its socket's order (common/event_order.py)."""
     python_socketio.intercept_events(server, _guarded)
+    python_socketio.order_events(server, _event_order.arrive, in_background=server.async_mode == "gevent")
 
 
 def _guarded(server, dispatch, sid, eio_sid, data, namespace, ack_id):
@@ -114,6 +119,7 @@ def _refuse_event(server, sid, eio_sid, data, namespace, ack_id):
         kind, reason, path = "reserved", f"'{event}' is a reserved event name", event
     metrics.SOCKET_EVENTS.labels(kind, "400").inc()
     error = envelope(400, [reason], path=path, method="SOCKET")
+    before_answer()
     if ack_id is None:
         server.emit("error", error, to=sid, namespace=namespace)
         return
@@ -140,6 +146,11 @@ def socket_event(schema=None, lane=EVENTS, ahead=None):
 
         @wraps(handler)
         def wrapper(self, payload=None, *_extra):
+            answer = handle(self, payload)
+            before_answer()  # the socket's earlier events are answered first
+            return answer
+
+        def handle(self, payload):
             token = bind_request_id(accept_or_generate(None))
             try:
                 connection = _connections.get(request.sid)

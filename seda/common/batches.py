@@ -53,12 +53,15 @@ class Batches:
         self._lock = threading.Lock()
         self._waiting: dict[Hashable, list[Ticket]] = {}  # key -> tickets queued behind its running batch
 
-    def submit(self, key, item):
-        """Run `item` in the next batch of `key`; its value (or its error, raised)."""
+    def submit(self, key, item, queued=None):
+        """Run `item` in the next batch of `key`; its value (or its error, raised). `queued()`,
+        when given, is called once the item has its place among its key's items."""
         ticket = Ticket(item)
         with self._lock:
             running = key in self._waiting
             self._waiting.setdefault(key, []).append(ticket)
+        if queued is not None:
+            queued()
         if running:
             try:
                 ticket.wait()

@@ -10,6 +10,7 @@ from socketio import packet
 
 PATCHED_FOR = "python-socketio==5.18.1"
 PATCHED = {
+    "socketio.Server._handle_event": "(self, eio_sid, namespace, id, data)",
     "socketio.Server._handle_event_internal": "(self, server, sid, eio_sid, data, namespace, id)",
     "socketio.Server._send_packet": "(self, eio_sid, pkt)",
 }
@@ -32,3 +33,22 @@ def intercept_events(server, around):
 def send_ack(server, eio_sid, namespace, ack_id, data):
     """Answer a client's event `ack_id` with `data` without a handler."""
     server._send_packet(eio_sid, server.packet_class(packet.ACK, namespace=namespace, id=ack_id, data=data))
+
+
+def order_events(server, arrive, in_background):
+    """Each client event goes through `arrive(eio_sid)`, called in the socket's reader in arrival
+    order, which gives the runner, `run(handle, *args)`, its handling is called through: in a
+    background task of its own (`in_background`), else right there (Flask-SocketIO's test client
+    expects every event answered before emit() returns). Needs the server built with
+    async_handlers=False, so that python-socketio handles an event where it is called."""
+    original = server._handle_event
+
+    @functools.wraps(original)
+    def handle_event(eio_sid, namespace, id, data):
+        run = arrive(eio_sid)
+        if in_background:
+            server.start_background_task(run, original, eio_sid, namespace, id, data)
+        else:
+            run(original, eio_sid, namespace, id, data)
+
+    server._handle_event = handle_event

@@ -156,3 +156,22 @@ def test_typing_in_a_direct_conversation_either_person_blocks_is_refused(server)
 
 def _id_of(base, token):
     return api(base, token, "GET", "/users/me").json()["id"]
+
+
+def test_sends_kept_in_flight_on_one_socket_are_stored_and_answered_in_the_order_sent(server):
+    """A send lets the socket's next event start once it is queued for its room's store, so
+    sends in flight still leave together; their seq and their acks keep the order they came in."""
+    token, _ = signup(server)
+    room = api(server, token, "POST", "/chat/rooms", json={"name": "Flight"}).json()
+    client = PollingClient(server)
+    client.connect({"token": token})
+    batch = [client.event(0, "join_room", room["id"])]  # and 9 sends: within the message limit
+    batch += [client.event(n, "send_message", {"roomId": room["id"], "text": f"#{n}"}) for n in range(1, 10)]
+    assert client.post(batch).status_code == 200
+    acks = client.acks(len(batch))
+    assert list(acks) == list(range(10))
+    assert [(acks[n]["message"]["text"], acks[n]["message"]["seq"]) for n in range(1, 10)] == [
+        (f"#{n}", n) for n in range(1, 10)
+    ]
+    stored = api(server, token, "GET", f"/chat/rooms/{room['id']}/messages").json()
+    assert [m["text"] for m in reversed(stored)] == [f"#{n}" for n in range(1, 10)]
