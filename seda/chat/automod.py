@@ -15,8 +15,8 @@ from publicsuffixlist import PublicSuffixList
 
 from seda.chat import notify
 from seda.chat.access import is_moderator, member_room, moderated_room
+from seda.chat.members import apply_mute
 from seda.chat.models import RECENT_TEXTS_KEPT, RoomType
-from seda.chat.rooms import apply_mute
 from seda.common import audit
 from seda.common.db import iso_utc, utcnow
 from seda.common.errors import Forbidden, Unprocessable

@@ -13,7 +13,7 @@ from flask_socketio import (
     leave_room,
 )
 
-from seda.chat import messages, notify, rooms
+from seda.chat import direct, messages, notify, reactions, rooms
 from seda.chat.models import RoomType
 from seda.chat.payloads import serialize_message, serialize_reaction
 from seda.chat.schemas import (
@@ -140,12 +140,12 @@ class ChatNamespace(Namespace):
 
     @socket_event(SocketReactionSchema())
     def on_add_reaction(self, user, connection, data):
-        reaction, _created = messages.add_reaction(user, data["messageId"], data["emoji"])
+        reaction, _created = reactions.add_reaction(user, data["messageId"], data["emoji"])
         return {"reaction": serialize_reaction(reaction)}
 
     @socket_event(SocketReactionSchema())
     def on_remove_reaction(self, user, connection, data):
-        messages.remove_reaction(user, data["messageId"], data["emoji"])
+        reactions.remove_reaction(user, data["messageId"], data["emoji"])
 
     @socket_event(SocketMarkReadSchema())
     def on_mark_read(self, user, connection, data):
@@ -155,7 +155,7 @@ class ChatNamespace(Namespace):
     def on_typing_start(self, user, connection, payload):
         room_id = _subscribed_room(connection, payload)
         if room_id in connection.direct_rooms:
-            rooms.refuse_typing_if_blocked(user, room_id)
+            direct.refuse_typing_if_blocked(user, room_id)
         generation = connection.typing.get(room_id, 0) + 1
         if room_id not in connection.typing:
             notify.user_typing(room_id, user.id, True, skip_sid=request.sid)

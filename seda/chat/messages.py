@@ -10,6 +10,8 @@ from flask import current_app
 from seda.chat import automod, history, notify
 from seda.chat.access import find_message, is_moderator, readable_room, readable_states
 from seda.chat.cards import card_for, queue_unfurl_if_needed
+from seda.chat.direct import refuse_if_blocked, restore_direct_members
+from seda.chat.members import active_mute
 from seda.chat.mentions import mentioned_members
 from seda.chat.models import (
     Message,
@@ -25,22 +27,19 @@ from seda.chat.payloads import (
     reaction_payload,
     reaction_ref,
     serialize_message,
-    serialize_reaction,
     user_ref_columns,
 )
 from seda.chat.room_writes import Write, room_writes, store_alone
-from seda.chat.rooms import active_mute, refuse_if_blocked, restore_direct_members
 from seda.chat.senders import counter_names, kept_senders
 from seda.common import audit, metrics, notifications
 from seda.common.db import autocommit_connection, iso_utc, new_id, parse_uuid, statements_on_their_own, utcnow
-from seda.common.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from seda.common.errors import Conflict, Forbidden, ValidationFailed
 from seda.common.ratelimit import count_ahead, enforce
 from seda.common.user_versions import expect_user, users_generation
 from seda.extensions import db
 from seda.users.models import ArtistProfile, User
 
 DEDUPE_WINDOW = timedelta(hours=24)
-MAX_DISTINCT_EMOJI = 20
 
 
 def send_message(user, room_id, text, parent_id=None, track_ref=None, client_message_id=None):
@@ -106,7 +105,7 @@ def _find_duplicate(user_id, client_message_id):
     return message
 
 
-def _refuse_if_muted(user, room_id):
+def refuse_if_muted(user, room_id):
     """A muted member reads only: no sending, editing or reacting until the mute ends."""
     mute = active_mute(room_id, user.id)
     if mute is not None:
@@ -297,7 +296,7 @@ def edit_message(user, message_id, text):
     message, room, membership = find_message(user, message_id)
     if message.user_id != user.id:
         raise Forbidden("Only the author may edit a message")
-    _refuse_if_muted(user, message.room_id)
+    refuse_if_muted(user, message.room_id)
     refuse_if_blocked(user, room)
     if not text and not message.track_ref:
         raise ValidationFailed("text: Text must not be empty.")
@@ -340,65 +339,6 @@ def soft_delete(message, actor=None, audit_details=None):
         )
     db.session.commit()
     notify.message_deleted(message.room_id, message.id)
-
-
-def add_reaction(user, message_id, emoji):
-    """React to a message; returns (reaction, created)."""
-    message, room, membership = find_message(user, message_id)
-    if membership is None:
-        raise Forbidden("Join the room first")
-    _refuse_if_muted(user, room.id)
-    refuse_if_blocked(user, room)
-    history.record_change(room.id)
-    # Reactions to one message take turns (a row lock on PostgreSQL), so two new emoji at once
-    # cannot both pass the distinct-emoji cap.
-    db.session.execute(sa.select(Message.id).where(Message.id == message.id).with_for_update())
-    existing = _find_reaction(message.id, user.id, emoji)
-    if existing is not None:
-        db.session.commit()  # ends the transaction and its lock; nothing was written
-        return existing, False
-    distinct = set(db.session.scalars(sa.select(Reaction.emoji).where(Reaction.message_id == message.id)))
-    if emoji not in distinct and len(distinct) >= MAX_DISTINCT_EMOJI:
-        raise Conflict(f"A message can carry at most {MAX_DISTINCT_EMOJI} different emoji")
-    reaction = Reaction(message_id=message.id, user_id=user.id, emoji=emoji)
-    db.session.add(reaction)
-    try:
-        db.session.commit()
-    except sa.exc.IntegrityError:  # the same reaction from another tab, a moment earlier
-        db.session.rollback()
-        return _find_reaction(message.id, user.id, emoji), False
-    notify.reaction_added(room.id, serialize_reaction(reaction))
-    return reaction, True
-
-
-def _find_reaction(message_id, user_id, emoji):
-    return db.session.scalar(
-        sa.select(Reaction).where(
-            Reaction.message_id == message_id, Reaction.user_id == user_id, Reaction.emoji == emoji
-        )
-    )
-
-
-def clear_reactions(message, admin=None):
-    """Remove every reaction of a message and tell the room (`admin`: the audit Actor)."""
-    history.record_change(message.room_id)
-    db.session.execute(sa.delete(Reaction).where(Reaction.message_id == message.id))
-    if admin is not None:
-        audit.record(admin, "message.clear_reactions", "message", message.id, {"roomId": str(message.room_id)})
-    db.session.commit()
-    notify.reactions_cleared(message.room_id, message.id)
-
-
-def remove_reaction(user, message_id, emoji):
-    message, room, _membership = find_message(user, message_id)
-    _refuse_if_muted(user, room.id)
-    reaction = _find_reaction(message.id, user.id, emoji)
-    if reaction is None:
-        raise NotFound("Reaction not found")
-    history.record_change(room.id)
-    db.session.delete(reaction)
-    db.session.commit()
-    notify.reaction_removed(room.id, message.id, user.id, emoji)
 
 
 def report_message(user, message_id, reason):

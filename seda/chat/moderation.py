@@ -4,9 +4,10 @@ any message and resolving reports, each audited."""
 import sqlalchemy as sa
 
 from seda.chat.access import moderated_room
-from seda.chat.messages import clear_reactions, soft_delete
+from seda.chat.members import mute_member
+from seda.chat.messages import soft_delete
 from seda.chat.models import Message, MessageReport, ReportStatus
-from seda.chat.rooms import mute_member
+from seda.chat.reactions import clear_reactions
 from seda.common import audit
 from seda.common.db import utcnow
 from seda.common.errors import Conflict, NotFound

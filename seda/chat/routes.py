@@ -1,6 +1,7 @@
-"""REST routes of chat: thin wrappers over seda.chat.rooms and seda.chat.messages."""
+"""REST routes of chat: thin wrappers over its services (rooms, members, direct, messages, automod…)."""
 
-from seda.chat import automod, messages, moderation, rooms
+from seda.chat import automod, members, messages, moderation, reactions, rooms
+from seda.chat import direct as conversations
 from seda.chat.schemas import (
     AutoModSchema,
     BanResultSchema,
@@ -118,7 +119,7 @@ def leave_room(room_id):
 @bp.response(200, MemberSchema(many=True), headers=PAGE_HEADERS_DOC)
 def list_members(query, room_id):
     """Members, longest-standing first; the cursor is a member's user id."""
-    return paged(rooms.list_members(current_user(), room_id, query["limit"], query.get("cursor")), query["limit"])
+    return paged(members.list_members(current_user(), room_id, query["limit"], query.get("cursor")), query["limit"])
 
 
 @bp.route("/rooms/<room_id>/members", methods=["POST"])
@@ -127,7 +128,7 @@ def list_members(query, room_id):
 @bp.response(201, MembershipSchema)
 def add_member(body, room_id):
     """Add a user to the room (owner or moderator; how private rooms get members)."""
-    return rooms.add_member(current_user(), room_id, body["userId"])
+    return members.add_member(current_user(), room_id, body["userId"])
 
 
 @bp.route("/rooms/<room_id>/members/<user_id>", methods=["PATCH"])
@@ -136,7 +137,7 @@ def add_member(body, room_id):
 @bp.response(200, MembershipSchema)
 def set_member_role(body, room_id, user_id):
     """Make a member a moderator or back (owner only)."""
-    return rooms.set_member_role(current_user(), room_id, user_id, body["role"])
+    return members.set_member_role(current_user(), room_id, user_id, body["role"])
 
 
 @bp.route("/rooms/<room_id>/members/<user_id>", methods=["DELETE"])
@@ -144,7 +145,7 @@ def set_member_role(body, room_id, user_id):
 @bp.response(204)
 def kick_member(room_id, user_id):
     """Remove a member (owner or moderator; never the owner)."""
-    rooms.kick_member(current_user(), room_id, user_id)
+    members.kick_member(current_user(), room_id, user_id)
 
 
 @bp.route("/direct", methods=["POST"])
@@ -154,7 +155,7 @@ def kick_member(room_id, user_id):
 @bp.alt_response(200, schema=RoomSchema, description="The conversation already existed")
 def direct(body):
     """Get or create the direct conversation with another user."""
-    view, created = rooms.direct_room(current_user(), body["userId"])
+    view, created = conversations.direct_room(current_user(), body["userId"])
     return view, (201 if created else 200)
 
 
@@ -208,7 +209,7 @@ def moderate(body, room_id):
 @bp.response(201, MuteResultSchema)
 def mute(body, room_id):
     """Mute a member for a while (owner, moderator or admin)."""
-    return rooms.mute_member(
+    return members.mute_member(
         current_user(), room_id, body["userId"], body["durationSeconds"], body.get("reason"), acting_admin()
     )
 
@@ -218,7 +219,7 @@ def mute(body, room_id):
 @bp.response(204)
 def unmute(room_id, user_id):
     """Lift a mute (idempotent)."""
-    rooms.unmute_member(current_user(), room_id, user_id)
+    members.unmute_member(current_user(), room_id, user_id)
 
 
 @bp.route("/rooms/<room_id>/bans", methods=["POST"])
@@ -227,7 +228,7 @@ def unmute(room_id, user_id):
 @bp.response(201, BanResultSchema)
 def ban(body, room_id):
     """Ban a user from the room: removes them, blocks rejoining, drops their sockets."""
-    return rooms.ban_member(current_user(), room_id, body["userId"], body.get("reason"))
+    return members.ban_member(current_user(), room_id, body["userId"], body.get("reason"))
 
 
 @bp.route("/rooms/<room_id>/bans/<user_id>", methods=["DELETE"])
@@ -235,7 +236,7 @@ def ban(body, room_id):
 @bp.response(204)
 def unban(room_id, user_id):
     """Lift a room ban (idempotent)."""
-    rooms.unban_member(current_user(), room_id, user_id)
+    members.unban_member(current_user(), room_id, user_id)
 
 
 # -- messages ---------------------------------------------------------------------------------
@@ -313,7 +314,7 @@ def delete_message(message_id):
 @bp.alt_response(200, schema=ReactionSchema, description="I had already reacted so")
 def add_reaction(body, message_id):
     """React with an emoji (at most 20 different emoji per message)."""
-    reaction, created = messages.add_reaction(current_user(), message_id, body["emoji"])
+    reaction, created = reactions.add_reaction(current_user(), message_id, body["emoji"])
     return reaction, (201 if created else 200)
 
 
@@ -322,7 +323,7 @@ def add_reaction(body, message_id):
 @bp.response(204)
 def remove_reaction(message_id, emoji):
     """Take my reaction back."""
-    messages.remove_reaction(current_user(), message_id, emoji)
+    reactions.remove_reaction(current_user(), message_id, emoji)
 
 
 @bp.route("/messages/<message_id>/report", methods=["POST"])

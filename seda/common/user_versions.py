@@ -41,12 +41,6 @@ class MemoryVersions:
         versions = self._versions
         return versions.get(EVERYONE, 0), versions.get(ANYONE, 0), versions.get(str(user_id), 0)
 
-    def _command(self, *command):
-        reply = self._round_trips.call(*command)
-        if isinstance(reply, Exception):
-            raise reply
-        return reply
-
     def anyone(self):
         return self._versions.get(ANYONE, 0)
 
