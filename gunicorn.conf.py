@@ -1,10 +1,8 @@
 """gunicorn settings: one gevent worker per process (Socket.IO needs it); scale with processes."""
 
-import json
+import importlib.util
 import os
-from datetime import UTC, datetime
-
-from gunicorn import util as gunicorn_util
+from pathlib import Path
 
 # Loopback unless told otherwise (BIND, or HOST): a newcomer's first run is not on the network.
 # The image and the compose file set HOST=0.0.0.0 themselves.
@@ -34,27 +32,14 @@ def post_worker_init(worker):
     tune_garbage_collector()
 
 
-def _write_error_envelope(sock, status_int, reason, mesg):
-    """gunicorn answers some requests before seda sees them (a request line over 8 KiB: 414,
-    headers too large: 431, broken framing: 400) with an HTML page of its own; clients of
-    /api expect API.md §1's envelope for every error, so write that instead. Built here, not
-    with seda.common.errors: this file runs in the master, before gevent patches anything."""
-    body = json.dumps(
-        {
-            "statusCode": status_int,
-            "error": reason,
-            "message": [mesg or reason],
-            "timestamp": datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z"),
-            "path": None,
-            "method": None,
-            "requestId": None,
-        }
-    ).encode()
-    head = (
-        f"HTTP/1.1 {status_int} {reason}\r\nConnection: close\r\nContent-Type: application/json\r\n"
-        f"Content-Length: {len(body)}\r\n\r\n"
-    )
-    gunicorn_util.write_nonblock(sock, head.encode("latin-1") + body)
+def _load_patch(name):
+    """A module of seda/patches/ loaded by its path: importing the package would build the whole
+    app in the master, before gevent patches anything in the worker."""
+    path = Path(__file__).resolve().parent / "seda" / "patches" / f"{name}.py"
+    spec = importlib.util.spec_from_file_location(f"seda_gunicorn_patch_{name}", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
 
-gunicorn_util.write_error = _write_error_envelope
+_load_patch("gunicorn").answer_errors_with_envelopes()

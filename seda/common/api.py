@@ -1,13 +1,11 @@
 """flask-smorest's Api, made to speak the error envelope of API.md §1 for every error."""
 
-import json
 import logging
 
 import marshmallow as ma
 from flask import current_app, g, request
 from flask_smorest import Api
 from flask_smorest import Blueprint as SmorestBlueprint
-from flask_smorest.arguments import FlaskParser
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from webargs.flaskparser import abort
@@ -21,18 +19,20 @@ from seda.common.errors import (
 )
 from seda.common.input import unstorable
 from seda.extensions import db
+from seda.patches.webargs import MalformedJsonIs400
 
 log = logging.getLogger(__name__)
 
 REQUEST_LOCATIONS = {"json", "query", "querystring", "path", "view_args", "headers", "form"}
 
 
-class StrictParser(FlaskParser):
-    """Validation failures are 400 and unknown query parameters are refused, as API.md says."""
+class StrictParser(MalformedJsonIs400):
+    """Validation failures are 400 and unknown query parameters are refused, as API.md says; a
+    body json cannot parse is 400 `Malformed JSON body` (seda/patches/webargs.py)."""
 
     DEFAULT_VALIDATION_STATUS = 400
     DEFAULT_UNKNOWN_BY_LOCATION = {
-        **FlaskParser.DEFAULT_UNKNOWN_BY_LOCATION,
+        **MalformedJsonIs400.DEFAULT_UNKNOWN_BY_LOCATION,
         "query": ma.RAISE,
         "querystring": ma.RAISE,
     }
@@ -52,19 +52,6 @@ class StrictParser(FlaskParser):
         for key, value in req.args.items(multi=True):
             _refuse_unstorable({key: value})
         return data
-
-    def _raw_load_json(self, req):
-        # json raises ValueError for integers of over 4,300 digits and RecursionError for deep
-        # nesting; webargs only turns JSONDecodeError into a 400.
-        try:
-            return super()._raw_load_json(req)
-        except (RecursionError, ValueError) as error:
-            if isinstance(error, json.JSONDecodeError):
-                raise
-            return self._handle_invalid_json_error(error, req)
-
-    def _handle_invalid_json_error(self, error, req, *args, **kwargs):
-        abort(400, exc=error, messages={"_schema": ["Malformed JSON body"]})
 
 
 def _refuse_unstorable(data):

@@ -1,6 +1,7 @@
 """Every patch of a library's private code (seda/patches/) was written for one release and for
 the signatures it names: an upgrade that changes either fails here, before it fails in
-production. And no module outside seda/patches/ reaches into those names itself."""
+production. And no module outside seda/patches/ reaches into a library's private names itself
+(gunicorn.conf.py loads its patch from there too)."""
 
 import importlib
 import importlib.metadata
@@ -51,15 +52,26 @@ def test_every_patched_name_still_has_the_signature_the_patch_expects(module, ap
             assert str(inspect.signature(original)) == expected, dotted
 
 
+# A library's private names as seda's code would reach them: the socket stack's objects, and a
+# private method of a library class called on super(). marshmallow's Field._serialize and
+# _deserialize are its documented extension points for custom fields, not private.
 PRIVATE_LIBRARY_NAME = re.compile(
-    r"\b(?:server|sockets?|engineio\.\w+|simple_websocket\.ws\.\w+)\._(?!_)[a-z]\w*|simple_websocket\.ws\.Base\.__init__"
+    r"\b(?:server|sockets?|engineio\.\w+|simple_websocket\.ws\.\w+)\._(?!_)[a-z]\w*"
+    r"|simple_websocket\.ws\.Base\.__init__"
+    r"|super\(\)\._(?!_|serialize\b|deserialize\b)[a-z]\w*"
+    r"|gunicorn_util\.\w+ ="
 )
+# Still outside seda/patches/, each with what moves it (#44).
+NOT_YET_MOVED = {
+    "common/ratelimit.py": "Flask-Limiter's private evaluation, to be counted with `limits` directly",
+}
 
 
-def test_no_module_outside_seda_patches_touches_the_socket_stacks_private_names():
+def test_no_module_outside_seda_patches_touches_a_librarys_private_names():
+    sources = [*SEDA.rglob("*.py"), SEDA.parent / "gunicorn.conf.py"]
     offenders = [
-        str(path.relative_to(SEDA))
-        for path in SEDA.rglob("*.py")
+        str(path.relative_to(SEDA.parent).relative_to("seda") if path.is_relative_to(SEDA) else path.name)
+        for path in sources
         if "patches" not in path.parts and PRIVATE_LIBRARY_NAME.search(path.read_text())
     ]
-    assert offenders == []
+    assert sorted(offenders) == sorted(NOT_YET_MOVED)
