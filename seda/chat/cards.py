@@ -7,10 +7,9 @@ from datetime import timedelta
 
 import sqlalchemy as sa
 
-from seda.chat import history, notify
+from seda.chat import history, hooks, notify
 from seda.chat.models import Message, MessageType, Room, RoomType, is_track_card
 from seda.chat.payloads import serialize_message
-from seda.common import room_hooks
 from seda.common.db import utcnow
 from seda.common.errors import Unprocessable
 from seda.common.tasks import enqueue
@@ -112,7 +111,7 @@ def _update_card(message, still_current, changes):
 
 def popular(days, limit):
     """Tracks shared in public rooms over the last `days`, most shared first: cards of messages,
-    and whatever else counts as a share (tracks played by listening sessions, room_hooks)."""
+    and whatever else counts as a share (tracks played by listening sessions, chat/hooks.py)."""
     since = utcnow() - timedelta(days=days)
     cards = (
         sa.select(
@@ -127,7 +126,7 @@ def popular(days, limit):
             Room.type == RoomType.PUBLIC,
         )
     )
-    shares = sa.union_all(cards, *room_hooks.share_sources(since)).cte("shares")
+    shares = sa.union_all(cards, *hooks.share_sources(since)).cte("shares")
     top = (
         sa.select(shares.c.url, sa.func.count().label("shares"), sa.func.max(shares.c.shared_at).label("last"))
         .group_by(shares.c.url)

@@ -13,7 +13,7 @@ from flask_socketio import (
     leave_room,
 )
 
-from seda.chat import direct, messages, notify, reactions, rooms
+from seda.chat import direct, hooks, messages, notify, reactions, rooms
 from seda.chat.models import RoomType
 from seda.chat.payloads import serialize_message, serialize_reaction
 from seda.chat.schemas import (
@@ -32,7 +32,6 @@ from seda.chat.socket import (
     unregister_connection,
 )
 from seda.chat.transport import install_socket_writes, install_websocket_fixes
-from seda.common import room_hooks
 from seda.common.admission import ARRIVALS, BUSY, admission
 from seda.common.auth import authenticate_token
 from seda.common.errors import DomainError, Forbidden, ServiceUnavailable, database_failure
@@ -101,7 +100,7 @@ class ChatNamespace(Namespace):
             connection.direct_rooms.add(room_id)
         if presence_store().join(room_id, user.id, request.sid):
             notify.presence_changed(room_id, user.id, True, large)
-        session = room_hooks.session_view(user, room_id) if view.active_session_id else None
+        session = hooks.session_view(user, room_id) if view.active_session_id else None
         return {"roomId": room_id, "seq": view.last_seq, "session": session}
 
     @socket_event()

@@ -5,11 +5,11 @@ from datetime import timedelta
 
 import sqlalchemy as sa
 
-from seda.chat import notify
+from seda.chat import hooks, notify
 from seda.chat.access import find_membership, member_room, moderated_room, visible_room
 from seda.chat.memberships import add_membership, refuse_banned, remove_membership, user_uuid
 from seda.chat.models import MemberRole, RoomBan, RoomMembership, RoomMute, RoomType
-from seda.common import audit, realtime, room_hooks
+from seda.common import audit, realtime
 from seda.common.db import iso_utc, utcnow
 from seda.common.errors import Forbidden, NotFound
 from seda.common.pagination import keyset_page
@@ -78,7 +78,7 @@ def kick_member(actor, room_id, user_id):
     db.session.commit()
     realtime.remove_user_from_room(room.id, target.user_id)
     notify.user_removed(room.id, target.user_id)
-    room_hooks.member_gone(room.id, target.user_id)
+    hooks.member_gone(room.id, target.user_id)
 
 
 def mute_member(actor, room_id, user_id, duration_seconds, reason=None, admin=None):
@@ -137,7 +137,7 @@ def ban_member(actor, room_id, user_id, reason=None):
     db.session.commit()
     realtime.remove_user_from_room(room.id, target_user.id)
     notify.user_banned(room.id, target_user.id)
-    room_hooks.member_gone(room.id, target_user.id)
+    hooks.member_gone(room.id, target_user.id)
     return ban
 
 

@@ -1,6 +1,6 @@
 """Chat's real-time events, each one emitted through `seda.common.realtime` after commit."""
 
-from seda.common import room_hooks
+from seda.chat import hooks
 from seda.common.presence import presence_store
 from seda.common.realtime import to_room, to_room_later, to_user
 
@@ -71,7 +71,7 @@ def presence_changed(room_id, user_id, online, large_room):
     `presence` per change would be a storm of its own: its members get `presence_count` instead,
     at most once a second (across processes) while the count changes, sent a second after the
     first change so that it carries every change of that second."""
-    room_hooks.presence_changed(room_id)
+    hooks.presence_changed(room_id)
     if not large_room:
         to_room(room_id, "presence", str(room_id), str(user_id), online)
         return

@@ -5,7 +5,7 @@ from dataclasses import dataclass
 
 import sqlalchemy as sa
 
-from seda.chat import notify
+from seda.chat import hooks, notify
 from seda.chat.access import member_room, moderated_room, visible_room
 from seda.chat.memberships import add_membership, other_person, refuse_banned, remove_membership
 from seda.chat.models import (
@@ -16,7 +16,7 @@ from seda.chat.models import (
     RoomType,
 )
 from seda.chat.senders import SENDER_STATE_UNCHANGED
-from seda.common import realtime, room_hooks
+from seda.common import realtime
 from seda.common.db import escape_like, parse_uuid
 from seda.common.errors import Forbidden, NotFound
 from seda.common.pagination import keyset_page
@@ -142,7 +142,7 @@ def leave_room(user, room_id):
     db.session.commit()
     realtime.remove_user_from_room(room.id, user.id)
     notify.user_left(room.id, user.id)
-    room_hooks.member_gone(room.id, user.id)
+    hooks.member_gone(room.id, user.id)
 
 
 def _hand_over_ownership(room, owner_id):

@@ -6,11 +6,12 @@ start, end, queue, remove, vote and skip, and what happens when the host leaves 
 
 import sqlalchemy as sa
 
+from seda.chat import hooks
 from seda.chat.access import is_moderator, member_room, visible_room
 from seda.chat.cards import card_for
 from seda.chat.models import MemberRole, Room, RoomMembership, RoomType
 from seda.chat.senders import SENDER_STATE_UNCHANGED
-from seda.common import audit, room_hooks
+from seda.common import audit
 from seda.common.db import parse_uuid, utcnow
 from seda.common.errors import Conflict, Forbidden, NotFound
 from seda.common.pagination import keyset_page
@@ -173,10 +174,10 @@ def history(user, room_id, limit, cursor=None):
     return [history_payload(item) for item in items], next_cursor
 
 
-# -- what chat tells us (seda.common.room_hooks) ----------------------------------------------
+# -- what chat tells us (seda.chat.hooks) -----------------------------------------------------
 
 
-@room_hooks.provide_session_view
+@hooks.provide_session_view
 def session_for_join(user, room_id):
     """The `session` of a `join_room` ack."""
     try:
@@ -185,7 +186,7 @@ def session_for_join(user, room_id):
         return None
 
 
-@room_hooks.on_presence_change
+@hooks.on_presence_change
 def recount_votes(room_id):
     """The skip threshold follows the members online: a leaver can make the votes enough."""
     room_id = parse_uuid(room_id)
@@ -205,7 +206,7 @@ def recount_votes(room_id):
     _count_votes(session)
 
 
-@room_hooks.on_member_gone
+@hooks.on_member_gone
 def replace_departed_host(room_id, user_id):
     """The room's owner, else its longest-standing moderator, hosts in place of a host who left;
     with neither, the session ends."""
@@ -233,7 +234,7 @@ def replace_departed_host(room_id, user_id):
     notify.session_updated(session_payload(session))
 
 
-@room_hooks.add_share_source
+@hooks.add_share_source
 def played_tracks(since):
     """Tracks played in public rooms count as shares for `GET /tracks/popular`."""
     return (
