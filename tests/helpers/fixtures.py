@@ -73,7 +73,12 @@ def server_env(tier, app_factory, request, tmp_path):
     """The environment of a gunicorn process (tests.helpers.servers) on the current tier: the
     embedded default on a migrated SQLite file, or PostgreSQL and Redis with a key namespace of
     the test's own. Rows it leaves are removed with the in-process apps' (app_factory)."""
-    env = {"APP_ENV": "testing", "LOG_LEVEL": "WARNING", "JWT_SECRET": "server-secret-" + "x" * 40}
+    env = {
+        "APP_ENV": "testing",
+        "LOG_LEVEL": "WARNING",
+        "JWT_SECRET": "server-secret-" + "x" * 40,
+        "GRACEFUL_TIMEOUT": "1",  # connections a test leaves open need not hold the stop for 10 s
+    }
     if tier == "sqlite":
         path = tmp_path / "server.db"
         shutil.copy(request.getfixturevalue("sqlite_template"), path)
