@@ -19,6 +19,7 @@ from functools import wraps
 import marshmallow as ma
 from flask import current_app, request
 from flask_socketio import emit
+from gevent import monkey
 
 from seda.chat.transport import BINARY_EVENT, MALFORMED_EVENT
 from seda.common import metrics
@@ -38,6 +39,7 @@ from seda.common.event_order import SocketEventOrder, before_answer
 from seda.common.input import unstorable
 from seda.common.ratelimit import count_ahead, enforce
 from seda.common.request_id import accept_or_generate, bind_request_id, reset_request_id
+from seda.common.user_versions import expect_user
 from seda.extensions import db
 from seda.patches import python_socketio
 from seda.users.kept import kept_users
@@ -95,7 +97,9 @@ def install_event_guards(server):
 
     Each event runs in a task of its own, in its socket's order (common/event_order.py)."""
     python_socketio.intercept_events(server, _guarded)
-    python_socketio.order_events(server, _event_order.arrive, in_background=server.async_mode == "gevent")
+    # Under gevent (gunicorn's worker) each event gets a greenlet; elsewhere (the test client,
+    # threads) an event is handled where it arrives, as the test client expects.
+    python_socketio.order_events(server, _event_order.arrive, in_background=monkey.is_module_patched("socket"))
 
 
 def _guarded(server, dispatch, sid, eio_sid, data, namespace, ack_id):
@@ -212,6 +216,7 @@ def _load_within_budget(schema, payload, user_id, ahead):
         enforce(*budget, message=refused)
         raise
     if ahead is None:
+        expect_user(user_id)  # the user's version is read in the round trip that counts the budget
         count_ahead(budget)
     else:
         ahead(user_id, data, budget)

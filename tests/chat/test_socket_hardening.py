@@ -9,7 +9,9 @@ import pytest
 import requests
 import socketio
 
+from tests.helpers.chat import joined
 from tests.helpers.polling import PollingClient
+from tests.helpers.queries import record_redis_commands
 from tests.helpers.servers import gunicorn_server, signup, wait_until
 from tests.helpers.tiers import services_only
 
@@ -175,3 +177,18 @@ def test_sends_kept_in_flight_on_one_socket_are_stored_and_answered_in_the_order
     ]
     stored = api(server, token, "GET", f"/chat/rooms/{room['id']}/messages").json()
     assert [m["text"] for m in reversed(stored)] == [f"#{n}" for n in range(1, 10)]
+
+
+@services_only
+def test_a_cheap_events_user_budget_and_user_are_one_redis_round_trip(app, chat, socket_for, monkeypatch):
+    """The budget shared across processes costs no round trip of its own: the user's version
+    is read in the script call that counts it."""
+    owner = chat()
+    room_id = owner.room()["id"]
+    sock = socket_for(owner.user)
+    joined(sock, room_id)
+    commands = record_redis_commands(monkeypatch)
+    for event, payload in (("typing_start", room_id), ("ping", None)):
+        assert sock.emit(event, payload, namespace="/chat", callback=True)["ok"]
+        assert commands[:1] == ["EVALSHA"] and "MGET" not in commands, (event, commands)
+        commands.clear()
