@@ -17,7 +17,8 @@ import gevent.lock
 from socketio import packet
 from wsproto.extensions import PerMessageDeflate
 
-from seda.common.errors import envelope
+from seda.common.bodies import TOO_LARGE, declared_length
+from seda.common.errors import envelope_response
 from seda.patches import engineio as engineio_patches
 from seda.patches import simple_websocket as simple_websocket_patches
 
@@ -31,7 +32,7 @@ MAX_TRANSPORT_BYTES = 1024 * 1024
 MALFORMED_EVENT = "malformed payload"
 BINARY_EVENT = "binary payload"
 # Packets one polling POST may carry (API.md §4); engine.io's default of 16 refused more by
-# dropping the whole POST in silence. One socket's events are handled one at a time, in order.
+# dropping the whole POST in silence. A socket's events then run in order (common/event_order.py).
 MAX_POLLING_PACKETS = 64
 TOO_MANY_PACKETS = f"A polling request may carry at most {MAX_POLLING_PACKETS} packets"
 # A socket's frames gathered in one turn leave early past this much: pending_bytes (what the
@@ -68,10 +69,11 @@ class PayloadPacket(packet.Packet):
 
 
 class PollingBatchLimit:
-    """WSGI middleware before engine.io: a polling POST of more than MAX_POLLING_PACKETS packets
-    answers 400 and closes its session, which the client sees and reconnects from (engine.io
-    would answer 200 and drop every event of it). The session is closed without waiting for its
-    queue to drain: engine.io's own disconnect() waits, and the 400 waited with it.
+    """WSGI middleware before engine.io for polling POSTs: a body over MAX_TRANSPORT_BYTES (413,
+    never read) or of more than MAX_POLLING_PACKETS packets (400; engine.io would answer 200 and
+    drop every event of it) is refused here and closes its session, which the client sees and
+    reconnects from. The session is closed without waiting for its queue to drain: engine.io's
+    own disconnect() waits for the next GET, and the answer waited with it.
     Needs the body in memory (common/bodies.py stands outside)."""
 
     def __init__(self, app, engineio_server, path):
@@ -81,17 +83,21 @@ class PollingBatchLimit:
     def __call__(self, environ, start_response):
         if environ.get("REQUEST_METHOD") != "POST" or not environ.get("PATH_INFO", "").startswith(self.path):
             return self.app(environ, start_response)
-        body = environ["wsgi.input"].read()
+        declared = declared_length(environ)
+        if declared is None or declared > MAX_TRANSPORT_BYTES:
+            return self._refuse(environ, start_response, 413, TOO_LARGE)
+        body = environ["wsgi.input"].read(declared)
         environ["wsgi.input"] = io.BytesIO(body)
-        if body.count(b"\x1e") < MAX_POLLING_PACKETS:
-            return self.app(environ, start_response)
+        if body.count(b"\x1e") >= MAX_POLLING_PACKETS:
+            return self._refuse(environ, start_response, 400, TOO_MANY_PACKETS)
+        return self.app(environ, start_response)
+
+    def _refuse(self, environ, start_response, status, message):
         sid = urllib.parse.parse_qs(environ.get("QUERY_STRING", "")).get("sid", [None])[0]
         socket_ = self.engineio_server.sockets.pop(sid, None) if sid else None
         if socket_ is not None:
             socket_.close(wait=False, abort=True)
-        data = json.dumps(envelope(400, [TOO_MANY_PACKETS], path=environ.get("PATH_INFO"), method="POST")).encode()
-        start_response("400 Bad Request", [("Content-Type", "application/json"), ("Content-Length", str(len(data)))])
-        return [data]
+        return envelope_response(environ, start_response, status, message)
 
 
 class CompleteWrites:

@@ -11,6 +11,7 @@ from sqlalchemy.exc import TimeoutError as PoolTimeout
 from webargs.flaskparser import abort
 from werkzeug.exceptions import HTTPException, InternalServerError
 
+from seda.common.bodies import TOO_LARGE
 from seda.common.errors import (
     DomainError,
     database_failure,
@@ -148,7 +149,7 @@ def _http_error_messages(error):
     if error.code == 429:
         return [f"Too many requests: limit of {error.description} exceeded"]
     if error.code == 413:
-        return ["Request body is larger than 1 MiB"]
+        return [TOO_LARGE]
     if error.code == 404:
         return ["Not found"]
     if error.code == 405:

@@ -10,15 +10,14 @@ here: Flask and engine.io refuse them (413) from their Content-Length alone.
 """
 
 import io
-import json
 
 import gevent
 
-from seda.common.errors import envelope
-from seda.common.request_id import accept_or_generate, bind_request_id, reset_request_id
+from seda.common.errors import envelope_response
 
 TOO_SLOW = "Request body too slow"
 INCOMPLETE = "Request body incomplete"
+TOO_LARGE = "Request body is larger than 1 MiB"
 CHUNK_BYTES = 64 * 1024
 
 
@@ -34,7 +33,7 @@ class BodyFirst:
 
     def __call__(self, environ, start_response):
         chunked = "chunked" in environ.get("HTTP_TRANSFER_ENCODING", "").lower()
-        declared = _declared_length(environ)
+        declared = declared_length(environ)
         if not chunked and (declared is None or declared == 0 or declared > self.max_bytes):
             return self.app(environ, start_response)
         wanted = self.max_bytes + 1 if chunked else declared
@@ -42,18 +41,19 @@ class BodyFirst:
             with gevent.Timeout(self.timeout_seconds, _TooSlow):
                 body = _read(environ["wsgi.input"], wanted)
         except _TooSlow:
-            return _refuse(environ, start_response, 408, TOO_SLOW)
+            return envelope_response(environ, start_response, 408, TOO_SLOW)
         except OSError:  # the client went away mid-body; whatever it sent is not a request
-            return _refuse(environ, start_response, 400, INCOMPLETE)
+            return envelope_response(environ, start_response, 400, INCOMPLETE)
         if len(body) < wanted and not chunked:
-            return _refuse(environ, start_response, 400, INCOMPLETE)
+            return envelope_response(environ, start_response, 400, INCOMPLETE)
         environ["wsgi.input"] = io.BytesIO(body)
         environ["CONTENT_LENGTH"] = str(len(body))
         environ.pop("HTTP_TRANSFER_ENCODING", None)  # what follows reads a body of known length
         return self.app(environ, start_response)
 
 
-def _declared_length(environ):
+def declared_length(environ):
+    """The Content-Length a request declares (0 without one), or None when it is malformed."""
     try:
         return int(environ.get("CONTENT_LENGTH") or 0)
     except ValueError:
@@ -69,21 +69,3 @@ def _read(stream, wanted):
         parts.append(part)
         received += len(part)
     return b"".join(parts)
-
-
-def _refuse(environ, start_response, status, message):
-    token = bind_request_id(accept_or_generate(environ.get("HTTP_X_REQUEST_ID")))
-    try:
-        body = envelope(status, [message], path=environ.get("PATH_INFO"), method=environ.get("REQUEST_METHOD"))
-    finally:
-        reset_request_id(token)
-    data = json.dumps(body).encode()
-    start_response(
-        f"{status} {body['error']}",
-        [
-            ("Content-Type", "application/json"),
-            ("Content-Length", str(len(data))),
-            ("X-Request-ID", body["requestId"]),
-        ],
-    )
-    return [data]

@@ -4,13 +4,14 @@ Services raise the classes below and know nothing of HTTP; `envelope()` turns an
 into the JSON body clients read, and `seda.common.api` registers it for every Flask error.
 """
 
+import json
 from http import HTTPStatus
 
 from sqlalchemy.exc import DataError, DBAPIError, IntegrityError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 from seda.common.db import iso_utc, utcnow
-from seda.common.request_id import current_request_id
+from seda.common.request_id import accept_or_generate, bind_request_id, current_request_id, reset_request_id
 
 
 class DomainError(Exception):
@@ -116,6 +117,20 @@ def envelope(status, messages, path=None, method=None):
         "method": method,
         "requestId": current_request_id(),
     }
+
+
+def envelope_response(environ, start_response, status, message):
+    """Answer a WSGI request with the envelope before Flask sees it (a body too slow or too big,
+    a polling batch refused): its `X-Request-ID` taken from the request when well-formed."""
+    token = bind_request_id(accept_or_generate(environ.get("HTTP_X_REQUEST_ID")))
+    try:
+        body = envelope(status, [message], path=environ.get("PATH_INFO"), method=environ.get("REQUEST_METHOD"))
+    finally:
+        reset_request_id(token)
+    data = json.dumps(body).encode()
+    headers = [("Content-Type", "application/json"), ("Content-Length", str(len(data)))]
+    start_response(f"{status} {body['error']}", [*headers, ("X-Request-ID", body["requestId"])])
+    return [data]
 
 
 def flatten_validation_messages(errors, prefix=""):

@@ -3,6 +3,7 @@ real sockets, on both tiers: a cap on one user's sockets and events across their
 JSON-only payloads, polling batches handled in order and never dropped in silence, only `/chat`,
 and no typing in a direct conversation either person blocks."""
 
+import socket
 import time
 
 import pytest
@@ -192,3 +193,22 @@ def test_a_cheap_events_user_budget_and_user_are_one_redis_round_trip(app, chat,
         assert sock.emit(event, payload, namespace="/chat", callback=True)["ok"]
         assert commands[:1] == ["EVALSHA"] and "MGET" not in commands, (event, commands)
         commands.clear()
+
+
+def test_a_polling_post_over_1_mib_is_refused_at_once_and_closes_its_session(server):
+    """Neither read (a declared 2 MiB is never waited for) nor left hanging on engine.io's
+    disconnect, which waits for the session's queue to drain."""
+    token, _ = signup(server)
+    client = PollingClient(server)
+    client.connect({"token": token})
+    host, port = server.removeprefix("http://").split(":")
+    started = time.monotonic()
+    with socket.create_connection((host, int(port)), timeout=5) as sock:
+        sock.sendall(
+            f"POST /socket.io/?EIO=4&transport=polling&sid={client.sid} HTTP/1.1\r\nHost: x\r\n"
+            f"Content-Type: text/plain\r\nContent-Length: {2 * 1024 * 1024}\r\n\r\n".encode()
+        )
+        head = sock.recv(65536).decode("latin-1")
+    assert time.monotonic() - started < 3
+    assert head.startswith("HTTP/1.1 413 ") and "Request body is larger than 1 MiB" in head
+    assert client.poll() is None  # the session is gone: the client reconnects
