@@ -18,7 +18,7 @@ size (past it, every checkout would open and close a connection of its own).
 
 import threading
 import time
-from collections import OrderedDict, deque
+from collections import deque
 from contextlib import contextmanager
 from contextvars import ContextVar
 
@@ -48,7 +48,7 @@ class _FairLane:
     a caller with many waiting takes every other turn at most, never all of them."""
 
     def __init__(self):
-        self._callers = OrderedDict()
+        self._callers = {}  # who -> their waiting turns; insertion order is the rotation
 
     def __bool__(self):
         return bool(self._callers)
