@@ -17,7 +17,6 @@ from seda.chat import tasks as chat_tasks  # noqa: F401  (registers the Celery t
 from seda.chat.events import init_chat_socket
 from seda.chat.routes import bp as chat_bp
 from seda.chat.track_routes import bp as tracks_bp
-from seda.chat.transport import MAX_TRANSPORT_BYTES, PayloadPacket, PollingBatchLimit
 from seda.cli import seda_cli
 from seda.common.admission import init_admission
 from seda.common.api import api, refuse_undeclared_input_on_public_routes
@@ -27,8 +26,7 @@ from seda.common.db import init_session_teardown, ping_idle_connections
 from seda.common.http import init_request_hooks
 from seda.common.kept_responses import init_kept_responses
 from seda.common.logs import configure_logging
-from seda.common.presence import init_presence
-from seda.common.ratelimit import limiter
+from seda.common.ratelimit import init_limits
 from seda.common.scheduler import beat_schedule
 from seda.common.tasks import celery_init_app
 from seda.common.user_versions import init_user_versions
@@ -39,6 +37,8 @@ from seda.health.routes import bp as health_bp
 from seda.health.routes import ops_bp
 from seda.notifications import tasks as notification_tasks  # noqa: F401  (registers the Celery tasks)
 from seda.notifications.routes import bp as notifications_bp
+from seda.realtime.presence import init_presence
+from seda.realtime.transport import MAX_TRANSPORT_BYTES, PayloadPacket, PollingBatchLimit
 from seda.search.routes import bp as search_bp
 from seda.sessions import tasks as session_tasks  # noqa: F401  (tasks and periodic jobs)
 from seda.sessions.routes import bp as sessions_bp
@@ -131,7 +131,7 @@ def _init_extensions(app):
         if db.engine.dialect.name == "postgresql":
             ping_idle_connections(db.engine)
     migrate.init_app(app, db, directory=str(ROOT / "migrations"))
-    limiter.init_app(app)
+    init_limits(app)
     cors.init_app(
         app,
         resources={r"/api/*": {"origins": app.config["CORS_ORIGINS"]}},
@@ -155,7 +155,7 @@ def _init_extensions(app):
         max_http_buffer_size=MAX_TRANSPORT_BYTES,
         serializer=PayloadPacket,  # packets whose JSON cannot be parsed, or that carry bytes: 400
         # python-socketio hands each event to seda where it arrives; seda orders one socket's
-        # events (common/event_order.py) and runs each in a task of its own. Sockets stay parallel.
+        # events (realtime/event_order.py) and runs each in a task of its own. Sockets stay parallel.
         async_handlers=False,
         namespaces="*",  # every namespace reaches a handler: /chat, or UnknownNamespaces' refusal
     )

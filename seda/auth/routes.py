@@ -3,9 +3,9 @@ from flask_limiter.util import get_remote_address
 
 from seda.auth import services
 from seda.auth.schemas import LoginSchema, RefreshSchema, SessionSchema, SignupSchema
+from seda.common import ratelimit
 from seda.common.api import Blueprint
 from seda.common.auth import current_user, login_required
-from seda.common.ratelimit import limiter
 
 bp = Blueprint("auth", __name__, url_prefix="/auth", description="Sign-up, login and tokens")
 
@@ -28,7 +28,7 @@ def _login_account_key():
 
 
 @bp.route("/signup", methods=["POST"])
-@limiter.limit(_limit("RATE_LIMIT_SIGNUP"), key_func=get_remote_address)
+@ratelimit.limit(_limit("RATE_LIMIT_SIGNUP"), key_func=get_remote_address)
 @bp.arguments(SignupSchema)
 @bp.response(201, SessionSchema)
 @bp.alt_response(409, description="Email already registered")
@@ -45,8 +45,8 @@ def signup(body):
 
 
 @bp.route("/login", methods=["POST"])
-@limiter.limit(_limit("RATE_LIMIT_LOGIN_ACCOUNT"), key_func=_login_account_key)
-@limiter.limit(_limit("RATE_LIMIT_LOGIN_IP"), key_func=get_remote_address)
+@ratelimit.limit(_limit("RATE_LIMIT_LOGIN_ACCOUNT"), key_func=_login_account_key)
+@ratelimit.limit(_limit("RATE_LIMIT_LOGIN_IP"), key_func=get_remote_address)
 @bp.arguments(LoginSchema)
 @bp.response(200, SessionSchema)
 @bp.alt_response(401, description="Invalid email or password")

@@ -9,7 +9,6 @@ key or an algorithm.
 import threading
 import time
 import uuid
-from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -17,6 +16,7 @@ import jwt
 
 from seda.common.db import utcnow
 from seda.common.errors import Unauthorized
+from seda.common.kept import VersionedCache
 
 SEDA_ISSUER = "seda"
 SEDA_AUDIENCE = "seda"
@@ -26,6 +26,8 @@ REFRESH_TTL = timedelta(days=30)
 LEEWAY_SECONDS = 30
 ASYMMETRIC_ALGORITHMS = ("ES256", "RS256")
 FORBIDDEN_HEADERS = ("jku", "x5u", "jwk", "x5c")
+VERIFIED_CACHE_SIZE = 10_000
+VERIFIED = "verified"  # the one version of a verified token's verdict
 
 
 @dataclass(frozen=True)
@@ -78,34 +80,34 @@ def decode_seda_token(secret, token, expected_type):
 class TokenVerifier:
     """Verifies access tokens of every configured issuer.
 
-    A token verified once is remembered until it expires (at most VERIFIED_CACHE_SIZE of them,
+    A token verified once is remembered until it expires (at most `verified_cache_size` of them,
     least recently used first out): a client sends the same token with every request, and two
     PyJWT decodes were ~11 % of an authenticated request. A token's verdict cannot change while
     it is valid; bans and roles are read from the database on every request, never from here."""
 
-    VERIFIED_CACHE_SIZE = 10_000
-
-    def __init__(self, jwt_secret, supabase_url=None, supabase_jwt_secret=None, jwks=None, clock=time.time):
+    def __init__(
+        self,
+        jwt_secret,
+        supabase_url=None,
+        supabase_jwt_secret=None,
+        jwks=None,
+        clock=time.time,
+        verified_cache_size=VERIFIED_CACHE_SIZE,
+    ):
         self._jwt_secret = jwt_secret
         self._supabase_issuer = f"{supabase_url}/auth/v1" if supabase_url else None
         self._supabase_secret = supabase_jwt_secret
         self._jwks = jwks
         self._clock = clock
-        self._verified = OrderedDict()  # token -> (identity, expires at)
-        self._verified_lock = threading.Lock()
+        # token -> (identity, expires at): a verdict has no version, only its token's expiry
+        self._verified = VersionedCache("verified tokens", max_items=verified_cache_size, max_age=None)
 
     def verify_access(self, token):
-        now = self._clock()
-        with self._verified_lock:
-            remembered = self._verified.get(token)
-            if remembered is not None and remembered[1] > now:
-                self._verified.move_to_end(token)
-                return remembered[0]
+        remembered = self._verified.get(token, VERIFIED)
+        if remembered is not None and remembered[1] > self._clock():
+            return remembered[0]
         identity, expires_at = self._verify(token)
-        with self._verified_lock:
-            self._verified[token] = (identity, expires_at)
-            if len(self._verified) > self.VERIFIED_CACHE_SIZE:
-                self._verified.popitem(last=False)
+        self._verified.put(token, VERIFIED, (identity, expires_at))
         return identity
 
     def _verify(self, token):

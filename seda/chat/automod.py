@@ -9,7 +9,6 @@ blocked-word pattern) is cached per distinct word list; a room without rules cos
 import re
 import time
 from datetime import timedelta
-from functools import lru_cache
 
 from publicsuffixlist import PublicSuffixList
 
@@ -20,6 +19,7 @@ from seda.chat.models import RECENT_TEXTS_KEPT, RoomType
 from seda.common import audit
 from seda.common.db import iso_utc, utcnow
 from seda.common.errors import Forbidden, Unprocessable
+from seda.common.kept import VersionedCache
 from seda.common.text import fold, script_of, visible
 from seda.extensions import cache, db
 from seda.tracks.providers import recognise
@@ -56,10 +56,20 @@ def put_settings(user, room_id, settings, admin=None):
     return settings
 
 
-@lru_cache(maxsize=1024)
+# A room's blocked words are its version: a changed list is another key, never a stale pattern.
+_PATTERNS = VersionedCache("automod patterns", max_items=1024, max_age=None)
+
+
 def _blocked_words_patterns(words):
     """One pattern per script of a room's list (nearly always one): the text is folded to that
     script (look-alike letters read as its own) and scanned once, however many words."""
+    patterns = _PATTERNS.get(words, words)
+    if patterns is None:
+        patterns = _PATTERNS.put(words, words, _compiled_patterns(words))
+    return patterns
+
+
+def _compiled_patterns(words):
     by_script = {}
     for word in words:
         script = script_of(word)

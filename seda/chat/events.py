@@ -1,5 +1,5 @@
 """Socket.IO namespace `/chat`: thin handlers that validate, call the chat services and ack
-(the plumbing they share is in `seda.chat.socket`)."""
+(the plumbing they share is in `seda.realtime.runtime`)."""
 
 import logging
 
@@ -23,7 +23,13 @@ from seda.chat.schemas import (
     SocketReactionSchema,
     SocketSendMessageSchema,
 )
-from seda.chat.socket import (
+from seda.common.admission import ARRIVALS, BUSY, admission
+from seda.common.auth import authenticate_token
+from seda.common.errors import DomainError, Forbidden, ServiceUnavailable, database_failure
+from seda.extensions import socketio
+from seda.realtime.emits import NAMESPACE, room_channel, user_channel
+from seda.realtime.presence import presence_store
+from seda.realtime.runtime import (
     discard_session,
     install_event_guards,
     register_connection,
@@ -31,13 +37,8 @@ from seda.chat.socket import (
     socket_event,
     unregister_connection,
 )
-from seda.chat.transport import install_socket_writes, install_websocket_fixes
-from seda.common.admission import ARRIVALS, BUSY, admission
-from seda.common.auth import authenticate_token
-from seda.common.errors import DomainError, Forbidden, ServiceUnavailable, database_failure
-from seda.common.presence import presence_store
-from seda.common.realtime import NAMESPACE, room_channel, user_channel
-from seda.extensions import socketio
+from seda.realtime.transport import install_socket_writes, install_websocket_fixes
+from seda.users.kept import kept_users
 
 log = logging.getLogger(__name__)
 TYPING_EXPIRY_SECONDS = 10.0
@@ -50,6 +51,10 @@ def _count_send_ahead(user_id, data, event_budget):
 
 
 class ChatNamespace(Namespace):
+    def load_user(self, user_id):
+        """The socket's user for an event (realtime/runtime.py), kept between events."""
+        return kept_users().load(user_id)
+
     def on_connect(self, auth=None):
         """Every attempt ends in a connect or a connect_error: an exception escaping here would
         leave the client waiting forever (python-socketio answers nothing, socket.io-client has

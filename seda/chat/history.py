@@ -13,20 +13,18 @@ MAX_AGE_SECONDS, in case a generation failed to move while Redis was down.
 """
 
 import hashlib
-import threading
-import time
-from collections import OrderedDict
 from dataclasses import dataclass
 
 import sqlalchemy as sa
-from flask import current_app
 
 from seda.chat.models import Room
+from seda.common.kept import VersionedCache, kept_in_app
 from seda.extensions import db
 
 MAX_AGE_SECONDS = 60.0
 # A 50-message page is ~25 KB of JSON: about 2,500 pages in all.
 MAX_BYTES = 64 * 1024 * 1024
+MAX_PAGES = 100_000
 
 
 @dataclass(frozen=True)
@@ -35,56 +33,25 @@ class RenderedPage:
     next_cursor: str | None
     etag: str
     state: tuple
-    built_at: float
 
 
-class PageCache:
-    """The most recently used pages, up to `max_bytes` of JSON in all."""
-
-    def __init__(self, max_bytes=MAX_BYTES, max_age=MAX_AGE_SECONDS, clock=time.monotonic):
-        self._pages: OrderedDict[tuple, RenderedPage] = OrderedDict()
-        self._bytes = 0
-        self._lock = threading.Lock()
-        self._max_bytes, self._max_age, self._clock = max_bytes, max_age, clock
-
-    def get(self, key, state):
-        """The page for `key` built at `state`, if it is kept and young enough. A state with a
-        part that could not be read (None) is never kept."""
-        if None in state:
-            return None
-        with self._lock:
-            page = self._pages.get(key)
-            if page is None or page.state != state or self._clock() - page.built_at > self._max_age:
-                return None
-            self._pages.move_to_end(key)
-            return page
-
-    def put(self, key, state, text, next_cursor):
-        body = text.encode()
-        etag = hashlib.blake2b(body, digest_size=12).hexdigest()
-        page = RenderedPage(body, next_cursor, etag, state, self._clock())
-        if None in state:
-            return page
-        with self._lock:
-            self._discard(key)
-            self._pages[key] = page
-            self._bytes += len(body)
-            while self._bytes > self._max_bytes and len(self._pages) > 1:
-                self._discard(next(iter(self._pages)))
-        return page
-
-    def _discard(self, key):
-        page = self._pages.pop(key, None)
-        if page is not None:
-            self._bytes -= len(page.body)
+def rendered_page(state, text, next_cursor):
+    body = text.encode()
+    return RenderedPage(body, next_cursor, hashlib.blake2b(body, digest_size=12).hexdigest(), state)
 
 
 def page_cache():
-    """This app's pages (one cache per app: tests build many)."""
-    cache = current_app.extensions.get("seda_history_pages")
-    if cache is None:
-        cache = current_app.extensions["seda_history_pages"] = PageCache()
-    return cache
+    """This app's pages: the most recently used, up to MAX_BYTES of JSON in all."""
+    return kept_in_app(
+        "history pages",
+        lambda: VersionedCache(
+            "history pages",
+            max_items=MAX_PAGES,
+            max_bytes=MAX_BYTES,
+            size_of=lambda page: len(page.body),
+            max_age=MAX_AGE_SECONDS,
+        ),
+    )
 
 
 def record_change(room_id):

@@ -9,12 +9,13 @@ from seda.chat import hooks, notify
 from seda.chat.access import find_membership, member_room, moderated_room, visible_room
 from seda.chat.memberships import add_membership, refuse_banned, remove_membership, user_uuid
 from seda.chat.models import MemberRole, RoomBan, RoomMembership, RoomMute, RoomType
-from seda.common import audit, realtime
+from seda.common import audit
 from seda.common.db import iso_utc, utcnow
 from seda.common.errors import Forbidden, NotFound
 from seda.common.pagination import keyset_page
-from seda.common.presence import presence_store
 from seda.extensions import db
+from seda.realtime import emits
+from seda.realtime.presence import presence_store
 from seda.users.models import User
 from seda.users.services import get_user
 
@@ -76,7 +77,7 @@ def kick_member(actor, room_id, user_id):
     _refuse_unless_outranks(actor, membership, target)
     remove_membership(room, target)
     db.session.commit()
-    realtime.remove_user_from_room(room.id, target.user_id)
+    emits.remove_user_from_room(room.id, target.user_id)
     notify.user_removed(room.id, target.user_id)
     hooks.member_gone(room.id, target.user_id)
 
@@ -135,7 +136,7 @@ def ban_member(actor, room_id, user_id, reason=None):
         db.session.add(ban)
     ban.reason, ban.banned_by = reason, actor.id
     db.session.commit()
-    realtime.remove_user_from_room(room.id, target_user.id)
+    emits.remove_user_from_room(room.id, target_user.id)
     notify.user_banned(room.id, target_user.id)
     hooks.member_gone(room.id, target_user.id)
     return ban

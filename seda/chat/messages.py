@@ -186,9 +186,8 @@ def message_type(track_ref, parent):
 
 
 def history_page(user, room_id, limit=50, cursor=None, after=None, parent_id=None):
-    """A page of history as a RenderedPage (its JSON, next cursor, ETag and state), and for a
-    member how to read that state again (`state_again(users_generation)`, None once they are
-    no longer a member; common/kept_responses.py answers their next ask with it), else None.
+    """A page of history as a RenderedPage (its JSON, next cursor, ETag and state), and whether
+    the caller is a member (history_state reads a member's page state again).
 
     Default: top-level messages newest first; `cursor`: older than it; `after`: newer than it,
     oldest first (catch-up, replies included); `parentId`: a thread's replies, newest first.
@@ -205,10 +204,16 @@ def history_page(user, room_id, limit=50, cursor=None, after=None, parent_id=Non
         page = pages.get(key, state)
         if page is None:
             items, next_cursor = _history_items(connection, room.id, limit, cursor, after, parent_id)
-            page = pages.put(key, state, json.dumps(items, ensure_ascii=False, separators=(",", ":")), next_cursor)
-    if not room.is_member:
-        return page, None
-    return page, functools.partial(_history_state_again, readable_states(), room.id, user.id)
+            text = json.dumps(items, ensure_ascii=False, separators=(",", ":"))
+            page = pages.put(key, state, history.rendered_page(state, text, next_cursor))
+    return page, room.is_member
+
+
+def history_state(user_id, room_id):
+    """How to read again the state of `room_id`'s history a member's page shows:
+    `read_again(users_generation)`, None once `user_id` is no longer a member. It runs with no
+    app context (common/kept_responses.py)."""
+    return functools.partial(_history_state_again, readable_states(), parse_uuid(room_id), parse_uuid(user_id))
 
 
 def _history_state_again(states, room_id, user_id, users_generation):

@@ -1,8 +1,8 @@
-"""Chat's real-time events, each one emitted through `seda.common.realtime` after commit."""
+"""Chat's real-time events, each one emitted through `seda.realtime.emits` after commit."""
 
 from seda.chat import hooks
-from seda.common.presence import presence_store
-from seda.common.realtime import to_room, to_room_later, to_user
+from seda.realtime.emits import to_room, to_room_later, to_user
+from seda.realtime.presence import presence_store
 
 PRESENCE_COUNT_INTERVAL_SECONDS = 1.0
 

@@ -16,11 +16,11 @@ from seda.chat.models import (
     RoomType,
 )
 from seda.chat.senders import SENDER_STATE_UNCHANGED
-from seda.common import realtime
 from seda.common.db import escape_like, parse_uuid
 from seda.common.errors import Forbidden, NotFound
 from seda.common.pagination import keyset_page
 from seda.extensions import db
+from seda.realtime import emits
 from seda.users.blocks import blocking_pairs
 
 
@@ -140,7 +140,7 @@ def leave_room(user, room_id):
         _hand_over_ownership(room, user.id)
     remove_membership(room, membership)
     db.session.commit()
-    realtime.remove_user_from_room(room.id, user.id)
+    emits.remove_user_from_room(room.id, user.id)
     notify.user_left(room.id, user.id)
     hooks.member_gone(room.id, user.id)
 

@@ -31,7 +31,7 @@ from seda.chat.schemas import (
 )
 from seda.common.api import Blueprint
 from seda.common.auth import acting_admin, current_user, login_required
-from seda.common.kept_responses import keep_while, kept_for_caller
+from seda.common.kept_responses import kept_for_caller, shows
 from seda.common.pagination import PAGE_HEADERS_DOC, encoded_page, paged
 from seda.common.schemas import PageQuerySchema
 
@@ -266,18 +266,18 @@ def send_message(body, room_id):
 
 
 @bp.route("/rooms/<room_id>/messages")
-@kept_for_caller(state=True)
+@kept_for_caller(state=messages.history_state)
 @login_required
 @bp.arguments(HistoryQuerySchema, location="query")
 @bp.response(200, MessageSchema(many=True), headers=HISTORY_HEADERS_DOC)
 @bp.alt_response(304, description="`If-None-Match` names this page's ETag: the page has not changed")
 def list_messages(query, room_id):
     """History: newest first; `cursor` pages back, `after` catches up oldest first."""
-    page, state_again = messages.history_page(
+    page, member = messages.history_page(
         current_user(), room_id, query["limit"], query.get("cursor"), query.get("after"), query.get("parentId")
     )
-    if state_again is not None:
-        keep_while(page.state, state_again)
+    if member:
+        shows(page.state)
     return encoded_page(page.body, page.next_cursor, query["limit"], page.etag)
 
 

@@ -16,18 +16,14 @@ at least every MAX_AGE_SECONDS, in case a counter failed to move while Redis was
 direct conversation, whose two people come back when one left, is never kept.
 """
 
-import threading
 import time
-from collections import OrderedDict
 from dataclasses import dataclass
-
-import sqlalchemy as sa
-from flask import current_app, has_app_context
 
 from seda.chat.access import sender_row
 from seda.chat.models import RECENT_TEXTS_KEPT, Room, RoomMembership, RoomMute, RoomType
 from seda.common.db import autocommit_connection, parse_uuid
 from seda.common.errors import NotFound
+from seda.common.kept import VersionedCache, kept_in_app, track
 from seda.common.user_versions import bump_counters, counters
 from seda.extensions import db
 
@@ -37,7 +33,6 @@ ALL_ROOMS = "rooms:*"
 # Execution option of a bulk UPDATE that changes nothing a sender's check reads (read marks,
 # member counts, the active listening session): it then leaves the kept senders alone.
 SENDER_STATE_UNCHANGED = "seda_sender_state_unchanged"
-_PENDING = "seda_changed_senders"
 
 
 @dataclass(slots=True)
@@ -62,12 +57,28 @@ def counter_names(room_id, user_id):
     return ALL_ROOMS, f"room:{room_id}", f"member:{room_id}:{user_id}"
 
 
+def _still_good(kept_version, read_version):
+    """A copy loaded once the counters stood at its version shows every change whose counter
+    moved up to there: it is good for a reader that read no counter beyond it. (Equal versions
+    only would make a sender's sends in flight together reload each other, each texts_written
+    moving the copy past the counters the others read.)"""
+    return all(held >= read for held, read in zip(kept_version, read_version, strict=True))
+
+
+@dataclass(slots=True)
+class KeptSender:
+    room: SenderRoom
+    membership: SenderMembership
+    muted_until: object
+    own_moves: set  # this process's moves of the member's counter not yet followed
+
+
 class KeptSenders:
     def __init__(self, max_senders=MAX_SENDERS, max_age=MAX_AGE_SECONDS, clock=time.monotonic):
-        # (room id, user id) -> [room, membership, muted_until, version, loaded at, own moves]
-        self._kept = OrderedDict()
-        self._lock = threading.Lock()
-        self._max_senders, self._max_age, self._clock = max_senders, max_age, clock
+        # (room id, user id) -> KeptSender, at the (all rooms, room, member) counters
+        self._kept = VersionedCache(
+            "senders", max_items=max_senders, max_age=max_age, still_good=_still_good, clock=clock
+        )
 
     def load(self, user, room_id):
         """(room, membership, muted_until) for `user` sending to `room_id`, as access.sender_row
@@ -75,11 +86,10 @@ class KeptSenders:
         uuid = parse_uuid(room_id)
         if uuid is None:
             raise NotFound("Room not found")
-        key, version, now = (uuid, user.id), counters(counter_names(uuid, user.id)), self._clock()
-        with self._lock:
-            kept = self._kept.get(key)
-        if self._good(kept, version, now):
-            return kept[:3]
+        key, version = (uuid, user.id), counters(counter_names(uuid, user.id))
+        kept = self._kept.get(key, version)
+        if kept is not None:
+            return kept.room, kept.membership, kept.muted_until
         with autocommit_connection(db.engine) as connection:
             row = sender_row(connection, user, uuid)
         room = SenderRoom(
@@ -88,26 +98,9 @@ class KeptSenders:
         membership = (
             None if row.membership_id is None else SenderMembership(row.membership_id, row.role, row.recent_texts)
         )
-        if membership is not None and room.type != RoomType.DIRECT and version is not None:
-            with self._lock:
-                if not self._good(self._kept.get(key), version, now):  # not kept newer meanwhile
-                    self._kept[key] = [room, membership, row.muted_until, version, now, set()]
-                    self._kept.move_to_end(key)
-                    while len(self._kept) > self._max_senders:
-                        self._kept.popitem(last=False)
+        if membership is not None and room.type != RoomType.DIRECT:
+            self._kept.put_unless_newer(key, version, KeptSender(room, membership, row.muted_until, set()))
         return room, membership, row.muted_until
-
-    def _good(self, kept, version, now):
-        """A copy loaded once the counters stood at its version shows every change whose
-        counter moved up to there: it is good for a reader that read no counter beyond it.
-        (Equal versions only would make a sender's sends in flight together reload each other,
-        each texts_written moving the copy past the counters the others read.)"""
-        return (
-            kept is not None
-            and version is not None
-            and all(held >= read for held, read in zip(kept[3], version, strict=True))
-            and now - kept[4] < self._max_age
-        )
 
     def texts_written(self, room_id, user_id, recent_texts):
         """A message stored with the member's `recent_texts`: move their counter, so another
@@ -117,64 +110,42 @@ class KeptSenders:
         order their replies come back; a move by another process leaves a gap it never passes,
         so the next reader that read beyond it loads the member again."""
         moved = bump_counters(counter_names(room_id, user_id)[2:])
-        key = (room_id, user_id)
-        with self._lock:
-            kept = self._kept.get(key)
-            if kept is None:
-                return
+
+        def follow(version, kept):
             if moved is None:  # the others may not know: nor should this copy be trusted
-                del self._kept[key]
-                return
-            membership, version, own = kept[1], kept[3], kept[5]
+                return None
+            membership = kept.membership
             earlier = membership.recent_texts or recent_texts[:-1]
             membership.recent_texts = [*earlier, recent_texts[-1]][-RECENT_TEXTS_KEPT:]
-            own.add(moved[0])
+            kept.own_moves.add(moved[0])
             member = version[2]
-            while member + 1 in own:
+            while member + 1 in kept.own_moves:
                 member += 1
-                own.discard(member)
-            kept[3] = (*version[:2], member)
+                kept.own_moves.discard(member)
+            return (*version[:2], member), kept
+
+        self._kept.replace((room_id, user_id), follow)
 
 
 def kept_senders():
-    """This app's kept senders (one per app: tests build many)."""
-    kept = current_app.extensions.get("seda_kept_senders")
-    if kept is None:
-        kept = current_app.extensions["seda_kept_senders"] = KeptSenders()
-    return kept
+    """This app's kept senders."""
+    return kept_in_app("senders", KeptSenders)
 
 
-@sa.event.listens_for(sa.orm.Session, "after_flush")
-def _collect(session, _flush_context):
-    for instance in (*session.new, *session.dirty, *session.deleted):
-        if isinstance(instance, Room):
-            name = counter_names(instance.id, None)[1]
-        elif isinstance(instance, RoomMembership | RoomMute):
-            name = counter_names(instance.room_id, instance.user_id)[2]
-        else:
-            continue
-        session.info.setdefault(_PENDING, set()).add(name)
+def _changed_sender_state(instance, _added):
+    if isinstance(instance, Room):
+        return (counter_names(instance.id, None)[1],)
+    return (counter_names(instance.room_id, instance.user_id)[2],)
 
 
-@sa.event.listens_for(sa.orm.Session, "do_orm_execute")
-def _collect_bulk(state):
-    mapper = state.bind_mapper
-    if (
-        (state.is_update or state.is_delete)
-        and mapper is not None
-        and mapper.class_ in (Room, RoomMembership, RoomMute)
-        and not state.execution_options.get(SENDER_STATE_UNCHANGED)
-    ):
-        state.session.info.setdefault(_PENDING, set()).add(ALL_ROOMS)
+def _announce(names):
+    bump_counters(sorted(names))
 
 
-@sa.event.listens_for(sa.orm.Session, "after_commit")
-def _announce(session):
-    changed = session.info.pop(_PENDING, None)
-    if changed and has_app_context():
-        bump_counters(sorted(changed))
-
-
-@sa.event.listens_for(sa.orm.Session, "after_rollback")
-def _forget(session):
-    session.info.pop(_PENDING, None)
+track(
+    (Room, RoomMembership, RoomMute),
+    names_of=_changed_sender_state,
+    bulk=ALL_ROOMS,
+    announce=_announce,
+    bulk_unless=SENDER_STATE_UNCHANGED,
+)

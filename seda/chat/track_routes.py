@@ -2,9 +2,9 @@ from flask import current_app
 
 from seda.chat import cards
 from seda.chat.schemas import PopularQuerySchema, PopularTrackSchema
+from seda.common import ratelimit
 from seda.common.api import Blueprint
 from seda.common.auth import login_required
-from seda.common.ratelimit import limiter
 from seda.extensions import cache
 from seda.tracks import services as tracks
 from seda.tracks.schemas import TrackRefSchema, UnfurlSchema
@@ -14,7 +14,7 @@ bp = Blueprint("tracks", __name__, url_prefix="/tracks", description="Track card
 
 @bp.route("/unfurl", methods=["POST"])
 @login_required
-@limiter.limit(lambda: current_app.config["RATE_LIMIT_UNFURL"])
+@ratelimit.limit(lambda: current_app.config["RATE_LIMIT_UNFURL"])
 @bp.arguments(UnfurlSchema)
 @bp.response(200, TrackRefSchema)
 @bp.alt_response(422, description="Not a supported music link, or the provider gave no usable details")

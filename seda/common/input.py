@@ -2,7 +2,7 @@
 
 Python's json accepts lone surrogates ("\\ud800"), which no database or UTF-8 response can
 carry, and NUL, which PostgreSQL refuses; deep nesting only exists to exhaust the stack. REST
-bodies (seda.common.api) and socket payloads (seda.chat.socket) both pass through here.
+bodies (seda.common.api) and socket payloads (seda.realtime.runtime) both pass through here.
 """
 
 MAX_DEPTH = 32

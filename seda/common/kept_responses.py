@@ -6,7 +6,7 @@ answer itself (a kept user, one small JSON) a few percent of it: the rest was Fl
 cycle, flask-smorest, the hooks around them and the limit's round trip. A view marked
 `kept_for_caller` has its 200 answer kept per caller and request with what it was built from:
 the caller's user version (common/user_versions), the one default limit it was counted against
-and, for a view that names one with keep_while(), the state it shows (a history page: its
+and, for a view marked with a state, the state it shows() (a history page: its
 room's history state, read again in one statement shared by the requests that arrive together).
 The caller's next identical request is counted here, in the one Redis round trip Flask would
 make (the limit's script reads the version and the users' generation too), and while nothing
@@ -25,16 +25,16 @@ dropped first (a history page's body is the page cache's own bytes, not a copy, 
 full: the page cache may drop the page first).
 """
 
-import threading
 import time
-from collections import OrderedDict
 from dataclasses import dataclass
 
 from flask import g, request
 
 from seda.common.http import record_request
-from seda.common.ratelimit import count_before_flask, limit_headers, limiter
+from seda.common.kept import VersionedCache
+from seda.common.ratelimit import count_before_flask, counted_default_alone, limit_headers
 from seda.common.request_id import accept_or_generate, bind_request_id, reset_request_id
+from seda.common.this_request import this_request
 from seda.common.user_versions import version_keys, version_read_in_this_request, versions_of
 
 MAX_AGE_SECONDS = 60.0
@@ -43,27 +43,27 @@ MAX_BYTES = 64 * 1024 * 1024
 PER_REQUEST_HEADERS = frozenset(
     {"x-ratelimit-limit", "x-ratelimit-remaining", "x-ratelimit-reset", "retry-after", "x-request-id"}
 )
-CALLER, STATE = "caller", "state"
+CALLER = "caller"  # a kept_for_caller view whose answer shows nothing but its caller
 
 
-def kept_for_caller(view=None, *, state=False):
-    """Mark a GET view whose 200 answer depends on nothing but its caller's user, or with
-    `state=True` on the caller's user and a state the view names with keep_while() (an answer
-    whose view named none is not kept)."""
+def kept_for_caller(view=None, *, state=None):
+    """Mark a GET view whose 200 answer depends on nothing but its caller's user, or also on a
+    state: then `state(user_id, **view_args)` gives how to read that state again,
+    `read_again(users_generation)`, which runs in front of Flask with no app context and gives
+    None when the caller may no longer have the answer (`users_generation` is
+    common/user_versions' counter, read with the caller's version). The view says which state
+    its answer shows with shows(); an answer whose view said none is not kept."""
 
     def mark(view):
-        view.seda_kept_for_caller = STATE if state else CALLER
+        view.seda_kept_for_caller = state or CALLER
         return view
 
     return mark(view) if view is not None else mark
 
 
-def keep_while(state, read_again):
-    """The answer this request builds shows `state`: it may be kept while
-    `read_again(users_generation)` gives the same. That runs in front of Flask, with no app
-    context (bind what it needs), and gives None when the caller may no longer have the answer;
-    `users_generation` is common/user_versions' counter, read with the caller's version."""
-    g.seda_kept_state = (state, read_again)
+def shows(state):
+    """The answer this request builds shows `state` (see kept_for_caller)."""
+    this_request().shown_state = state
 
 
 @dataclass(frozen=True)
@@ -77,8 +77,7 @@ class KeptAnswer:
     route: str  # the URL rule, for the request metrics
     headers: tuple  # as Flask sent them, without those of PER_REQUEST_HEADERS
     body: bytes
-    built_at: float
-    state: object  # keep_while's state (None: the caller's version alone)…
+    state: object  # the state shows() named (None: the caller's version alone)…
     read_again: object  # …and how to read it again
 
 
@@ -89,16 +88,20 @@ class KeptResponses:
         self, app, max_answers=MAX_ANSWERS, max_bytes=MAX_BYTES, max_age=MAX_AGE_SECONDS, clock=time.monotonic
     ):
         self._app, self._next = app, app.wsgi_app
-        self._answers: OrderedDict[tuple, KeptAnswer] = OrderedDict()
-        self._bytes = 0
-        self._lock = threading.Lock()
-        self._max_answers, self._max_bytes, self._max_age, self._clock = max_answers, max_bytes, max_age, clock
+        self._answers = VersionedCache(
+            "whole answers",
+            max_items=max_answers,
+            max_bytes=max_bytes,
+            size_of=lambda kept: len(kept.body),
+            max_age=max_age,
+            clock=clock,
+        )
         # Run after every other after_request hook (they run last registered first): the kept
         # headers are those sent.
         app.after_request_funcs.setdefault(None, []).insert(0, self._keep)
 
     def __call__(self, environ, start_response):
-        if self._answers and environ.get("REQUEST_METHOD") == "GET" and not _cross_site_or_conditional(environ):
+        if len(self._answers) and environ.get("REQUEST_METHOD") == "GET" and not _cross_site_or_conditional(environ):
             started = time.perf_counter()
             answer = self._answer_kept(environ)
             if answer is not None:
@@ -137,12 +140,10 @@ class KeptResponses:
             return None
 
     def _kept(self, key):
-        with self._lock:
-            kept = self._answers.get(key)
-            if kept is None or self._clock() - kept.built_at > self._max_age:
-                return None
-            self._answers.move_to_end(key)
-            return kept
+        """The answer kept for `key`, whatever version it was built at: the limit's round trip
+        reads the version to compare it with."""
+        found = self._answers.latest(key)
+        return None if found is None else found[1]
 
     def _send(self, environ, start_response, answer, started):
         kept, rate_limit = answer
@@ -179,43 +180,30 @@ class KeptResponses:
             return response
         kept = self._answer_of(response, mark)
         if kept is not None:
-            self._put((*_request_key(environ), g.identity.rate_limit_key), kept)
+            self._answers.put((*_request_key(environ), g.identity.rate_limit_key), kept.version, kept)
         return response
-
-    def _put(self, key, kept):
-        with self._lock:
-            self._discard(key)
-            self._answers[key] = kept
-            self._bytes += len(kept.body)
-            while len(self._answers) > self._max_answers or self._bytes > self._max_bytes:
-                self._discard(next(iter(self._answers)))
-
-    def _discard(self, key):
-        kept = self._answers.pop(key, None)
-        if kept is not None:
-            self._bytes -= len(kept.body)
 
     def _answer_of(self, response, mark):
         user_id, identity = g.get("caller_id"), g.get("identity")
-        state, read_again = g.get("seda_kept_state") or (None, None)
+        state = this_request().shown_state if mark is not CALLER else None
         version = version_read_in_this_request(user_id) if user_id else None
         keys = version_keys(user_id) if version is not None else None
-        counted = limiter.counted_default_alone() if keys is not None else None
-        if counted is None or identity is None or (mark == STATE and read_again is None):
+        counted = counted_default_alone() if keys is not None else None
+        if counted is None or identity is None or (mark is not CALLER and state is None):
             return None
-        limit, limit_key = counted
+        read_again = None if mark is CALLER else mark(user_id, **request.view_args)
+        limit, limit_key, counter = counted
         headers = tuple((name, value) for name, value in response.headers if name.lower() not in PER_REQUEST_HEADERS)
         return KeptAnswer(
             user_id=user_id,
             version=version,
             version_keys=keys,
-            counter=limiter.limiter,
+            counter=counter,
             limit=limit,
             limit_key=limit_key,
             route=request.url_rule.rule,
             headers=headers,
             body=response.get_data(),
-            built_at=self._clock(),
             state=state,
             read_again=read_again,
         )

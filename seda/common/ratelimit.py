@@ -8,17 +8,20 @@ with Redis every process shares every counter.
 import logging
 import time
 from contextvars import ContextVar
+from dataclasses import dataclass
 
 import redis
-from flask import current_app, g, has_app_context, has_request_context, request
-from flask_limiter import ExemptionScope, Limiter, RateLimitExceeded, RequestLimit
-from flask_limiter.util import get_qualified_name, get_remote_address
+from flask import current_app, g, has_request_context, request
+from flask_limiter import Limiter
+from flask_limiter.util import get_remote_address
 from limits import WindowStats, parse
-from limits.storage import MemoryStorage, RedisStorage
+from limits.storage import MemoryStorage, RedisStorage, storage_from_string
 from limits.strategies import FixedWindowRateLimiter
 
 from seda.common.errors import RateLimited
 from seda.common.redis_trips import RoundTrips
+from seda.common.this_request import this_request
+from seda.patches.flask_limiter import init_app_afresh
 
 log = logging.getLogger(__name__)
 
@@ -85,7 +88,7 @@ class OneTripFixedWindow(FixedWindowRateLimiter):
             asked = [(key, item.get_expiry(), cost) for key, (item, _) in zip(keys, counted, strict=True)]
             windows, values = self.count_windows(asked, wanted)
         if wanted:
-            g.seda_read_with_hit = (wanted, values)
+            this_request().hit_values = values
         now = time.time()
         item, identifiers = counted[-1]
         count, ttl = windows[-1]
@@ -123,17 +126,18 @@ class OneTripFixedWindow(FixedWindowRateLimiter):
 def read_with_next_hit(keys):
     """Have this request's next limit hit read the Redis `keys` too, in its own round trip:
     values_read_with_hit(keys) then has their values (only where limits count on Redis)."""
-    g.seda_read_with_hit = (tuple(keys), None)
+    this = this_request()
+    this.hit_keys, this.hit_values = tuple(keys), None
 
 
 def values_read_with_hit(keys):
     """The values (bytes or None) that this request's limit hit read for `keys`, else None.
     Given once: a later read in the same request may follow a change, so it goes to Redis."""
-    asked = g.get("seda_read_with_hit") if has_app_context() else None
-    if asked is None or asked[0] != tuple(keys) or asked[1] is None:
+    this = this_request()
+    if this is None or this.hit_values is None or this.hit_keys != tuple(keys):
         return None
-    g.seda_read_with_hit = None
-    return asked[1]
+    values, this.hit_keys, this.hit_values = this.hit_values, None, None
+    return values
 
 
 def count_before_flask(environ, stored_key, read_keys, counted):
@@ -163,101 +167,123 @@ def limit_headers(amount, count, window_left):
 
 
 def _keys_to_read_with_hit():
-    asked = g.get("seda_read_with_hit") if has_app_context() else None
-    return asked[0] if asked is not None and asked[1] is None else ()
+    this = this_request()
+    return this.hit_keys if this is not None and this.hit_keys is not None and this.hit_values is None else ()
 
 
 class SedaLimiter(Limiter):
-    """Flask-Limiter that takes each app's settings afresh, and counts on Redis in one round trip.
-
-    Flask-Limiter 4.1 keeps the first app's key prefix and storage options and a "storage dead"
-    flag across `init_app` calls; an app built after another (tests, a CLI inside a worker) must
-    start from its own configuration instead.
-    """
+    """Flask-Limiter for the limits a route declares itself (`limit`, `shared_limit`), taking
+    each app's settings afresh (seda/patches/flask_limiter.py). The default limit is counted by
+    DefaultLimit below, with `limits` directly."""
 
     def init_app(self, app):
-        self._key_prefix = ""
-        self._storage_options = {}
-        self._storage_dead = False
-        super().init_app(app)
-        if isinstance(self._storage, RedisStorage) and type(self._limiter) is FixedWindowRateLimiter:
-            self._limiter = OneTripFixedWindow(self._storage)
-        app.extensions["seda_default_limit_only"] = {}
+        init_app_afresh(self, app)
 
-    def _check_request_limit(self, callable_name=None, in_middleware=True):
-        """Most requests meet only the default limit; count it directly. The library's general
-        resolution (decorated, blueprint, application and meta limits, exemptions) took as much
-        CPU as the Redis round trip itself (py-spy, GET /users/me); it still decides every
-        other request, and any request while the storage is down."""
-        endpoint = request.endpoint
-        if in_middleware and endpoint and self._default_limit_only(endpoint):
-            self._hit_default_limits(endpoint)
-        else:
-            super()._check_request_limit(callable_name, in_middleware)
 
-    def counted_default_alone(self):
-        """(limit, stored key) when this request was counted against one default limit alone,
-        on Redis in one round trip, and passed: a later request of the same caller and endpoint
-        may be counted on that key without Flask (common/kept_responses.py). Else None."""
-        counted = self.context.view_rate_limits
-        if not isinstance(self._limiter, OneTripFixedWindow) or self._storage_dead or len(counted or ()) != 1:
-            return None
-        only = counted[0]
-        if only.breached or not self._default_limit_only(request.endpoint):
-            return None
-        return only.limit, self._limiter.storage.prefixed_key(only.key)
+limiter = SedaLimiter(key_func=rate_limit_key)
+_OWN_LIMITS = "seda_own_limits"
 
-    def _default_limit_only(self, endpoint):
-        if self._storage_dead or not self.enabled or self._request_filters or self._meta_limits:
-            return False
-        if self._default_limits_deduct_when:  # counted after the response: the library's path
-            return False
-        if self.limit_manager.has_hints(endpoint):  # a decorated helper ran inside this view
-            return False
-        known = current_app.extensions["seda_default_limit_only"]
-        only = known.get(endpoint)
-        if only is None:
-            only = known[endpoint] = self._resolves_to_defaults_alone(endpoint)
-        return only
 
-    def _resolves_to_defaults_alone(self, endpoint):
-        app, manager = current_app, self.limit_manager
-        view = app.view_functions.get(endpoint)
-        blueprint = request.blueprint
-        return (
-            view is not None
-            and endpoint.rpartition(".")[2] != "static"
-            and get_qualified_name(view) not in self._marked_for_limiting
-            and manager.exemption_scope(app, endpoint, blueprint) == ExemptionScope.NONE
-            and not (blueprint and manager.blueprint_limits(app, blueprint))
-            and not manager.application_limits
+def limit(*args, **kwargs):
+    """A route's own limit (Flask-Limiter's `limit`), counted instead of the default."""
+    return _own(limiter.limit(*args, **kwargs))
+
+
+def shared_limit(*args, **kwargs):
+    """A limit shared by several routes (Flask-Limiter's `shared_limit`), instead of the default."""
+    return _own(limiter.shared_limit(*args, **kwargs))
+
+
+def exempt(view):
+    """A route no limit counts (health checks, the docs, the console's page)."""
+    setattr(view, _OWN_LIMITS, True)
+    return limiter.exempt(view)
+
+
+def _own(decorate):
+    def decorator(view):
+        limited = decorate(view)
+        setattr(limited, _OWN_LIMITS, True)
+        return limited
+
+    return decorator
+
+
+class DefaultLimit:
+    """RATE_LIMIT_DEFAULT per user (RATE_LIMIT_ANONYMOUS per address) on every route that declares
+    no limit of its own, counted before the view with `limits` on the app's storage: on Redis in
+    one round trip that also reads what the request asked to (read_with_next_hit), the caller's
+    version for a kept user. Flask-Limiter's general resolution (decorated, blueprint,
+    application and meta limits) took as much CPU as the round trip itself (py-spy,
+    GET /users/me). While Redis is unreachable the count goes on in this process."""
+
+    def __init__(self, app):
+        config = app.config
+        storage = storage_from_string(config["RATELIMIT_STORAGE_URI"], **config["RATELIMIT_STORAGE_OPTIONS"])
+        one_trip = isinstance(storage, RedisStorage)
+        self.strategy = OneTripFixedWindow(storage) if one_trip else FixedWindowRateLimiter(storage)
+        self._one_trip = one_trip
+        self._prefix = config["RATELIMIT_KEY_PREFIX"]
+        app.before_request(self._count)
+        app.after_request(self._headers)
+
+    def _count(self):
+        view = current_app.view_functions.get(request.endpoint) if request.endpoint else None
+        if view is None or getattr(view, _OWN_LIMITS, False) or request.endpoint.rpartition(".")[2] == "static":
+            return
+        item = parse(default_limit())
+        identifiers = (self._prefix, rate_limit_key(), request.endpoint)
+        try:
+            strategy, allowed = self.strategy, self.strategy.hit(item, *identifiers)
+        except Exception as exc:  # storage errors differ by backend (redis, memcached…)
+            log.warning("rate-limit storage unavailable, counting in process: %s", exc)
+            strategy, allowed = _fallback, _fallback.hit(item, *identifiers)
+        reset_at, remaining = strategy.get_window_stats(item, *identifiers)
+        stored_key = (
+            strategy.storage.prefixed_key(item.key_for(*identifiers))
+            if strategy is self.strategy and self._one_trip
+            else None
         )
+        this_request().default_limit = CountedDefault(item, stored_key, reset_at, remaining, strategy)
+        if not allowed:
+            raise RateLimited(
+                f"Too many requests: limit of {item} exceeded", retry_after=reset_at - time.time(), limit=item.amount
+            )
 
-    def _hit_default_limits(self, endpoint):
-        """What Limiter.__evaluate_limits does for the default limits alone: count each, keep
-        them for the X-RateLimit-* headers, raise at the first one exceeded."""
-        counted = []
-        for limit in sorted(self.limit_manager.default_limits, key=lambda runtime: runtime.limit):
-            if limit.is_exempt or limit.method_exempt:
-                continue
-            args = [limit.key_func(), limit.scope_for(endpoint, request.method)]
-            if self._key_prefix:
-                args.insert(0, self._key_prefix)
-            counted.append(RequestLimit(self, limit.limit, args, False, limit.shared))
-            try:
-                allowed = self.limiter.hit(limit.limit, *args, cost=limit.deduction_amount)
-            except Exception:  # storage errors differ by backend: the library's path falls back
-                super()._check_request_limit(in_middleware=True)
-                return
-            if not allowed:
-                counted[-1].breached = True
-                self.context.view_rate_limit, self.context.view_rate_limits = counted[-1], counted
-                raise RateLimitExceeded(limit)
-        self.context.view_rate_limit = counted[0] if counted else None
-        self.context.view_rate_limits = counted
+    def _headers(self, response):
+        counted = this_request().default_limit
+        if counted is not None:
+            window_left = counted.reset_at - time.time()
+            count = counted.item.amount - counted.remaining
+            for name, value in limit_headers(counted.item.amount, count, window_left):
+                response.headers[name] = value
+        return response
 
 
-limiter = SedaLimiter(key_func=rate_limit_key, default_limits=[default_limit])
+@dataclass(frozen=True)
+class CountedDefault:
+    item: object  # the limit counted
+    stored_key: str | None  # its window's key in a Redis storage
+    reset_at: float
+    remaining: int
+    strategy: object  # what counted it (the in-process fallback while Redis is down)
+
+
+def init_limits(app):
+    """Flask-Limiter for routes' own limits, and the default limit on every other route."""
+    limiter.init_app(app)
+    app.extensions["seda_default_limit"] = DefaultLimit(app)
+
+
+def counted_default_alone():
+    """(the limit, its stored key, the OneTripFixedWindow that counted it) when this request was
+    counted against the default limit on Redis and passed: a later request of the same caller
+    and endpoint may be counted on that key without Flask (common/kept_responses.py). Else None."""
+    counted = this_request().default_limit
+    if counted is None or not isinstance(counted.strategy, OneTripFixedWindow):
+        return None
+    return counted.item, counted.stored_key, counted.strategy
+
 
 # Counts kept in this process while the shared storage (Redis) is unreachable: limits still hold
 # per process and a Redis outage never turns a send into an error.
@@ -268,8 +294,8 @@ def enforce(limit_string, scope, identity, message="Too many requests"):
     """Count one hit of `identity` against `limit_string` (unless count_ahead counted it in
     this request or socket event); raise RateLimited when over it."""
     limit = parse(limit_string)
-    ahead = g.get("seda_counted_ahead") if has_app_context() else None
-    counted = ahead.pop((limit_string, scope, identity), None) if ahead else None
+    this = this_request()
+    counted = this.counted_ahead.pop((limit_string, scope, identity), None) if this is not None else None
     strategy, allowed = counted or _hit(limit, scope, identity)
     if allowed:
         return
@@ -283,14 +309,14 @@ def count_ahead(*limits):
     request asked to (read_with_next_hit): a socket send counts its message limit and its user's
     event budget in the round trip that reads its user. enforce() then passes or raises on this
     count, where it stands among the checks."""
-    ahead = g.setdefault("seda_counted_ahead", {})
+    ahead = this_request().counted_ahead
     parsed = [(parse(limit_string), scope, identity) for limit_string, scope, identity in limits]
     for (limit_string, scope, identity), counted in zip(limits, _hit_together(parsed), strict=True):
         ahead[(limit_string, scope, identity)] = counted
 
 
 def _hit_together(parsed):
-    strategy = limiter.limiter
+    strategy = current_app.extensions["seda_default_limit"].strategy
     if len(parsed) == 1 or not isinstance(strategy, OneTripFixedWindow):
         return [_hit(*each) for each in parsed]
     try:
@@ -303,7 +329,7 @@ def _hit_together(parsed):
 
 def _hit(limit, scope, identity):
     """(the strategy that counted, whether the hit is within the limit)."""
-    strategy = limiter.limiter
+    strategy = current_app.extensions["seda_default_limit"].strategy
     try:
         return strategy, strategy.hit(limit, scope, identity)
     except Exception as exc:  # storage errors differ by backend (redis, memcached…)

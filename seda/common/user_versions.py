@@ -1,7 +1,7 @@
 """A counter per user that moves on every committed change to the user (role, ban, profile,
 artist profile), one for all users that moves on a bulk UPDATE or DELETE of users, and one
 that moves with any of them: what a process keeps about a user, such as a socket's user
-(chat/socket.py), is good for as long as the user's version (the first two) stands still, and
+(realtime/runtime.py), is good for as long as the user's version (the first two) stands still, and
 what it keeps about many users at once, such as a history page's authors (chat/history.py),
 for as long as the third does.
 
@@ -18,10 +18,11 @@ import threading
 from collections import defaultdict
 
 import redis
-from flask import current_app, g, has_app_context
+from flask import current_app, has_app_context
 
 from seda.common.ratelimit import read_with_next_hit, values_read_with_hit
 from seda.common.redis_trips import RoundTrips
+from seda.common.this_request import this_request
 
 log = logging.getLogger(__name__)
 
@@ -83,7 +84,8 @@ class RedisVersions:
                 log.warning("user versions unavailable: %s", exc)
                 return None
         if names:
-            g.seda_counters_read = dict(zip(names, (int(value or 0) for value in values[len(keys) :]), strict=True))
+            read = (int(value or 0) for value in values[len(keys) :])
+            this_request().counters_read = dict(zip(names, read, strict=True))
         return tuple(int(value or 0) for value in values[: len(keys)])
 
     def counter_keys(self, names):
@@ -151,7 +153,7 @@ def expect_user(user_id, counter_names=()):
         keys = (*store.keys(user_id), *store.counter_keys(counter_names))
         read_with_next_hit(keys)
         if counter_names:
-            g.seda_counters_along = (tuple(counter_names), keys)
+            this_request().counters_along = (tuple(counter_names), keys)
 
 
 def user_version(user_id):
@@ -160,14 +162,16 @@ def user_version(user_id):
     versions = _store().read(user_id)
     if versions is None:
         return None
-    everyone, g.seda_users_generation, user = versions
-    g.setdefault("seda_user_versions_read", {})[str(user_id)] = (everyone, user)
+    everyone, generation, user = versions
+    this = this_request()
+    this.users_generation = generation
+    this.versions_read[str(user_id)] = (everyone, user)
     return everyone, user
 
 
 def version_read_in_this_request(user_id):
     """The version of `user_id` this request (or socket event) read, else None."""
-    return g.get("seda_user_versions_read", {}).get(str(user_id))
+    return this_request().versions_read.get(str(user_id))
 
 
 def version_keys(user_id):
@@ -189,7 +193,7 @@ def users_generation():
     this request has read that, so a kept history page costs no round trip of its own. Read
     before what it guards is built: a change committed meanwhile then shows as a newer
     generation at the next read."""
-    generation = g.get("seda_users_generation")
+    generation = this_request().users_generation
     return generation if generation is not None else _store().anyone()
 
 
@@ -203,11 +207,12 @@ def users_changed(user_ids):
 def counters(names):
     """The named counters' values (None when they cannot be read): those read with this
     request's user version or by its limit hit (expect_user), once, else read now."""
-    if has_app_context():
-        read = g.pop("seda_counters_read", None)
+    this = this_request()
+    if this is not None:
+        read, this.counters_read = this.counters_read, None
         if read is not None and all(name in read for name in names):
             return tuple(read[name] for name in names)
-        along = g.pop("seda_counters_along", None)
+        along, this.counters_along = this.counters_along, None
         if along is not None and along[0] == tuple(names):  # the request had its user already
             values = values_read_with_hit(along[1])
             if values is not None:
@@ -218,10 +223,11 @@ def counters(names):
 def _counters_along(user_keys):
     """The counter names asked to be read with these user keys (expect_user), and all the keys
     to read: the user's, then the counters'."""
-    along = g.get("seda_counters_along") if has_app_context() else None
+    this = this_request()
+    along = this.counters_along if this is not None else None
     if along is None or along[1][: len(user_keys)] != user_keys:
         return (), user_keys
-    g.seda_counters_along = None
+    this.counters_along = None
     return along
 
 

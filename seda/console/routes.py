@@ -8,7 +8,7 @@ from pathlib import Path
 
 from flask import Blueprint, send_from_directory
 
-from seda.common.ratelimit import limiter
+from seda.common import ratelimit
 
 STATIC = Path(__file__).parent / "static"
 CONTENT_SECURITY_POLICY = "; ".join(
@@ -29,13 +29,13 @@ bp = Blueprint("console", __name__)
 
 @bp.route("/console")
 @bp.route("/console/")
-@limiter.exempt
+@ratelimit.exempt
 def page():
     return send_from_directory(STATIC, "index.html", max_age=0)
 
 
 @bp.route("/console/static/<path:filename>")
-@limiter.exempt
+@ratelimit.exempt
 def asset(filename):
     return send_from_directory(STATIC, filename, max_age=300)
 

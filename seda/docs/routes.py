@@ -5,7 +5,7 @@ from pathlib import Path
 import flask_swagger_ui
 from flask import Blueprint, render_template, send_from_directory, url_for
 
-from seda.common.ratelimit import limiter
+from seda.common import ratelimit
 
 SWAGGER_UI_DIST = Path(flask_swagger_ui.__file__).parent / "dist"
 
@@ -14,7 +14,7 @@ bp = Blueprint("docs", __name__, template_folder="templates")
 
 @bp.route("/api/docs")
 @bp.route("/api/docs/")
-@limiter.exempt
+@ratelimit.exempt
 def swagger_ui():
     return render_template(
         "seda_swagger_ui.html",
@@ -24,6 +24,6 @@ def swagger_ui():
 
 
 @bp.route("/api/docs/assets/<path:filename>")
-@limiter.exempt
+@ratelimit.exempt
 def swagger_ui_asset(filename):
     return send_from_directory(SWAGGER_UI_DIST, filename, max_age=86400)

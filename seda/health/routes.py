@@ -3,11 +3,11 @@ import hmac
 from flask import Blueprint as FlaskBlueprint
 from flask import Response, current_app, request
 
+from seda.common import ratelimit
 from seda.common.admission import admission
 from seda.common.api import Blueprint
 from seda.common.errors import Unauthorized, iso_now
 from seda.common.metrics import render_metrics
-from seda.common.ratelimit import limiter
 from seda.health.schemas import HealthSchema, LivenessSchema
 from seda.health.services import health_report
 
@@ -15,7 +15,7 @@ bp = Blueprint("health", __name__, description="Liveness and readiness of this p
 
 
 @bp.route("/health")
-@limiter.exempt
+@ratelimit.exempt
 @bp.response(200, HealthSchema)
 @bp.alt_response(503, schema=HealthSchema, description="The database is unreachable")
 def health():
@@ -28,7 +28,7 @@ def health():
 
 
 @bp.route("/health/live")
-@limiter.exempt
+@ratelimit.exempt
 @bp.response(200, LivenessSchema)
 def live():
     """Answer without touching any dependency."""
@@ -39,7 +39,7 @@ ops_bp = FlaskBlueprint("ops", __name__)
 
 
 @ops_bp.route("/metrics")
-@limiter.exempt
+@ratelimit.exempt
 def prometheus_metrics():
     """Prometheus text format; guarded by METRICS_TOKEN when it is set."""
     token = current_app.config["METRICS_TOKEN"]

@@ -8,11 +8,11 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from seda.chat.models import Message, Room, RoomMembership, RoomType
 from seda.chat.payloads import joined_user_ref, user_ref_columns
-from seda.common import realtime
 from seda.common.db import iso_utc, new_id, utcnow
 from seda.common.pagination import keyset_page
 from seda.extensions import db
 from seda.notifications.models import Notification, NotificationType
+from seda.realtime import emits
 from seda.users.models import ArtistProfile, User, UserBlock
 from seda.verification.models import VerificationRequest
 
@@ -168,7 +168,7 @@ def _push(rows, actor, room_name):
     payloads = []
     for row in rows:
         payload = notification_payload(row, actor, room_name)
-        realtime.to_user(row["recipient_id"], "notification_created", payload)
+        emits.to_user(row["recipient_id"], "notification_created", payload)
         payloads.append(payload)
     return payloads
 
@@ -260,5 +260,5 @@ def mark_read(user, ids=None):
     db.session.commit()
     count = unread_count(user)
     read_ids = None if ids is None else [str(i) for i in dict.fromkeys(ids) if i in newly_read]
-    realtime.to_user(user.id, "notifications_read", {"count": count, "ids": read_ids})
+    emits.to_user(user.id, "notifications_read", {"count": count, "ids": read_ids})
     return count

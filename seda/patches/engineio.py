@@ -22,7 +22,7 @@ PATCHED = {
 def decode_at_most(packets):
     """How many packets one polling POST may carry (engine.io's default: 16). Past it engine.io
     raises inside its POST handler, which answers 200 and drops the lot: the caller must refuse
-    larger payloads before engine.io sees them (seda.chat.transport.PollingBatchLimit)."""
+    larger payloads before engine.io sees them (seda.realtime.transport.PollingBatchLimit)."""
     engineio.payload.Payload.max_decode_packets = packets
 
 
@@ -42,7 +42,7 @@ def write_directly(max_queued_bytes):
     `after` instead. Counted per socket: what waits in engine.io's queue (an estimate that never
     costs an encode) and what the kernel has not yet taken of the frames offered.
 
-    The websocket's socket must offer frames (seda.chat.transport.CompleteWrites: `can_offer`,
+    The websocket's socket must offer frames (seda.realtime.transport.CompleteWrites: `can_offer`,
     `offer(frame)`, `pending_bytes`, `abort()`; simple_websocket.py puts it there)."""
     sockets = engineio.socket.Socket
     if getattr(sockets, "_seda_queue_limit", None) is not None:

@@ -1,10 +1,10 @@
 from flask import current_app
 
 from seda.chat.schemas import PopularTrackSchema
+from seda.common import ratelimit
 from seda.common.api import Blueprint
 from seda.common.auth import current_user, login_required
 from seda.common.pagination import PAGE_HEADERS_DOC, payload_page
-from seda.common.ratelimit import limiter
 from seda.search import services
 from seda.search.schemas import MessageHitSchema, MessageSearchQuerySchema, TrackSearchQuerySchema
 
@@ -16,7 +16,7 @@ def _search_limit():
 
 
 # One budget for both routes: API.md gives search one limit per user.
-_search_budget = limiter.shared_limit(_search_limit, scope="search")
+_search_budget = ratelimit.shared_limit(_search_limit, scope="search")
 
 
 @bp.route("/messages")

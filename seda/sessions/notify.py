@@ -1,6 +1,6 @@
 """Listening session events (API.md sections 4 and 10), emitted to the room after commit."""
 
-from seda.common.realtime import to_room
+from seda.realtime.emits import to_room
 
 
 def session_started(session):

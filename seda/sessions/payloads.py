@@ -4,8 +4,8 @@ import sqlalchemy as sa
 
 from seda.chat.payloads import user_ref_of
 from seda.common.db import iso_utc, utcnow
-from seda.common.presence import presence_store
 from seda.extensions import db
+from seda.realtime.presence import presence_store
 from seda.sessions.models import ItemState, QueueItem, SkipVote
 
 

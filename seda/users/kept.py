@@ -9,13 +9,9 @@ is seen by the next request anywhere; a copy is also reloaded at least every MAX
 in case a version failed to move while Redis was down. Banned users are never kept.
 """
 
-import threading
-import time
-from collections import OrderedDict
-
 import sqlalchemy as sa
-from flask import current_app
 
+from seda.common.kept import VersionedCache, kept_in_app
 from seda.common.user_versions import user_version
 from seda.extensions import db
 from seda.users.models import User
@@ -25,10 +21,8 @@ MAX_USERS = 10_000
 
 
 class KeptUsers:
-    def __init__(self, max_users=MAX_USERS, max_age=MAX_AGE_SECONDS, clock=time.monotonic):
-        self._kept = OrderedDict()  # user id -> (detached User, version, loaded at)
-        self._lock = threading.Lock()
-        self._max_users, self._max_age, self._clock = max_users, max_age, clock
+    def __init__(self, max_users=MAX_USERS, max_age=MAX_AGE_SECONDS):
+        self._kept = VersionedCache("users", max_items=max_users, max_age=max_age)  # id -> detached User
 
     def load(self, user_id):
         """The user in this session (None when there is none), from the kept copy if still good."""
@@ -36,26 +30,17 @@ class KeptUsers:
         if present is not None:  # already loaded by this session: never replace it
             return present
         version = user_version(user_id)
-        now = self._clock()
-        with self._lock:
-            kept = self._kept.get(user_id)
-        if kept is not None and version is not None and kept[1] == version and now - kept[2] < self._max_age:
-            return db.session.merge(kept[0], load=False)
+        kept = self._kept.get(user_id, version)
+        if kept is not None:
+            return db.session.merge(kept, load=False)
         user = db.session.get(User, user_id)
         if user is None or user.banned:
             return user
         db.session.expunge(user)  # detached, so the caller's commit cannot expire the kept copy
-        with self._lock:
-            self._kept[user_id] = (user, version, now)
-            self._kept.move_to_end(user_id)
-            while len(self._kept) > self._max_users:
-                self._kept.popitem(last=False)
+        self._kept.put(user_id, version, user)
         return db.session.merge(user, load=False)
 
 
 def kept_users():
-    """This app's kept users (one per app: tests build many)."""
-    kept = current_app.extensions.get("seda_kept_users")
-    if kept is None:
-        kept = current_app.extensions["seda_kept_users"] = KeptUsers()
-    return kept
+    """This app's kept users."""
+    return kept_in_app("users", KeptUsers)

@@ -2,12 +2,13 @@
 
 import sqlalchemy as sa
 
-from seda.common import audit, realtime
+from seda.common import audit
 from seda.common.db import autocommit_connection, escape_like, parse_uuid, utcnow
 from seda.common.errors import Conflict, Forbidden, NotFound, Unauthorized, ValidationFailed
 from seda.common.lookup import get_or_404
 from seda.common.pagination import keyset_page
 from seda.extensions import db
+from seda.realtime import emits
 from seda.users import usernames, versions  # noqa: F401  (versions: user versions move on commit)
 from seda.users.kept import kept_users
 from seda.users.models import ArtistProfile, Role, User
@@ -247,7 +248,7 @@ def ban_user(actor, user_id, reason):
     target.banned, target.banned_reason, target.banned_at = True, reason, utcnow()
     audit.record(actor, "user.ban", "user", target.id, {"reason": reason})
     db.session.commit()
-    realtime.disconnect_user(target.id)
+    emits.disconnect_user(target.id)
     return target
 
 

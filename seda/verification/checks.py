@@ -8,11 +8,12 @@ from urllib.parse import urlsplit, urlunsplit
 import sqlalchemy as sa
 from flask import current_app
 
-from seda.common import metrics, notifications, realtime
+from seda.common import metrics, notifications
 from seda.common.db import iso_utc, utcnow
 from seda.common.tasks import enqueue
 from seda.crawler.fetcher import FetchFailed, fetcher_for
 from seda.extensions import db
+from seda.realtime import emits
 from seda.verification import detection
 from seda.verification.models import VerificationRequest, VerificationStatus
 from seda.verification.schemas import VerificationRequestSchema
@@ -38,7 +39,7 @@ def start_crawl(request, now):
 def publish(request):
     """Tell the owner's sockets about a status change (after commit), and their inbox about an
     outcome they wait for."""
-    realtime.to_user(request.user_id, "verification_updated", VerificationRequestSchema().dump(request))
+    emits.to_user(request.user_id, "verification_updated", VerificationRequestSchema().dump(request))
     if request.status in NOTIFIED_STATUSES:
         notifications.verification_changed(request.id, request.status.name)
 

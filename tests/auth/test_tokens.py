@@ -308,12 +308,12 @@ def test_jwks_keys_refetch_for_a_new_kid_after_the_interval(httpserver, ec_key):
 def test_a_verified_token_is_remembered_until_it_expires_and_the_memory_is_bounded():
     from seda.auth.tokens import TokenVerifier, issue_access_token
 
-    verifier = TokenVerifier("s" * 40)
-    verifier.VERIFIED_CACHE_SIZE = 3
+    verifier = TokenVerifier("s" * 40, verified_cache_size=3)
     with time_machine.travel(NOW, tick=False) as traveller:
         tokens = [issue_access_token("s" * 40, uuid.uuid4()) for _ in range(4)]
         identities = [verifier.verify_access(token) for token in tokens]
-        assert len(verifier._verified) == 3 and tokens[0] not in verifier._verified  # least recently used out
+        again = verifier.verify_access(tokens[0])  # least recently used out: verified afresh
+        assert again == identities[0] and again is not identities[0]
         assert verifier.verify_access(tokens[3]) is identities[3]  # remembered: no second decode
         with pytest.raises(Unauthorized):
             verifier.verify_access(tokens[3][:-2] + "xx")  # a tampered copy is verified, not remembered

@@ -3,7 +3,6 @@ page, an unchanged page answers 304 to its ETag, and the membership check is nev
 
 from urllib.parse import quote
 
-from seda.chat.history import PageCache
 from tests.helpers.chat import history
 from tests.helpers.queries import count_queries
 
@@ -123,24 +122,3 @@ def test_a_sign_up_leaves_kept_pages_kept(app, chat):
     with count_queries(app) as statements:
         assert history(owner, room).status_code == 200
     assert len(statements) == 1, statements
-
-
-def test_a_page_is_rebuilt_after_its_max_age_and_the_cache_keeps_to_its_size():
-    now = [0.0]
-    cache = PageCache(max_bytes=10, max_age=60.0, clock=lambda: now[0])
-    kept = cache.put("a", (1, 0), "[1,2,3]", None)
-    assert cache.get("a", (1, 0)) is kept
-    assert cache.get("a", (2, 0)) is None  # another state of the room
-    now[0] = 60.5
-    assert cache.get("a", (1, 0)) is None  # the users' generation may have failed to move meanwhile
-    cache.put("b", (1, 0), "[4,5]", None)
-    cache.put("c", (1, 0), "[6,7]", None)
-    assert cache.get("b", (1, 0)) is not None and cache.get("a", (1, 0)) is None  # least recently used goes first
-    assert cache.put("d", (1, 0), "[4]", None).etag != cache.get("b", (1, 0)).etag
-
-
-def test_a_state_that_could_not_be_read_is_never_kept():
-    cache = PageCache()
-    page = cache.put("a", (1, 0, None), "[1]", None)  # the users' generation was unreadable
-    assert page.body == b"[1]" and page.etag
-    assert cache.get("a", (1, 0, None)) is None

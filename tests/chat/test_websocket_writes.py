@@ -11,8 +11,8 @@ import pytest
 from wsproto.connection import Connection, ConnectionType
 from wsproto.events import Message, TextMessage
 
-from seda.chat.transport import CompleteWrites
 from seda.patches.engineio import websocket_frame
+from seda.realtime.transport import CompleteWrites
 
 
 class ShortWrites:

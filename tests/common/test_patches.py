@@ -61,10 +61,6 @@ PRIVATE_LIBRARY_NAME = re.compile(
     r"|super\(\)\._(?!_|serialize\b|deserialize\b)[a-z]\w*"
     r"|gunicorn_util\.\w+ ="
 )
-# Still outside seda/patches/, each with what moves it (#44).
-NOT_YET_MOVED = {
-    "common/ratelimit.py": "Flask-Limiter's private evaluation, to be counted with `limits` directly",
-}
 
 
 def test_no_module_outside_seda_patches_touches_a_librarys_private_names():
@@ -74,4 +70,4 @@ def test_no_module_outside_seda_patches_touches_a_librarys_private_names():
         for path in sources
         if "patches" not in path.parts and PRIVATE_LIBRARY_NAME.search(path.read_text())
     ]
-    assert sorted(offenders) == sorted(NOT_YET_MOVED)
+    assert offenders == []

@@ -32,7 +32,7 @@ MAX_TRANSPORT_BYTES = 1024 * 1024
 MALFORMED_EVENT = "malformed payload"
 BINARY_EVENT = "binary payload"
 # Packets one polling POST may carry (API.md §4); engine.io's default of 16 refused more by
-# dropping the whole POST in silence. A socket's events then run in order (common/event_order.py).
+# dropping the whole POST in silence. A socket's events then run in order (realtime/event_order.py).
 MAX_POLLING_PACKETS = 64
 TOO_MANY_PACKETS = f"A polling request may carry at most {MAX_POLLING_PACKETS} packets"
 # A socket's frames gathered in one turn leave early past this much: pending_bytes (what the

@@ -1,6 +1,6 @@
-"""The plumbing under the `/chat` handlers: the connection registry, the per-socket event
-limit, and `socket_event`, which validates a payload, loads the user, acks and turns errors
-into envelopes.
+"""The runtime under a namespace's handlers: the connection registry, the per-socket event
+limit, and `socket_event`, which validates a payload, loads the user (the namespace's
+`load_user`), acks and turns errors into envelopes.
 
 Every client event answers through its ack `{ok: true, …}` / `{ok: false, error: <envelope>}`,
 or, when the client asked for no ack, failures arrive as an `error` event. A bad event never
@@ -21,7 +21,6 @@ from flask import current_app, request
 from flask_socketio import emit
 from gevent import monkey
 
-from seda.chat.transport import BINARY_EVENT, MALFORMED_EVENT
 from seda.common import metrics
 from seda.common.admission import EVENTS, admission
 from seda.common.after_ack import ack_first
@@ -35,14 +34,14 @@ from seda.common.errors import (
     envelope,
     flatten_validation_messages,
 )
-from seda.common.event_order import SocketEventOrder, before_answer
 from seda.common.input import unstorable
 from seda.common.ratelimit import count_ahead, enforce
 from seda.common.request_id import accept_or_generate, bind_request_id, reset_request_id
 from seda.common.user_versions import expect_user
 from seda.extensions import db
 from seda.patches import python_socketio
-from seda.users.kept import kept_users
+from seda.realtime.event_order import SocketEventOrder, before_answer
+from seda.realtime.transport import BINARY_EVENT, MALFORMED_EVENT
 
 log = logging.getLogger(__name__)
 MAX_EVENT_BYTES = 64 * 1024
@@ -95,7 +94,7 @@ def install_event_guards(server):
     python-socketio hands a client EVENT named `disconnect` to the disconnect handler as if the
     socket had closed: the client would erase its own bookkeeping while staying subscribed.
 
-    Each event runs in a task of its own, in its socket's order (common/event_order.py)."""
+    Each event runs in a task of its own, in its socket's order (realtime/event_order.py)."""
     python_socketio.intercept_events(server, _guarded)
     # Under gevent (gunicorn's worker) each event gets a greenlet; elsewhere (the test client,
     # threads) an event is handled where it arrives, as the test client expects.
@@ -167,7 +166,7 @@ def socket_event(schema=None, lane=EVENTS, ahead=None):
                     return _failure(event, 413, ["Event payload is larger than 64 KiB"])
                 with admission().admitted(lane, who=connection.user_id):
                     data = _load_within_budget(schema, payload, connection.user_id, ahead)
-                    user = _active_user(connection)
+                    user = _active_user(self, connection)
                     with ack_first():
                         result = handler(self, user, connection, data)
                 metrics.SOCKET_EVENTS.labels(event, "ok").inc()
@@ -241,10 +240,11 @@ def _load(schema, payload):
         raise ValidationFailed(*flatten_validation_messages(error.messages)) from None
 
 
-def _active_user(connection):
-    """The socket's user in this event's session (kept between events: users/kept.py). A ban
-    also disconnects the user's sockets; a role or profile change reaches the next event."""
-    user = kept_users().load(connection.user_id)
+def _active_user(namespace, connection):
+    """The socket's user in this event's session, as the namespace loads it (`load_user(id)`:
+    chat keeps users between events). A ban also disconnects the user's sockets; a role or
+    profile change reaches the next event."""
+    user = namespace.load_user(connection.user_id)
     if user is None:  # deleted while connected
         raise Unauthorized("Account not found")
     if user.banned:

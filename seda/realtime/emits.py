@@ -7,8 +7,8 @@ channel (`room:<id>`); features name their own events and never touch Socket.IO 
 """
 
 from seda.common.after_ack import after_ack
-from seda.common.presence import presence_store
 from seda.extensions import socketio
+from seda.realtime.presence import presence_store
 
 NAMESPACE = "/chat"
 
