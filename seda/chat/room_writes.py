@@ -24,8 +24,8 @@ from seda.chat.models import RECENT_TEXTS_KEPT, Message, Room, RoomMembership
 from seda.common.batches import Batches
 from seda.common.db import DriverStatement, autocommit_connection
 from seda.common.errors import ServiceUnavailable
-from seda.common.event_order import place_taken
 from seda.extensions import db
+from seda.realtime.event_order import place_taken
 
 INSERTED_COLUMNS = (
     "id",
@@ -70,7 +70,7 @@ class RoomWrites:
 
     def store(self, room_id, write):
         """Store `write` in the next transaction of its room; its seq (or its error, raised). Once
-        it is queued, the sender's socket may go on with its next event (common/event_order.py)."""
+        it is queued, the sender's socket may go on with its next event (realtime/event_order.py)."""
         return self._batches.submit(room_id, write, queued=place_taken)
 
     def idle(self):
@@ -112,17 +112,19 @@ def _commit(batch):
 def _store(connection, batch):
     """The batch's messages of one room in `connection`'s transaction: their seqs, in order."""
     if db.engine.dialect.name == "postgresql":
-        seqs = _store_in_one_statement(batch, connection)
+        seqs = store_in_one_statement(batch, connection)
     else:
-        seqs = _store_together(batch, connection)
+        seqs = store_in_three_statements(batch, connection)
     parents = [{"replied_id": w.values["m_parent_id"]} for w in batch if w.values["m_parent_id"] is not None]
     if parents:
         connection.execute(_COUNT_REPLY, parents)
     return seqs
 
 
-def _store_together(batch, connection):
-    """_store in three statements (the counter, the rows, the authors' read marks)."""
+def store_in_three_statements(batch, connection):
+    """_store in three Core statements (the counter, the rows, the authors' read marks and
+    recent texts): SQLite's form, which the parity test (tests/chat/test_store_parity.py)
+    holds to give the rows PostgreSQL's one statement gives."""
     first = batch[0].values
     last_seq = connection.execute(
         _NEXT_SEQS,
@@ -155,7 +157,7 @@ def _author_marks(batch):
     return marks
 
 
-def _store_in_one_statement(batch, connection):
+def store_in_one_statement(batch, connection):
     """_store on PostgreSQL in one statement (data-modifying CTEs over the batch as arrays):
     the counter, the rows numbered from it, the authors' read marks and recent texts.
 
