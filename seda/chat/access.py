@@ -100,7 +100,7 @@ def _hide_from_outsiders(user, room_type, is_member):
 
 def sender_row(connection, user, room_id):
     """member_room's checks for a send as one Core row on `connection`: the room's columns a
-    send reads, the caller's membership (`membership_id`, `role`, `recent_texts`, None when not
+    send reads, the caller's membership (`membership_id`, `role`, `automod_memory`, None when not
     a member) and the end of their mute in the room (`muted_until`, None when not muted)."""
     row = connection.execute(_SENDER_ROW, {"room_id": room_id, "user_id": user.id, "now": utcnow()}).first()
     if row is None:
@@ -163,7 +163,7 @@ def _room_statements():
             Room.last_seq,
             RoomMembership.id.label("membership_id"),
             RoomMembership.role,
-            RoomMembership.recent_texts,
+            RoomMembership.automod_memory,
             mute_end.label("muted_until"),
         )
         .outerjoin(RoomMembership, sa.and_(RoomMembership.room_id == Room.id, RoomMembership.user_id == user_id))

@@ -14,8 +14,9 @@ from publicsuffixlist import PublicSuffixList
 
 from seda.chat import notify
 from seda.chat.access import is_moderator, member_room, moderated_room
+from seda.chat.automod_memory import RECENT_TEXTS_KEPT, Remembered, recent_texts
 from seda.chat.members import apply_mute
-from seda.chat.models import RECENT_TEXTS_KEPT, RoomType
+from seda.chat.models import RoomType
 from seda.common import audit
 from seda.common.db import iso_utc, utcnow
 from seda.common.errors import Forbidden, Unprocessable
@@ -90,16 +91,22 @@ def check(user, room, membership, text, mentions, editing=False):
     """Refuse (422) a text that breaks one of the room's rules; moderators and admins are exempt.
 
     `mentions`: the distinct members the text mentions. Each refusal counts toward the auto-mute.
-    Returns what the send stores as the member's recent texts (`recent_texts`) when the room
-    refuses repeats, else None (leave them as they are)."""
+    Returns what the send adds to the member's memory (a Remembered) when a rule of the room
+    remembers something of its members, else None (the memory stays as it is)."""
     rules = room.automod
     if not rules or is_moderator(user, membership):
         return None
     rules = {**DEFAULTS, **rules}
-    recent = _recent_texts(membership) if rules["blockRepeats"] and not editing else None
+    recent = (
+        recent_texts(membership.automod_memory, since=time.time() - REPEAT_WINDOW_SECONDS)
+        if rules["blockRepeats"] and not editing
+        else None
+    )
     broken = _first_broken_rule(rules, text, mentions, recent)
     if broken is None:
-        return None if recent is None else [*recent, [time.time(), _repeat_text(text)]][-RECENT_TEXTS_KEPT:]
+        if recent is None:
+            return None
+        return Remembered(membership.automod_memory, {"texts": [[time.time(), _repeat_text(text)]]})
     _count_refusal(room, user.id, rules["autoMuteAfter"])
     raise Unprocessable(f"Blocked by room rules: {broken}")
 
@@ -138,14 +145,6 @@ def _links(text):
 
 def _repeat_text(text):
     return text.strip().casefold()
-
-
-def _recent_texts(membership):
-    """[[unix time, folded text], ...] of the member's last stored messages in the room, within
-    the window. They travel with the membership row, which every send reads and its statement
-    writes (chat/room_writes.py): shared by every process, and no round trip of their own."""
-    since = time.time() - REPEAT_WINDOW_SECONDS
-    return [entry for entry in membership.recent_texts or () if entry[0] > since]
 
 
 def _is_third_repeat(recent, text):

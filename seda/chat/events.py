@@ -15,7 +15,7 @@ from flask_socketio import (
 
 from seda.chat import direct, hooks, messages, notify, reactions, rooms
 from seda.chat.models import RoomType
-from seda.chat.payloads import serialize_message, serialize_reaction
+from seda.chat.payloads import serialize_reaction
 from seda.chat.schemas import (
     SocketEditMessageSchema,
     SocketMarkReadSchema,
@@ -123,7 +123,7 @@ class ChatNamespace(Namespace):
 
     @socket_event(SocketSendMessageSchema(), ahead=_count_send_ahead)
     def on_send_message(self, user, connection, data):
-        message, _created = messages.send_message(
+        stored = messages.send_message(
             user,
             data["roomId"],
             data["text"],
@@ -131,12 +131,11 @@ class ChatNamespace(Namespace):
             data.get("trackRef"),
             data.get("clientMessageId"),
         )
-        return {"message": serialize_message(message)}
+        return {"message": stored.payload}
 
     @socket_event(SocketEditMessageSchema())
     def on_edit_message(self, user, connection, data):
-        message = messages.edit_message(user, data["messageId"], data["text"])
-        return {"message": serialize_message(message)}
+        return {"message": messages.edit_message(user, data["messageId"], data["text"]).payload}
 
     @socket_event(SocketMessageRefSchema())
     def on_delete_message(self, user, connection, data):

@@ -2,6 +2,7 @@
 
 import functools
 import json
+from dataclasses import dataclass
 from datetime import timedelta
 
 import sqlalchemy as sa
@@ -42,9 +43,19 @@ from seda.users.models import ArtistProfile, User
 DEDUPE_WINDOW = timedelta(hours=24)
 
 
+@dataclass(frozen=True, slots=True)
+class Stored:
+    """A message as a send or an edit left it, with its payload (chat/payloads.py): the one
+    serialisation of it, broadcast to the room and given to a socket's ack alike."""
+
+    message: Message
+    payload: dict
+    created: bool = False
+
+
 def send_message(user, room_id, text, parent_id=None, track_ref=None, client_message_id=None):
-    """Store a message and broadcast it; returns (message, created). A repeated clientMessageId
-    within 24 h returns the stored message and stores nothing."""
+    """Store a message and broadcast it; a Stored, `created` False when a repeated
+    clientMessageId within 24 h found the stored message (nothing more is stored)."""
     room, membership, muted_until = kept_senders().load(user, room_id)
     if membership is None:
         raise Forbidden("Join the room first")
@@ -57,11 +68,11 @@ def send_message(user, room_id, text, parent_id=None, track_ref=None, client_mes
     if client_message_id:
         duplicate = _find_duplicate(user.id, client_message_id)
         if duplicate is not None:
-            return duplicate, False
+            return Stored(duplicate, serialize_message(duplicate))
     if muted_until is not None and muted_until > utcnow():
         raise _muted(muted_until)
     mentions = mentioned_members(room.id, text, user.id)  # before the room's row lock is taken
-    recent_texts = automod.check(user, room, membership, text, mentions)  # a refusal: not counted for slow mode
+    remembered = automod.check(user, room, membership, text, mentions)  # a refusal: not counted for slow mode
     _check_rates(user, room, membership)
     refuse_if_blocked(user, room)
     parent = _reply_parent(room, parent_id)
@@ -70,17 +81,19 @@ def send_message(user, room_id, text, parent_id=None, track_ref=None, client_mes
         db.session.commit()  # the checks end; nothing was written
     if room.type == RoomType.DIRECT:
         restore_direct_members(room)  # committed with the message
-    message = _store(user, room, membership, text, mentions, parent, (card, card_url), client_message_id, recent_texts)
+    message = _store(user, room, membership, text, mentions, parent, (card, card_url), client_message_id, remembered)
     if message is None:  # a concurrent retry with the same clientMessageId won the race
-        return _find_duplicate(user.id, client_message_id), False
-    if recent_texts is not None:
-        kept_senders().texts_written(room.id, user.id, recent_texts)
+        duplicate = _find_duplicate(user.id, client_message_id)
+        return Stored(duplicate, serialize_message(duplicate))
+    if remembered is not None:
+        kept_senders().memory_written(room.id, user.id, remembered)
     metrics.MESSAGES_STORED.labels("track_card" if track_ref else "text").inc()
-    notify.message_created(serialize_message(message))
+    payload = serialize_message(message)
+    notify.message_created(payload)
     if message.mentions or parent is not None or room.type == RoomType.DIRECT:
         notifications.message_stored(message.id)
     queue_unfurl_if_needed(message)
-    return message, True
+    return Stored(message, payload, created=True)
 
 
 def count_send_ahead(user_id, room_id, *also):
@@ -140,7 +153,7 @@ def _reply_parent(room, parent_id):
     return parent
 
 
-def _store(user, room, membership, text, mentions, parent, card, client_message_id, recent_texts):
+def _store(user, room, membership, text, mentions, parent, card, client_message_id, remembered):
     now = utcnow()
     track_ref, track_url = card
     message = Message(
@@ -161,7 +174,7 @@ def _store(user, room, membership, text, mentions, parent, card, client_message_
         reactions=[],
     )
     message.user = user
-    write = Write(message, membership.id, recent_texts)
+    write = Write(message, membership.id, remembered)
     try:
         if room.type == RoomType.DIRECT:
             # Alone, in the sender's transaction: restore_direct_members commits with it.
@@ -313,12 +326,13 @@ def edit_message(user, message_id, text):
     message.mentions = mentions
     message.edited_at = message.updated_at = utcnow()
     db.session.commit()
-    notify.message_updated(serialize_message(message))
+    payload = serialize_message(message)
+    notify.message_updated(payload)
     newly_mentioned = [user_id for user_id in message.mentions if user_id not in already_mentioned]
     if newly_mentioned:
         notifications.message_stored(message.id, newly_mentioned)
     queue_unfurl_if_needed(message)
-    return message
+    return Stored(message, payload)
 
 
 def delete_message(user, message_id):

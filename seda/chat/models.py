@@ -76,9 +76,6 @@ class Room(db.Model):
         return self.type != RoomType.PUBLIC
 
 
-RECENT_TEXTS_KEPT = 2
-
-
 class RoomMembership(db.Model):
     __tablename__ = "room_memberships"
 
@@ -88,9 +85,9 @@ class RoomMembership(db.Model):
     role: Mapped[MemberRole] = mapped_column(string_enum(MemberRole, "member_role"), default=MemberRole.MEMBER)
     last_read_seq: Mapped[int] = mapped_column(sa.BigInteger, default=0)
     joined_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    # [[unix time, folded text], ...]: the member's last RECENT_TEXTS_KEPT stored texts in a room
-    # that refuses repeats (chat/automod.py), written with the read mark by the send's statement.
-    recent_texts: Mapped[list | None] = mapped_column(sa.JSON)
+    # What AutoMod remembers of this member in the room (chat/automod.py owns its shape), written
+    # with the read mark by the send's own statement: read with the membership every send loads.
+    automod_memory: Mapped[dict | None] = mapped_column(sa.JSON)
 
     user: Mapped[User] = relationship(lazy="joined")
 

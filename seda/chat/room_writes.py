@@ -20,7 +20,8 @@ import sqlalchemy as sa
 from flask import current_app
 from sqlalchemy.dialects import postgresql
 
-from seda.chat.models import RECENT_TEXTS_KEPT, Message, Room, RoomMembership
+from seda.chat.automod_memory import remember
+from seda.chat.models import Message, Room, RoomMembership
 from seda.common.batches import Batches
 from seda.common.db import DriverStatement, autocommit_connection
 from seda.common.errors import ServiceUnavailable
@@ -47,14 +48,14 @@ INSERTED_COLUMNS = (
 
 class Write:
     """One message to store: its column values (without seq), the author's membership and what
-    its `recent_texts` become (None: unchanged)."""
+    it adds to their AutoMod memory (an automod.Remembered; None: unchanged)."""
 
-    __slots__ = ("values", "membership_id", "recent_texts")
+    __slots__ = ("values", "membership_id", "remembered")
 
-    def __init__(self, message, membership_id, recent_texts=None):
+    def __init__(self, message, membership_id, remembered=None):
         self.values = {f"m_{name}": getattr(message, name) for name in INSERTED_COLUMNS}
         self.membership_id = membership_id
-        self.recent_texts = recent_texts
+        self.remembered = remembered
 
 
 class RoomWrites:
@@ -123,7 +124,7 @@ def _store(connection, batch):
 
 def store_in_three_statements(batch, connection):
     """_store in three Core statements (the counter, the rows, the authors' read marks and
-    recent texts): SQLite's form, which the parity test (tests/chat/test_store_parity.py)
+    AutoMod memories): SQLite's form, which the parity test (tests/chat/test_store_parity.py)
     holds to give the rows PostgreSQL's one statement gives."""
     first = batch[0].values
     last_seq = connection.execute(
@@ -137,8 +138,8 @@ def store_in_three_statements(batch, connection):
     seqs = range(last_seq - len(batch) + 1, last_seq + 1)
     connection.execute(_INSERT, [{**write.values, "m_seq": seq} for write, seq in zip(batch, seqs, strict=True)])
     marks = [
-        {"membership_id": membership_id, "m_seq": seqs[last], "recent_texts": recent_texts}
-        for membership_id, (last, recent_texts) in _author_marks(batch).items()
+        {"membership_id": membership_id, "m_seq": seqs[last], "automod_memory": memory}
+        for membership_id, (last, memory) in _author_marks(batch).items()
     ]
     connection.execute(_MARK_READ, marks)
     return list(seqs)
@@ -146,20 +147,19 @@ def store_in_three_statements(batch, connection):
 
 def _author_marks(batch):
     """Per author (membership id) in the batch: the index of their last message, and their
-    recent texts with each of theirs in the batch added (None: unchanged)."""
+    AutoMod memory with what each of theirs in the batch added (None: unchanged)."""
     marks = {}
     for index, write in enumerate(batch):
-        recent_texts = marks.get(write.membership_id, (None, None))[1]
-        if write.recent_texts is not None:
-            earlier = recent_texts or write.recent_texts[:-1]
-            recent_texts = [*earlier, write.recent_texts[-1]][-RECENT_TEXTS_KEPT:]
-        marks[write.membership_id] = (index, recent_texts)
+        memory = marks.get(write.membership_id, (None, None))[1]
+        if write.remembered is not None:
+            memory = remember(memory if memory is not None else write.remembered.read, write.remembered.added)
+        marks[write.membership_id] = (index, memory)
     return marks
 
 
 def store_in_one_statement(batch, connection):
     """_store on PostgreSQL in one statement (data-modifying CTEs over the batch as arrays):
-    the counter, the rows numbered from it, the authors' read marks and recent texts.
+    the counter, the rows numbered from it, the authors' read marks and AutoMod memories.
 
     Between its round trips a batch's writer waits its turn behind the greenlets that are
     broadcasting: five round trips (BEGIN, the counter, the rows, the marks, COMMIT) made a
@@ -181,7 +181,7 @@ def store_in_one_statement(batch, connection):
             **{f"{name}s": values for name, values in columns.items()},
             "mark_ids": list(marks),
             "mark_ns": [last + 1 for last, _ in marks.values()],
-            "mark_texts": [None if texts is None else json.dumps(texts) for _, texts in marks.values()],
+            "mark_memories": [None if memory is None else json.dumps(memory) for _, memory in marks.values()],
         },
     ).scalar_one()
     return list(range(last_seq - count + 1, last_seq + 1))
@@ -213,9 +213,9 @@ _STORE_BATCH = DriverStatement(
     ), marked AS (
         UPDATE room_memberships AS m
         SET last_read_seq = numbered.last_seq - :count + mark.n,
-            recent_texts = COALESCE(CAST(mark.recent_texts AS json), m.recent_texts)
-        FROM unnest(CAST(:mark_ids AS uuid[]), CAST(:mark_ns AS bigint[]), CAST(:mark_texts AS text[]))
-            AS mark(id, n, recent_texts)
+            automod_memory = COALESCE(CAST(mark.memory AS json), m.automod_memory)
+        FROM unnest(CAST(:mark_ids AS uuid[]), CAST(:mark_ns AS bigint[]), CAST(:mark_memories AS text[]))
+            AS mark(id, n, memory)
         CROSS JOIN numbered
         WHERE m.id = mark.id
     )
@@ -243,14 +243,14 @@ def _statements():
         {**dict(zip(columns, bound, strict=True)), messages.c.seq: sa.bindparam("m_seq", type_=messages.c.seq.type)}
     )
 
-    recent_texts = sa.bindparam("recent_texts", type_=sa.JSON(none_as_null=True))
+    memory = sa.bindparam("automod_memory", type_=sa.JSON(none_as_null=True))
 
     mark_read = (
         sa.update(memberships)
         .where(memberships.c.id == sa.bindparam("membership_id"))
         .values(
             last_read_seq=sa.bindparam("m_seq"),
-            recent_texts=sa.func.coalesce(recent_texts, memberships.c.recent_texts),
+            automod_memory=sa.func.coalesce(memory, memberships.c.automod_memory),
         )
     )
 

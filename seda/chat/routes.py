@@ -259,10 +259,10 @@ def send_message(body, room_id):
     """Send a message (members only)."""
     user = current_user()
     messages.count_send_ahead(user.id, room_id)
-    message, created = messages.send_message(
+    stored = messages.send_message(
         user, room_id, body["text"], body.get("parentId"), body.get("trackRef"), body.get("clientMessageId")
     )
-    return message, (201 if created else 200)
+    return stored.message, (201 if stored.created else 200)
 
 
 @bp.route("/rooms/<room_id>/messages")
@@ -296,7 +296,7 @@ def get_message(message_id):
 @bp.alt_response(422, description="`Blocked by room rules: <rule>` (AutoMod; repeats are not checked on edits)")
 def edit_message(body, message_id):
     """Edit my message's text."""
-    return messages.edit_message(current_user(), message_id, body["text"])
+    return messages.edit_message(current_user(), message_id, body["text"]).message
 
 
 @bp.route("/messages/<message_id>", methods=["DELETE"])

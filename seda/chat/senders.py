@@ -9,8 +9,8 @@ user's version, in the round trip that counts its message limit (messages.count_
 
 Every committed change to a room, a membership or a mute through the session moves its counter,
 whichever code made it; a bulk UPDATE or DELETE of those tables moves the counter of all rooms
-unless it says it changes nothing a sender needs (`SENDER_STATE_UNCHANGED`). The texts AutoMod
-keeps per member are written with each message (chat/room_writes.py), not through the session:
+unless it says it changes nothing a sender needs (`SENDER_STATE_UNCHANGED`). What AutoMod
+remembers per member is written with each message (chat/room_writes.py), not through the session:
 the send moves the member's counter itself, and keeps its own copy current. A copy is reloaded
 at least every MAX_AGE_SECONDS, in case a counter failed to move while Redis was down; a
 direct conversation, whose two people come back when one left, is never kept.
@@ -20,7 +20,8 @@ import time
 from dataclasses import dataclass
 
 from seda.chat.access import sender_row
-from seda.chat.models import RECENT_TEXTS_KEPT, Room, RoomMembership, RoomMute, RoomType
+from seda.chat.automod_memory import remember
+from seda.chat.models import Room, RoomMembership, RoomMute, RoomType
 from seda.common.db import autocommit_connection, parse_uuid
 from seda.common.errors import NotFound
 from seda.common.kept import VersionedCache, kept_in_app, track
@@ -50,7 +51,7 @@ class SenderRoom:
 class SenderMembership:
     id: object
     role: object
-    recent_texts: list | None
+    automod_memory: dict | None
 
 
 def counter_names(room_id, user_id):
@@ -60,7 +61,7 @@ def counter_names(room_id, user_id):
 def _still_good(kept_version, read_version):
     """A copy loaded once the counters stood at its version shows every change whose counter
     moved up to there: it is good for a reader that read no counter beyond it. (Equal versions
-    only would make a sender's sends in flight together reload each other, each texts_written
+    only would make a sender's sends in flight together reload each other, each memory_written
     moving the copy past the counters the others read.)"""
     return all(held >= read for held, read in zip(kept_version, read_version, strict=True))
 
@@ -96,15 +97,16 @@ class KeptSenders:
             row.id, row.type, row.slow_mode_seconds, row.automod, row.member_count, row.direct_key, row.last_seq
         )
         membership = (
-            None if row.membership_id is None else SenderMembership(row.membership_id, row.role, row.recent_texts)
+            None if row.membership_id is None else SenderMembership(row.membership_id, row.role, row.automod_memory)
         )
         if membership is not None and room.type != RoomType.DIRECT:
             self._kept.put_unless_newer(key, version, KeptSender(room, membership, row.muted_until, set()))
         return room, membership, row.muted_until
 
-    def texts_written(self, room_id, user_id, recent_texts):
-        """A message stored with the member's `recent_texts`: move their counter, so another
-        process reloads them, and keep this process's copy current (as the write merged it).
+    def memory_written(self, room_id, user_id, remembered):
+        """A message stored with what it adds to the member's AutoMod memory: move their
+        counter, so another process reloads them, and keep this process's copy current (as the
+        store merged it).
 
         The copy's version follows the counter through this process's own moves, in whatever
         order their replies come back; a move by another process leaves a gap it never passes,
@@ -115,8 +117,8 @@ class KeptSenders:
             if moved is None:  # the others may not know: nor should this copy be trusted
                 return None
             membership = kept.membership
-            earlier = membership.recent_texts or recent_texts[:-1]
-            membership.recent_texts = [*earlier, recent_texts[-1]][-RECENT_TEXTS_KEPT:]
+            earlier = membership.automod_memory if membership.automod_memory is not None else remembered.read
+            membership.automod_memory = remember(earlier, remembered.added)
             kept.own_moves.add(moved[0])
             member = version[2]
             while member + 1 in kept.own_moves:

@@ -1,6 +1,7 @@
 """A sender's room, membership and mute kept between sends (chat/senders.py): a send costs no
 statement before its store, and every change a moderator makes reaches the next send."""
 
+from seda.chat.automod_memory import Remembered
 from tests.helpers.chat import joined
 from tests.helpers.queries import count_queries, record_redis_commands
 from tests.helpers.tiers import services_only
@@ -137,12 +138,13 @@ def test_a_senders_copy_follows_its_own_moves_in_any_order_and_reloads_past_anot
             read[0] = version
             with count_queries(app) as statements:
                 room, membership, _ = kept.load(user, room_id)
-            return len(statements), [text for _, text in membership.recent_texts or ()]
+            return len(statements), [text for _, text in (membership.automod_memory or {}).get("texts", ())]
 
         assert loads_with((0, 0, 5))[0] == 1
         for text in ("one", "two"):  # replies 7, then 6
-            kept.texts_written(uuid.UUID(room_id), user.id, [[time.time(), text]])
+            kept.memory_written(uuid.UUID(room_id), user.id, Remembered(None, {"texts": [[time.time(), text]]}))
         assert loads_with((0, 0, 6)) == (0, ["one", "two"])
         assert loads_with((0, 0, 7)) == (0, ["one", "two"])
-        kept.texts_written(uuid.UUID(room_id), user.id, [[time.time(), "three"]])  # 9: another moved 8
+        three = Remembered(None, {"texts": [[time.time(), "three"]]})
+        kept.memory_written(uuid.UUID(room_id), user.id, three)  # 9: another moved 8
         assert loads_with((0, 0, 8))[0] == 1

@@ -9,6 +9,7 @@ from datetime import UTC, datetime, timedelta
 import sqlalchemy as sa
 
 from seda.chat import room_writes
+from seda.chat.automod_memory import Remembered
 from seda.chat.models import Message, MessageType, Room, RoomMembership
 from seda.extensions import db
 from tests.helpers.chat import TRACK
@@ -18,10 +19,10 @@ AT = datetime(2026, 12, 7, 12, 0, tzinfo=UTC)
 
 
 def batch_for(room_id, parent_id, members):
-    """Four sends of one batch: a mention, a track card, a reply, a repeat-checked text."""
+    """Four sends of one batch: a mention, a track card, a reply, a text AutoMod remembers."""
     fan, dj = members
 
-    def write(n, user_id, membership_id, recent_texts=None, **values):
+    def write(n, user_id, membership_id, remembered=None, **values):
         message = types.SimpleNamespace(
             id=uuid.uuid4(),
             room_id=room_id,
@@ -39,13 +40,13 @@ def batch_for(room_id, parent_id, members):
             updated_at=AT + timedelta(seconds=n),
         )
         vars(message).update(values)
-        return room_writes.Write(message, membership_id, recent_texts)
+        return room_writes.Write(message, membership_id, remembered)
 
     return [
         write(0, fan.user_id, fan.id, mentions=[str(dj.user_id)], client_message_id=f"c-{room_id}"),
         write(1, dj.user_id, dj.id, type=MessageType.TRACK_CARD, text="", track_ref=TRACK, track_url=TRACK["url"]),
         write(2, fan.user_id, fan.id, type=MessageType.REPLY, parent_id=parent_id),
-        write(3, fan.user_id, fan.id, recent_texts=[[1.0, "earlier"], [2.0, "text 3"]]),
+        write(3, fan.user_id, fan.id, Remembered({"texts": [[1.0, "earlier"]]}, {"texts": [[2.0, "text 3"]]})),
     ]
 
 
@@ -65,7 +66,7 @@ def stored_state(room_id):
     room = db.session.execute(sa.select(Room.last_seq, Room.last_message_at).where(Room.id == room_id)).one()
     assert len(rows) == 4
     marks = db.session.execute(
-        sa.select(RoomMembership.user_id, RoomMembership.last_read_seq, RoomMembership.recent_texts)
+        sa.select(RoomMembership.user_id, RoomMembership.last_read_seq, RoomMembership.automod_memory)
         .where(RoomMembership.room_id == room_id)
         .order_by(RoomMembership.user_id)
     ).all()
@@ -101,8 +102,5 @@ def test_the_same_batch_stored_in_one_statement_or_in_three_gives_the_same_rows(
     one_statement, three_statements = states
     assert one_statement[0] == three_statements[0]  # every message row, column by column
     assert one_statement[1] == three_statements[1]  # the room's counter and last message time
-    assert [mark["last_read_seq"] for mark in one_statement[2]] == [
-        mark["last_read_seq"] for mark in three_statements[2]
-    ]
-    assert [mark["recent_texts"] for mark in one_statement[2]] == [mark["recent_texts"] for mark in three_statements[2]]
+    assert one_statement[2] == three_statements[2]  # each member's read mark and AutoMod memory
     assert sorted(m["last_read_seq"] for m in one_statement[2]) == [1, 3, 5]  # owner, dj, fan: their last messages
