@@ -1,6 +1,7 @@
 """The walk of one socket send through seda's modules: which modules it passes through, in what
 order, and every call that climbs back up a layer (a module calling one of a layer above its
-own, by `.importlinter`'s layers: a callback the lower layer was handed).
+own, by `.importlinter`'s layers): by an import of its own (none should: import-linter forbids
+them), or through a function the layer above handed it (a handler, a callback).
 
 A gunicorn-shaped server in this process (gevent, the app as production builds it, PostgreSQL
 and Redis), one python-socketio client on a websocket; the profiler records seda's Python calls
@@ -131,9 +132,22 @@ def walk_one_send(user_id, room_id, warm_up):
     print(f"one socket send passes through {len(walk.modules)} seda modules:")
     for module in walk.modules:
         print(f"  {module}")
-    print(f"{len(walk.climbs)} calls climb back up a layer:")
-    for caller, caller_function, callee, callee_function in sorted(walk.climbs):
+    imported = [climb for climb in sorted(walk.climbs) if imports(climb[0], climb[2])]
+    handed = [climb for climb in sorted(walk.climbs) if climb not in imported]
+    print(f"{len(imported)} calls climb back up a layer to a module the caller imports:")
+    for caller, caller_function, callee, callee_function in imported:
         print(f"  {caller}.{caller_function} -> {callee}.{callee_function}")
+    print(f"{len(handed)} calls reach a layer above through a function it handed down (handlers, callbacks):")
+    for caller, caller_function, callee, callee_function in handed:
+        print(f"  {caller}.{caller_function} -> {callee}.{callee_function}")
+
+
+def imports(module, other):
+    """Whether `module`'s source imports `other` (or a name from it)."""
+    path = HERE.parent.joinpath(*module.split("."))
+    source = (path / "__init__.py" if path.is_dir() else path.with_suffix(".py")).read_text()
+    package, _, name = other.rpartition(".")
+    return f"import {other}" in source or f"from {other} import" in source or f"from {package} import {name}" in source
 
 
 if __name__ == "__main__":
