@@ -1,5 +1,5 @@
 """Server CPU of one cheap socket event (ping, typing_start): the socket's user kept between
-events (seda's `_active_user`, users/kept.py) next to the user loaded on every event (the
+events (chat's `ChatNamespace.load_user`, users/kept.py) next to the user loaded on every event (the
 baseline, the code before), alternated in one run.
 
 In process, through Flask-SocketIO's test client (its overhead is in both figures), with
@@ -25,17 +25,11 @@ from seeding import access_token, fresh_database, seed_room, seed_users, server_
 
 def per_event_loader():
     """The socket's user as it was loaded before: one query on every event."""
-    from seda.common.errors import Forbidden, Unauthorized
     from seda.extensions import db
     from seda.users.models import User
 
-    def load(connection):
-        user = db.session.get(User, connection.user_id)
-        if user is None:
-            raise Unauthorized("Account not found")
-        if user.banned:
-            raise Forbidden("Account suspended")
-        return user
+    def load(_namespace, user_id):
+        return db.session.get(User, user_id)
 
     return load
 
@@ -63,19 +57,19 @@ def main():
         os.environ.update(server_env(url))
         from config import config_from_env
         from seda import create_app
-        from seda.chat import socket as chat_socket
+        from seda.chat.events import ChatNamespace
         from seda.extensions import socketio
 
         config = config_from_env()
         config.SOCKETIO_MESSAGE_QUEUE = None
         app = create_app(config)
-        loaders = {"seda (user kept)": chat_socket._active_user, "baseline (per event)": per_event_loader()}
+        loaders = {"seda (user kept)": ChatNamespace.load_user, "baseline (per event)": per_event_loader()}
         sock = socketio.test_client(app, namespace="/chat", auth={"token": access_token(users[1])})
         assert sock.emit("join_room", room, namespace="/chat", callback=True)["ok"]
         figures = {(name, event): [] for name in loaders for event in ("ping", "typing_start")}
         for _ in range(args.rounds):
             for name, loader in loaders.items():
-                chat_socket._active_user = loader
+                ChatNamespace.load_user = loader
                 for event, payload in (("ping", None), ("typing_start", room)):
                     figures[(name, event)].append(cpu_ms_per_event(sock, event, payload, args.events))
         sock.disconnect("/chat")
