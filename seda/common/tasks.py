@@ -83,9 +83,9 @@ def _run_in_process(task, args):
                 _in_process_runs.discard(threading.current_thread())
 
     worker = threading.Thread(target=run, name=f"task-{task.name}", daemon=True)
-    with _in_process_lock:
+    with _in_process_lock:  # started as it is added: a waiter never joins a thread not yet started
         _in_process_runs.add(worker)
-    worker.start()
+        worker.start()
 
 
 def _run_in_process_at(task, args, eta):
