@@ -111,6 +111,24 @@ class Config:
         self.CRAWLER_CA_BUNDLE = env.get("CRAWLER_CA_BUNDLE") or None
         self.TRACKS_OEMBED_ENDPOINTS = _json_object(env, "TRACKS_OEMBED_ENDPOINTS")
 
+        # Mail (API.md §12): SMTP when SMTP_URL is set, else each mail into the outbox folder.
+        self.SMTP_URL = env.get("SMTP_URL") or None
+        self.SMTP_CA_BUNDLE = env.get("SMTP_CA_BUNDLE") or None  # a private CA for the SMTP server's TLS
+        self.MAIL_FROM = env.get("MAIL_FROM", "seda <no-reply@localhost>")
+        self.MAIL_OUTBOX_DIR = env.get("MAIL_OUTBOX_DIR") or str(BASE_DIR / "instance" / "outbox")
+        # The web frontend's origin (links in mail and push) and this API's public origin.
+        self.PUBLIC_BASE_URL = (env.get("PUBLIC_BASE_URL") or "http://localhost:3000").rstrip("/")
+        self.PUBLIC_API_URL = (env.get("PUBLIC_API_URL") or "http://localhost:3001").rstrip("/")
+        self.EMAIL_VERIFICATION_TTL_HOURS = _int(env, "EMAIL_VERIFICATION_TTL_HOURS", 24)
+        self.PASSWORD_RESET_TTL_MINUTES = _int(env, "PASSWORD_RESET_TTL_MINUTES", 60)
+        # Encrypts TOTP secrets and keys recovery-code hashes; derived from JWT_SECRET when unset.
+        self.TOTP_ENCRYPTION_KEY = env.get("TOTP_ENCRYPTION_KEY") or None
+        # Data exports (zip files); with processes on several hosts, a volume they share.
+        self.EXPORT_DIR = env.get("EXPORT_DIR") or str(BASE_DIR / "instance" / "exports")
+        self.EXPORT_TTL_HOURS = _int(env, "EXPORT_TTL_HOURS", 24)
+        # When true, admins without two-factor get 403 on every /admin route (X-Admin-Api-Key aside).
+        self.ADMIN_REQUIRE_2FA = _bool(env.get("ADMIN_REQUIRE_2FA"))
+
         self.VERIFICATION_CODE_LENGTH = _int(env, "VERIFICATION_CODE_LENGTH", 8)
         self.VERIFICATION_CODE_EXPIRY_DAYS = _int(env, "VERIFICATION_CODE_EXPIRY_DAYS", 7)
 
@@ -128,6 +146,8 @@ class Config:
         self.RATE_LIMIT_SOCKET_EVENTS_USER = env.get("RATE_LIMIT_SOCKET_EVENTS_USER", "40/second")
         # Sockets one user may hold at once, across all processes (API.md §4).
         self.SOCKET_MAX_PER_USER = _int(env, "SOCKET_MAX_PER_USER", 10)
+        self.RATE_LIMIT_MAIL = env.get("RATE_LIMIT_MAIL", "3/hour")
+        self.RATE_LIMIT_MAIL_IP = env.get("RATE_LIMIT_MAIL_IP", "20/hour")
         self.RATE_LIMIT_VERIFICATION_PER_DAY = _int(env, "RATE_LIMIT_VERIFICATION_PER_DAY", 3)
         self.RATE_LIMIT_WINDOW_MS = _int(env, "RATE_LIMIT_WINDOW_MS", 86_400_000)
 
@@ -248,6 +268,9 @@ class ProductionConfig(Config):
             raise ConfigError("JWT_SECRET must be set to at least 32 bytes in production")
         if self.CRAWLER_ALLOWED_PRIVATE_NETWORKS:
             raise ConfigError("CRAWLER_ALLOWED_PRIVATE_NETWORKS is for tests only")
+        for name in ("PUBLIC_BASE_URL", "PUBLIC_API_URL"):
+            if not getattr(self, name).startswith("https://"):  # the defaults are http://localhost
+                raise ConfigError(f"{name} must be set to an https:// origin in production (links in mail)")
 
 
 CONFIGS = {

@@ -113,6 +113,8 @@ def server_env(database_url, **extra):
     """Environment for a seda server in its production shape (PostgreSQL + Redis), limits lifted."""
     return {
         "APP_ENV": "production",
+        "PUBLIC_BASE_URL": "https://seda.test",
+        "PUBLIC_API_URL": "https://api.seda.test",
         "DATABASE_URL": database_url,
         "REDIS_URL": REDIS_URL,
         "REDIS_NAMESPACE": f"bench{uuid.uuid4().hex[:8]}",

@@ -118,6 +118,8 @@ def topology(log_dir):
     env_base = {
         **os.environ,
         "APP_ENV": "production",
+        "PUBLIC_BASE_URL": "https://seda.test",
+        "PUBLIC_API_URL": "https://api.seda.test",
         "REDIS_URL": REDIS_URL,
         "REDIS_NAMESPACE": f"topology{uuid.uuid4().hex[:8]}",
         "JWT_SECRET": os.environ.get("JWT_SECRET") or uuid.uuid4().hex + uuid.uuid4().hex,

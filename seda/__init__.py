@@ -11,6 +11,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from config import config_from_env
 from seda.admin import tasks as admin_tasks  # noqa: F401  (registers the Celery tasks)
 from seda.admin.routes import bp as admin_bp
+from seda.auth.devices import active_user_id_for_token, user_for_token
 from seda.auth.routes import bp as auth_bp
 from seda.auth.tokens import JwksKeys, TokenVerifier
 from seda.chat import tasks as chat_tasks  # noqa: F401  (registers the Celery tasks)
@@ -32,9 +33,12 @@ from seda.common.tasks import celery_init_app
 from seda.common.user_versions import init_user_versions
 from seda.console.routes import bp as console_bp
 from seda.docs.routes import bp as docs_bp
+from seda.exports import tasks as export_tasks  # noqa: F401  (tasks and periodic jobs)
+from seda.exports.routes import bp as exports_bp
 from seda.extensions import cache, cors, db, migrate, socketio
 from seda.health.routes import bp as health_bp
 from seda.health.routes import ops_bp
+from seda.mail import tasks as mail_tasks  # noqa: F401  (registers the Celery tasks)
 from seda.notifications import tasks as notification_tasks  # noqa: F401  (registers the Celery tasks)
 from seda.notifications.routes import bp as notifications_bp
 from seda.realtime.presence import init_presence
@@ -43,7 +47,7 @@ from seda.search.routes import bp as search_bp
 from seda.sessions import tasks as session_tasks  # noqa: F401  (tasks and periodic jobs)
 from seda.sessions.routes import bp as sessions_bp
 from seda.users.routes import bp as users_bp
-from seda.users.services import active_user_id, claimed_user_id, user_for_identity
+from seda.users.services import claimed_user_id
 from seda.verification import tasks as verification_tasks  # noqa: F401  (tasks and periodic jobs)
 from seda.verification.routes import bp as verification_bp
 
@@ -83,7 +87,7 @@ def create_app(config=None):
     # Request hooks first: the limiter's before_request must see the request id and caller.
     init_request_hooks(app)
     init_admission(app)  # before authentication: a request waiting its turn has done no work yet
-    init_auth(app, _token_verifier(app.config).verify_access, user_for_identity, active_user_id, claimed_user_id)
+    init_auth(app, _token_verifier(app.config).verify_access, user_for_token, active_user_id_for_token, claimed_user_id)
     _init_extensions(app)
     _register_blueprints(app)
     _register_cli(app)
@@ -192,6 +196,7 @@ def _register_blueprints(app):
         notifications_bp,
         search_bp,
         sessions_bp,
+        exports_bp,
         admin_bp,
     )
     for blueprint in blueprints:

@@ -5,6 +5,9 @@ from flask.cli import AppGroup
 
 from seda.auth.passwords import hash_password
 from seda.common.schemas import Email
+from seda.mail import compose
+from seda.mail.services import send_now
+from seda.mail.transports import MailFailure
 from seda.users.services import create_or_promote_admin
 from seda.verification import checks
 
@@ -31,3 +34,19 @@ def create_admin(email, password, super_admin):
 def sweep():
     """Run the periodic verification jobs once, now (expiry, stuck checks, re-checks)."""
     click.echo(" ".join(f"{name}={count}" for name, count in checks.sweep().items()))
+
+
+@seda_cli.command("send-test-mail")
+@click.option("--to", "address", required=True, help="Where the test mail goes.")
+def send_test_mail(address):
+    """Send one mail through the configured transport (SMTP_URL, else the outbox folder) now."""
+    try:
+        address = Email().deserialize(address)
+    except Exception as exc:
+        raise click.BadParameter(f"not a valid email address: {address}") from exc
+    try:
+        through = send_now(compose.test_mail(address))
+    except MailFailure as failure:
+        kind = "temporary" if failure.temporary else "permanent"
+        raise click.ClickException(f"not sent ({kind}): {failure}") from None
+    click.echo(f"sent to {address} through {through}")

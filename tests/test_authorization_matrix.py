@@ -14,12 +14,14 @@ from seda.common.tasks import wait_for_in_process_tasks
 from seda.users.models import Role
 from tests.helpers.admin_routes import ROUTES as ADMIN_ROUTES
 from tests.helpers.chat import Chat
-from tests.helpers.fixtures import UserFactory
+from tests.helpers.fixtures import PASSWORD, UserFactory
 
 CALLERS = ("owner", "other", "moderator", "admin", "anonymous")
 R, M, MEMBER, OTHER, OWNER, V = "{room}", "{message}", "{member}", "{other}", "{owner}", "{verification}"
 N = "{notification}"
 Q = "{queue_item}"
+D = "{device}"
+X = "{export}"
 TRACK = {
     "provider": "spotify",
     "providerId": "4uLU6hMCjMI75M1A2tKUQC",
@@ -68,6 +70,9 @@ MATRIX = [
     ("POST", f"/api/v1/users/{MEMBER}/block", None, (204, 204, 204, 204)),
     ("DELETE", f"/api/v1/users/{MEMBER}/block", None, (204, 204, 204, 204)),
     ("GET", f"/api/v1/artist/verification/status/{V}", None, (200, 404, 404, 404)),
+    ("DELETE", f"/api/v1/auth/devices/{D}", None, (204, 404, 404, 404)),
+    ("GET", f"/api/v1/users/me/exports/{X}", None, (200, 404, 404, 404)),
+    ("GET", f"/api/v1/users/me/exports/{X}/download", None, (200, 404, 404, 404)),
     # Ids in a body: someone else's are ignored (the count answered is the caller's own).
     ("POST", "/api/v1/notifications/read", {"ids": [N]}, (200, 200, 200, 200)),
     # Ids in a query: search reads only rooms the caller is a member of, admins included.
@@ -117,6 +122,10 @@ def world(app):
     owner.post(f"/rooms/{room['id']}/session")
     owner.post(f"/rooms/{room['id']}/session/queue", json={"trackRef": TRACK})
     waiting = owner.post(f"/rooms/{room['id']}/session/queue", json={"trackRef": TRACK})[1]
+    signed_in = client.post("/api/v1/auth/login", json={"email": people["owner"].email, "password": PASSWORD})
+    [device] = client.get("/api/v1/auth/devices", headers=bearer(signed_in.get_json()["accessToken"])).get_json()
+    export = client.post("/api/v1/users/me/exports", headers=people["owner"].headers).get_json()
+    wait_for_in_process_tasks()
     ids = {
         R: room["id"],
         M: message["id"],
@@ -127,8 +136,14 @@ def world(app):
         V: verification["id"],
         N: notification["id"],
         Q: waiting["id"],
+        D: device["id"],
+        X: export["id"],
     }
     return people, ids
+
+
+def bearer(token):
+    return {"Authorization": f"Bearer {token}"}
 
 
 def fill(value, ids):

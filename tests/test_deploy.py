@@ -81,7 +81,12 @@ def test_the_compose_file_validates():
         if REQUIRE_SERVICES:
             pytest.fail("docker-compose is needed to validate the compose file (apt-get install docker-compose)")
         pytest.skip("neither `docker compose` nor `docker-compose` is installed")
-    env = {**os.environ, "JWT_SECRET": "x" * 32}
+    env = {
+        **os.environ,
+        "JWT_SECRET": "x" * 32,
+        "PUBLIC_BASE_URL": "https://seda.example",
+        "PUBLIC_API_URL": "https://api.seda.example",
+    }
     result = subprocess.run(
         [*command, "-f", str(ROOT / "docker-compose.yml"), "config", "-q"], capture_output=True, text=True, env=env
     )

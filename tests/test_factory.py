@@ -7,6 +7,8 @@ import pytest
 from config import ConfigError, TestingConfig, config_from_env
 from seda import create_app
 
+PUBLIC_ORIGINS = {"PUBLIC_BASE_URL": "https://seda.example", "PUBLIC_API_URL": "https://api.seda.example"}
+
 
 def test_no_environment_gives_the_embedded_default():
     config = config_from_env({})
@@ -32,6 +34,7 @@ def test_production_mode_uses_postgres_and_redis_from_the_environment():
         {
             "APP_ENV": "production",
             "JWT_SECRET": "s" * 32,
+            **PUBLIC_ORIGINS,
             "DATABASE_URL": "postgres://u:p@db:5432/seda",
             "REDIS_URL": "redis://cache:6379/0",
         }
@@ -59,8 +62,24 @@ def test_production_refuses_a_weak_jwt_secret(secret):
         config_from_env(env)
 
 
+@pytest.mark.parametrize("name", ["PUBLIC_BASE_URL", "PUBLIC_API_URL"])
+@pytest.mark.parametrize("value", [None, "http://seda.example"])
+def test_production_refuses_public_origins_that_are_unset_or_not_https(name, value):
+    env = {"APP_ENV": "production", "JWT_SECRET": "s" * 40, **PUBLIC_ORIGINS}
+    env.pop(name)
+    if value is not None:
+        env[name] = value
+    with pytest.raises(ConfigError, match=name):
+        config_from_env(env)
+
+
 def test_production_refuses_test_only_crawler_networks():
-    env = {"APP_ENV": "production", "JWT_SECRET": "s" * 40, "CRAWLER_ALLOWED_PRIVATE_NETWORKS": "127.0.0.0/8"}
+    env = {
+        "APP_ENV": "production",
+        "JWT_SECRET": "s" * 40,
+        "CRAWLER_ALLOWED_PRIVATE_NETWORKS": "127.0.0.0/8",
+        **PUBLIC_ORIGINS,
+    }
     with pytest.raises(ConfigError, match="CRAWLER_ALLOWED_PRIVATE_NETWORKS"):
         config_from_env(env)
 

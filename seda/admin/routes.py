@@ -19,6 +19,7 @@ from seda.admin.schemas import (
     VerificationListQuerySchema,
     VerificationStatsSchema,
 )
+from seda.auth import two_factor
 from seda.chat import moderation
 from seda.common.api import Blueprint
 from seda.common.auth import admin_required, current_actor
@@ -154,6 +155,16 @@ def set_role(body, user_id):
 def ban_user(body, user_id):
     """Suspend an account: tokens refused, sockets disconnected on every process."""
     return users.ban_user(current_actor(), user_id, body["reason"])
+
+
+@bp.route("/users/<user_id>/2fa", methods=["DELETE"])
+@admin_required
+@bp.response(204)
+@bp.alt_response(409, description="Two-factor authentication is not enabled")
+def reset_two_factor(user_id):
+    """Turn off the two-factor of a user who lost phone and recovery codes (audited; the user
+    is mailed)."""
+    two_factor.reset_by_admin(current_actor(), user_id)
 
 
 @bp.route("/users/<user_id>/unban", methods=["POST"])

@@ -6,8 +6,8 @@ from dataclasses import dataclass
 
 import sqlalchemy as sa
 
-from seda.auth import passwords
-from seda.auth.models import RefreshToken
+from seda.auth import devices, email_addresses, passwords, two_factor
+from seda.auth.models import Device, RefreshToken
 from seda.auth.tokens import (
     ACCESS_TTL,
     REFRESH_TTL,
@@ -17,6 +17,7 @@ from seda.auth.tokens import (
 )
 from seda.common.db import parse_uuid, utcnow
 from seda.common.errors import Conflict, Forbidden, Unauthorized
+from seda.common.user_versions import users_changed
 from seda.extensions import db
 from seda.users import usernames
 from seda.users.models import ArtistProfile, User
@@ -24,6 +25,14 @@ from seda.users.services import default_display_name, find_by_email
 
 log = logging.getLogger(__name__)
 INVALID_CREDENTIALS = "Invalid email or password"
+
+
+@dataclass(frozen=True)
+class Client:
+    """Where a sign-in comes from, as a device remembers it."""
+
+    user_agent: str | None = None
+    ip_address: str | None = None
 
 
 @dataclass
@@ -34,7 +43,14 @@ class Session:
     expires_in: int = int(ACCESS_TTL.total_seconds())
 
 
-def signup(secret, email, password, display_name=None, artist_name=None, username=None):
+def signup(secret, email, password, display_name=None, artist_name=None, username=None, client=Client()):
+    """Create the account and its first session, and mail the link that proves the address."""
+    session = _create_account(secret, email, password, display_name, artist_name, username, client)
+    email_addresses.send_verification(session.user)
+    return session
+
+
+def _create_account(secret, email, password, display_name, artist_name, username, client):
     if find_by_email(email) is not None:
         raise Conflict("Email already registered")
     user = User(
@@ -54,10 +70,11 @@ def signup(secret, email, password, display_name=None, artist_name=None, usernam
         if find_by_email(email) is not None:
             raise Conflict("Email already registered") from None
         raise Conflict(usernames.TAKEN) from None
-    return _start_session(secret, user)
+    return start_session(secret, user, client)
 
 
-def login(secret, email, password):
+def login(secret, email, password, client=Client()):
+    """A Session, or for a two-factor account the challenge its code must answer (a dict)."""
     user = find_by_email(email)
     if not passwords.verify_password(user.password_hash if user else None, password):
         raise Unauthorized(INVALID_CREDENTIALS)
@@ -65,10 +82,20 @@ def login(secret, email, password):
         raise Forbidden("Account suspended")
     if passwords.needs_rehash(user.password_hash):
         user.password_hash = passwords.hash_password(password)
-    return _start_session(secret, user)
+    if user.two_factor_enabled:
+        return two_factor.challenge(user)
+    return start_session(secret, user, client)
 
 
-def refresh(secret, refresh_token):
+def pass_two_factor(secret, mfa_token, code, client=Client()):
+    """The session a right code for a login's challenge opens (a new device)."""
+    user = two_factor.pass_challenge(mfa_token, code)
+    if user.banned:
+        raise Forbidden("Account suspended")
+    return start_session(secret, user, client)
+
+
+def refresh(secret, refresh_token, client=Client()):
     """Spend `refresh_token` for a new pair; a token spent twice revokes its whole family."""
     claims = decode_seda_token(secret, refresh_token, "refresh")
     jti = parse_uuid(claims.get("jti"))
@@ -84,13 +111,15 @@ def refresh(secret, refresh_token):
     if spent != 1:
         _revoke_family(row.family_id, now)
         db.session.commit()
+        users_changed([row.user_id])
         log.warning("refresh token reuse: family %s of user %s revoked", row.family_id, row.user_id)
         raise Unauthorized()
     user = db.session.get(User, row.user_id)
     if user.banned:
         db.session.rollback()
         raise Forbidden("Account suspended")
-    return _start_session(secret, user, family_id=row.family_id)
+    devices.used(user.id, row.family_id, client.user_agent, client.ip_address)
+    return start_session(secret, user, client, device_id=row.family_id)
 
 
 def logout(secret, user, refresh_token):
@@ -102,25 +131,28 @@ def logout(secret, user, refresh_token):
         raise Unauthorized()
     _revoke_family(row.family_id, utcnow())
     db.session.commit()
+    users_changed([user.id])  # the device's access tokens are refused from the next request on
 
 
 def _revoke_family(family_id, now):
+    """Revoke a refresh-token family and its device (in the caller's transaction)."""
     db.session.execute(
         sa.update(RefreshToken)
         .where(RefreshToken.family_id == family_id, RefreshToken.revoked_at.is_(None))
         .values(revoked_at=now)
     )
-
-
-def _start_session(secret, user, family_id=None):
-    jti = uuid.uuid4()
-    db.session.add(
-        RefreshToken(
-            id=jti,
-            family_id=family_id or uuid.uuid4(),
-            user_id=user.id,
-            expires_at=utcnow() + REFRESH_TTL,
-        )
+    db.session.execute(
+        sa.update(Device).where(Device.id == family_id, Device.revoked_at.is_(None)).values(revoked_at=now),
+        execution_options={"synchronize_session": False},
     )
+
+
+def start_session(secret, user, client=Client(), device_id=None):
+    """A refresh and an access token for `user`: on a new device unless `device_id` names one."""
+    jti = uuid.uuid4()
+    if device_id is None:
+        device_id = uuid.uuid4()
+        devices.start(user.id, device_id, client.user_agent, client.ip_address)
+    db.session.add(RefreshToken(id=jti, family_id=device_id, user_id=user.id, expires_at=utcnow() + REFRESH_TTL))
     db.session.commit()
-    return Session(user, issue_access_token(secret, user.id), issue_refresh_token(secret, user.id, jti))
+    return Session(user, issue_access_token(secret, user.id, device_id), issue_refresh_token(secret, user.id, jti))

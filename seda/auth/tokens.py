@@ -37,21 +37,23 @@ class Identity:
     issuer: str  # "seda" or "supabase"
     subject: str
     email: str | None = None
+    device: str | None = None  # a seda access token's `sid`: the device it was issued to
+    assurance: str | None = None  # a Supabase token's `aal` (aal2: a second factor was used)
 
     @property
     def rate_limit_key(self):
         return f"{self.issuer}:{self.subject}"
 
 
-def issue_access_token(secret, user_id):
-    return _encode(secret, user_id, "access", ACCESS_TTL, uuid.uuid4())
+def issue_access_token(secret, user_id, device_id=None):
+    return _encode(secret, user_id, "access", ACCESS_TTL, uuid.uuid4(), device_id)
 
 
 def issue_refresh_token(secret, user_id, jti):
     return _encode(secret, user_id, "refresh", REFRESH_TTL, jti)
 
 
-def _encode(secret, user_id, token_type, ttl, jti):
+def _encode(secret, user_id, token_type, ttl, jti, device_id=None):
     now = utcnow()
     claims = {
         "iss": SEDA_ISSUER,
@@ -63,6 +65,8 @@ def _encode(secret, user_id, token_type, ttl, jti):
         "exp": now + ttl,
         "jti": str(jti),
     }
+    if device_id is not None:
+        claims["sid"] = str(device_id)
     return jwt.encode(claims, secret, algorithm="HS256")
 
 
@@ -114,10 +118,11 @@ class TokenVerifier:
         issuer = _unverified_issuer(token)
         if issuer == SEDA_ISSUER:
             claims = decode_seda_token(self._jwt_secret, token, "access")
-            return Identity("seda", claims["sub"]), claims["exp"] + LEEWAY_SECONDS
+            return Identity("seda", claims["sub"], device=claims.get("sid")), claims["exp"] + LEEWAY_SECONDS
         if self._supabase_issuer and issuer == self._supabase_issuer:
             claims = self._verify_supabase(token)
-            return Identity("supabase", claims["sub"], claims.get("email")), claims["exp"] + LEEWAY_SECONDS
+            identity = Identity("supabase", claims["sub"], claims.get("email"), assurance=claims.get("aal"))
+            return identity, claims["exp"] + LEEWAY_SECONDS
         raise Unauthorized()
 
     def _verify_supabase(self, token):

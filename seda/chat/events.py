@@ -27,7 +27,7 @@ from seda.common.admission import ARRIVALS, BUSY, admission
 from seda.common.auth import authenticate_token
 from seda.common.errors import DomainError, Forbidden, ServiceUnavailable, database_failure
 from seda.extensions import socketio
-from seda.realtime.emits import NAMESPACE, room_channel, user_channel
+from seda.realtime.emits import NAMESPACE, device_group, room_channel, user_channel
 from seda.realtime.presence import presence_store
 from seda.realtime.runtime import (
     discard_session,
@@ -62,7 +62,7 @@ class ChatNamespace(Namespace):
         token = auth.get("token") if isinstance(auth, dict) else None
         try:
             with admission().admitted(ARRIVALS, who=request.remote_addr):
-                user_id = authenticate_token(token)
+                user_id, device = authenticate_token(token)
         except ServiceUnavailable:
             raise ConnectionRefusedError(BUSY) from None
         except Forbidden:
@@ -79,8 +79,10 @@ class ChatNamespace(Namespace):
             discard_session()
         if not presence_store().connect(user_id, request.sid, current_app.config["SOCKET_MAX_PER_USER"]):
             raise ConnectionRefusedError(TOO_MANY_CONNECTIONS)
-        register_connection(request.sid, user_id)
+        register_connection(request.sid, user_id, device)
         join_room(user_channel(user_id))
+        if device is not None:
+            presence_store().join(device_group(device), user_id, request.sid)
 
     def on_disconnect(self, *_reason):
         connection = unregister_connection(request.sid)
@@ -91,6 +93,8 @@ class ChatNamespace(Namespace):
                 notify.user_typing(room_id, connection.user_id, False)
             if presence_store().leave(room_id, connection.user_id, request.sid):
                 notify.presence_changed(room_id, connection.user_id, False, large)
+        if connection.device is not None:
+            presence_store().leave(device_group(connection.device), connection.user_id, request.sid)
         presence_store().disconnect(connection.user_id, request.sid)
 
     @socket_event(lane=ARRIVALS)

@@ -72,8 +72,8 @@ def _identify_caller():
 
 
 def authenticate_token(token):
-    """The id of the active user a raw bearer token speaks for (Socket.IO connect); raises
-    Unauthorized/Forbidden."""
+    """(the id of the active user a raw bearer token speaks for, the device it was issued to or
+    None) for a Socket.IO connect; raises Unauthorized/Forbidden."""
     if not token or not isinstance(token, str):
         raise Unauthorized(MISSING_TOKEN)
     authenticator = _authenticator()
@@ -81,11 +81,17 @@ def authenticate_token(token):
         identity = authenticator.verify(token)
     except Unauthorized:
         raise Unauthorized(INVALID_TOKEN) from None
-    return authenticator.active_user_id(identity)
+    return authenticator.active_user_id(identity), identity.device
 
 
 def current_user():
     return g.current_user
+
+
+def current_device():
+    """The device the caller's token was issued to (a seda access token's `sid`), else None."""
+    identity = g.get("identity")
+    return identity.device if identity is not None else None
 
 
 def _authenticate_request():
@@ -136,6 +142,8 @@ def admin_required(view):
         user = _authenticate_request()
         if not user.role.is_admin:
             raise Forbidden("Admin role required")
+        if current_app.config["ADMIN_REQUIRE_2FA"] and not _second_factor(user):
+            raise Forbidden("Two-factor authentication required")
         g.current_actor = Actor(user, ip, agent)
         refuse_undeclared_input()
         return view(*args, **kwargs)
@@ -143,6 +151,12 @@ def admin_required(view):
     wrapper = _documented(wrapper, view, {401: "Missing or invalid token or API key", 403: "Not an admin"})
     wrapper._apidoc["manual_doc"]["security"] = BEARER_SECURITY + [{"adminApiKey": []}]
     return wrapper
+
+
+def _second_factor(user):
+    """Whether this request's user proved a second factor: two-factor on for seda's own
+    accounts, a Supabase token at assurance level aal2."""
+    return user.two_factor_enabled or g.identity.assurance == "aal2"
 
 
 def _api_key_matches(given):

@@ -11,6 +11,7 @@ from seda.extensions import socketio
 from seda.realtime.presence import presence_store
 
 NAMESPACE = "/chat"
+LAST_WORD_SECONDS = 0.5  # well within the 2 s a revoked device's sockets have to be gone
 
 
 def room_channel(room_id):
@@ -19,6 +20,11 @@ def room_channel(room_id):
 
 def user_channel(user_id):
     return f"user:{user_id}"
+
+
+def device_group(device_id):
+    """The presence group of the sockets opened with one device's tokens (joined like a room)."""
+    return f"device:{device_id}"
 
 
 def to_room(room_id, event, *args, skip_sid=None):
@@ -58,3 +64,33 @@ def disconnect_user(user_id):
     """Close every socket of `user_id` on every process (account banned)."""
     for sid in presence_store().user_sids(user_id):
         socketio.server.disconnect(sid, namespace=NAMESPACE)
+
+
+def last_word_to_user(user_id, event, payload):
+    """Send `event` to every socket `user_id` has now, then close them, on every process (a
+    socket opened after this call, with a new token, is left alone)."""
+    _last_word(presence_store().user_sids(user_id), event, payload)
+
+
+def last_word_to_device(user_id, device_id, event, payload):
+    """Send `event` to the sockets opened with a device's tokens, then close them, on every process."""
+    _last_word(presence_store().room_sids(device_group(device_id), user_id), event, payload)
+
+
+def _last_word(sids, event, payload):
+    for sid in sids:
+        after_ack(socketio.emit, event, payload, to=sid, namespace=NAMESPACE)
+    _disconnect_later(sids)
+
+
+def _disconnect_later(sids):
+    """A broadcast reaches even this process's sockets through the message queue, while a
+    disconnect of a local socket is immediate: the disconnect waits a moment (a background
+    task), so the last word arrives first."""
+
+    def disconnect_later():
+        socketio.sleep(LAST_WORD_SECONDS)
+        for sid in sids:
+            socketio.server.disconnect(sid, namespace=NAMESPACE)
+
+    socketio.start_background_task(disconnect_later)

@@ -93,6 +93,11 @@ class MemoryPresence:
         with self._lock:
             return list(self._user.get(str(user_id), ()))
 
+    def room_sids(self, room_id, user_id):
+        """The user's sockets subscribed to the room (or any group joined like one)."""
+        with self._lock:
+            return list(self._room.get((str(room_id), str(user_id)), ()))
+
     @_tolerant(set())
     def online(self, user_ids):
         with self._lock:
@@ -213,6 +218,10 @@ class RedisPresence:
     @_tolerant(())
     def user_sids(self, user_id):
         return [s.decode() for s in self._redis.smembers(self._user_key(user_id))]
+
+    @_tolerant(())
+    def room_sids(self, room_id, user_id):
+        return [s.decode() for s in self._redis.smembers(self._room_key(room_id, user_id))]
 
     @_tolerant(frozenset())
     def online(self, user_ids):

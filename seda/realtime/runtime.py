@@ -56,6 +56,7 @@ UNREADABLE = frozenset({MALFORMED_EVENT, BINARY_EVENT})  # what PayloadPacket ma
 @dataclass
 class Connection:
     user_id: object
+    device: str | None = None  # the device its token was issued to (its presence group)
     rooms: dict = field(default_factory=dict)  # room id -> over ROOM_PRESENCE_EVENTS_MAX_MEMBERS
     direct_rooms: set = field(default_factory=set)  # the joined rooms that are DIRECT
     recent_events: deque = field(default_factory=deque)
@@ -75,9 +76,9 @@ _event_order = SocketEventOrder()
 _connections_lock = threading.Lock()
 
 
-def register_connection(sid, user_id):
+def register_connection(sid, user_id, device=None):
     with _connections_lock:
-        _connections[sid] = Connection(user_id)
+        _connections[sid] = Connection(user_id, device)
 
 
 def unregister_connection(sid):

@@ -29,6 +29,18 @@ class User(db.Model):
 
     id: Mapped[uuid.UUID] = mapped_column(sa.Uuid, primary_key=True, default=new_id)
     email: Mapped[str | None] = mapped_column(sa.String(254), unique=True)
+    # Proven by a link mailed to it (API.md §12); a Supabase account's address is Supabase's.
+    email_verified: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
+    # Asked for by POST /auth/email/change: `email` becomes it when its link is used.
+    pending_email: Mapped[str | None] = mapped_column(sa.String(254))
+    # Two-factor (auth/two_factor.py): secrets encrypted; the last TOTP step accepted, so a code
+    # is accepted once (the step is spent by one UPDATE guarded by this column).
+    two_factor_enabled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    totp_secret: Mapped[str | None] = mapped_column(sa.String(255))
+    totp_pending_secret: Mapped[str | None] = mapped_column(sa.String(255))
+    totp_last_step: Mapped[int | None] = mapped_column(sa.BigInteger)
+    # When the day's data export was claimed (exports/services.py): one per rolling 24 h.
+    last_export_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     password_hash: Mapped[str | None] = mapped_column(sa.String(255))
     supabase_id: Mapped[str | None] = mapped_column(sa.String(255), unique=True)
     role: Mapped[Role] = mapped_column(sa.Enum(Role, name="user_role", native_enum=False, length=20), default=Role.USER)
@@ -46,6 +58,10 @@ class User(db.Model):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
     artist_profile: Mapped["ArtistProfile | None"] = relationship(back_populates="user", uselist=False, lazy="joined")
+
+    @property
+    def two_factor_enabled(self):
+        return self.two_factor_enabled_at is not None
 
 
 class ArtistProfile(db.Model):

@@ -41,6 +41,9 @@ class UserSchema(PublicUserSchema):
     """A user as they and admins see them."""
 
     email = ma.fields.String(allow_none=True)
+    emailVerified = ma.fields.Boolean(attribute="email_verified")
+    pendingEmail = ma.fields.String(attribute="pending_email", allow_none=True)
+    twoFactorEnabled = ma.fields.Boolean(attribute="two_factor_enabled")
     banned = ma.fields.Boolean()
     artistProfile = ma.fields.Nested(ArtistProfileSchema, attribute="artist_profile", allow_none=True)
 

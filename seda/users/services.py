@@ -90,6 +90,7 @@ def _supabase_user(identity):
     user = User(
         supabase_id=identity.subject,
         email=email if existing is None else None,
+        email_verified=True,  # Supabase owns the address
         display_name=display_name,
         username=usernames.derive(display_name),
     )
@@ -144,6 +145,7 @@ def create_or_promote_admin(email, password_hash, super_admin):
         db.session.add(user)
     user.password_hash = password_hash
     user.role = role
+    user.email_verified = True
     db.session.commit()
     return user
 

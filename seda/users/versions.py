@@ -16,4 +16,14 @@ def _changed_user(instance, added):
     return (instance.user_id,) if instance.user_id is not None else ()
 
 
-track((User, ArtistProfile), names_of=_changed_user, bulk=EVERYONE, announce=users_changed)
+# Execution option of a bulk UPDATE of users that changes nothing kept about them (the last TOTP
+# step spent): it moves no version.
+USER_STATE_UNCHANGED = "seda_user_state_unchanged"
+
+track(
+    (User, ArtistProfile),
+    names_of=_changed_user,
+    bulk=EVERYONE,
+    announce=users_changed,
+    bulk_unless=USER_STATE_UNCHANGED,
+)

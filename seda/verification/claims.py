@@ -8,7 +8,7 @@ import sqlalchemy as sa
 from flask import current_app
 
 from seda.common.db import utcnow
-from seda.common.errors import Conflict, Gone, NotFound, RateLimited, ValidationFailed
+from seda.common.errors import Conflict, Forbidden, Gone, NotFound, RateLimited, ValidationFailed
 from seda.common.lookup import find_by_id
 from seda.crawler.fetcher import FetchFailed, fetcher_for
 from seda.extensions import db
@@ -33,6 +33,8 @@ def new_claim_code():
 
 def request_code(user):
     """Issue a claim code: 3 per rolling window per user, one open request, not if verified."""
+    if not user.email_verified:
+        raise Forbidden("Verify your email first")
     if user.artist_profile is not None and user.artist_profile.verified:
         raise Conflict("Your artist profile is already verified")
     now = utcnow()

@@ -15,6 +15,7 @@ bp = Blueprint(
 @bp.route("/request", methods=["POST"])
 @login_required
 @bp.response(201, NewVerificationRequestSchema)
+@bp.alt_response(403, description="Verify your email first")
 @bp.alt_response(409, description="An open request exists, or the profile is already verified")
 @bp.alt_response(429, description="3 requests per rolling 24 hours")
 def request_code():

@@ -15,6 +15,9 @@ from tests.helpers.fixtures import PASSWORD, bearer
 USER_KEYS = {
     "id",
     "email",
+    "emailVerified",
+    "pendingEmail",
+    "twoFactorEnabled",
     "username",
     "displayName",
     "avatarUrl",

@@ -6,6 +6,7 @@ import time
 import uuid
 from pathlib import Path
 
+import pyotp
 import pytest
 import sqlalchemy as sa
 from flask_migrate import upgrade
@@ -15,6 +16,7 @@ from config import TestingConfig
 from seda import create_app
 from tests.helpers.browser import Browser
 from tests.helpers.clients import Api, Listener
+from tests.helpers.mail import token_in, wait_for_mail
 from tests.helpers.origin import ORIGIN_IP, origin_url
 from tests.helpers.servers import celery_worker, gunicorn_server, wait_until
 from tests.helpers.sessions import track
@@ -27,7 +29,7 @@ SCREENSHOTS = os.environ.get("SEDA_CONSOLE_SCREENSHOTS")
 
 
 @pytest.fixture(scope="module")
-def stack(postgres_url, postgres_engine, redis_namespace, origin_server, ca_file):
+def stack(postgres_url, postgres_engine, redis_namespace, origin_server, ca_file, tmp_path_factory):
     from tests.helpers.settings import truncate_all
 
     env = {
@@ -43,8 +45,10 @@ def stack(postgres_url, postgres_engine, redis_namespace, origin_server, ca_file
         "RATE_LIMIT_LOGIN_IP": "100000/minute",
         "CRAWLER_ALLOWED_PRIVATE_NETWORKS": f"{ORIGIN_IP}/32",
         "CRAWLER_CA_BUNDLE": ca_file,
+        "MAIL_OUTBOX_DIR": str(tmp_path_factory.mktemp("outbox")),
     }
     with gunicorn_server(env) as base, celery_worker(env):
+        base.outbox = Path(env["MAIL_OUTBOX_DIR"])
         yield base
     truncate_all(postgres_engine)
 
@@ -82,6 +86,8 @@ def screenshot(console, name):
 def awaiting_review(stack, origin, body=None):
     """An artist whose request the worker checked and found: AWAITING_ADMIN."""
     artist = person(stack)
+    token = token_in(wait_for_mail(stack.outbox, artist.user["email"]))
+    assert artist.call("POST", "/auth/email/verify", json={"token": token}).status_code == 200
     code = artist.call("POST", "/artist/verification/request").json()["claimCode"]
     path = f"/bio-{uuid.uuid4().hex[:8]}"
     page = body or f"<html><body><p>Official page. Verification: {code}</p></body></html>"
@@ -170,6 +176,23 @@ def test_ban_a_user_and_their_socket_is_dropped(stack, console):
         assert target.call("GET", "/users/me").status_code == 403
     finally:
         listener.close()
+
+
+def test_turn_off_the_two_factor_of_a_user_who_lost_it(stack, console):
+    target = person(stack)
+    secret = target.call("POST", "/auth/2fa/setup", json={"password": PASSWORD}).json()["secret"]
+    enabled = target.call("POST", "/auth/2fa/enable", json={"code": pyotp.TOTP(secret).now()})
+    assert enabled.status_code == 200
+    console.go("users")
+    console.find("#user-query").send_keys(target.user["email"])
+    console.find("#user-search button").click()
+    console.wait_until(lambda: len(console.all("#user-results tbody tr")) == 1)
+    console.find(f'#user-results tr[data-id="{target.user["id"]}"] button.open').click()
+    detail = console.wait_for("#user-detail section")
+    assert console.text("#user-detail .two-factor") == "on"
+    detail.find_element(By.CSS_SELECTOR, "button.reset-2fa").click()
+    console.wait_until(lambda: console.text("#user-detail .two-factor") == "off")
+    assert target.call("GET", "/auth/2fa").json()["enabled"] is False
 
 
 def test_watch_a_room_live_with_its_session_and_text_stays_text(stack, console):

@@ -43,6 +43,7 @@ class Listener:
         "presence_count",
         "notification_created",
         "notifications_read",
+        "signed_out",
         "error",
     )
 

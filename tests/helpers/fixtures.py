@@ -43,6 +43,7 @@ class UserFactory:
                 username=username or f"user_{n}",
                 role=role,
                 banned=banned,
+                email_verified=True,
             )
             if artist_name:
                 user.artist_profile = ArtistProfile(artist_name=artist_name)
@@ -78,6 +79,7 @@ def server_env(tier, app_factory, request, tmp_path):
         "LOG_LEVEL": "WARNING",
         "JWT_SECRET": "server-secret-" + "x" * 40,
         "GRACEFUL_TIMEOUT": "1",  # connections a test leaves open need not hold the stop for 10 s
+        "MAIL_OUTBOX_DIR": str(tmp_path / "server-outbox"),
     }
     if tier == "sqlite":
         path = tmp_path / "server.db"

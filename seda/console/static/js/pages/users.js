@@ -1,4 +1,5 @@
-// Find people, ban or unban them, change their role: only the buttons the caller's role allows.
+// Find people, ban or unban them, change their role, turn off a lost two-factor: only the
+// buttons the caller's role allows.
 
 import { h, person, show, when } from "../dom.js";
 
@@ -40,6 +41,12 @@ export async function render({ api, view, attempt }) {
         "Unban")
       : [reason, h("button", { class: "danger ban", onclick: () => act(
         () => api.post(`/admin/users/${user.id}/ban`, { reason: reason.value.trim() }), "Banned.") }, "Ban")];
+    const twoFactor = user.twoFactorEnabled
+      ? h("button", { class: "danger reset-2fa", onclick: () => act(async () => {
+        await api.delete(`/admin/users/${user.id}/2fa`);
+        return { ...user, twoFactorEnabled: false };
+      }, "Two-factor turned off; the user was mailed.") }, "Turn off two-factor")
+      : null;
     const roles = rolesFor(api.user, user).map((role) => h("button", {
       class: "set-role", "data-role": role,
       onclick: () => act(() => api.patch(`/admin/users/${user.id}`, { role }), `Role set to ${role}.`),
@@ -50,10 +57,11 @@ export async function render({ api, view, attempt }) {
         h("dt", {}, "Email"), h("dd", {}, user.email),
         h("dt", {}, "Role"), h("dd", { class: "role" }, user.role),
         h("dt", {}, "Banned"), h("dd", { class: "banned" }, user.banned ? "yes" : "no"),
+        h("dt", {}, "Two-factor"), h("dd", { class: "two-factor" }, user.twoFactorEnabled ? "on" : "off"),
         h("dt", {}, "Artist"), h("dd", {}, user.artistProfile
           ? `${user.artistProfile.artistName}${user.artistProfile.verified ? " (verified)" : ""}` : "—"),
         h("dt", {}, "Joined"), h("dd", {}, when(user.createdAt))),
-      h("div", { class: "row" }, ban),
+      h("div", { class: "row" }, ban, twoFactor),
       roles.length ? h("div", { class: "row" }, roles) : null));
   }
 

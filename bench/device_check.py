@@ -1,0 +1,102 @@
+"""The device check (#36, API.md §12): a seda access token names its device (`sid`), and every
+authenticated request checks that the device is still signed in. Target: at most 1 ms added to
+the median of an authenticated request at 1,000 requests/s per process.
+
+One seda process (gunicorn, PostgreSQL, Redis), one user signed in through the API (a token with
+a device) and the same user's token without one (as tokens from before devices: no check, the
+baseline). Requests to `GET /api/v1/notifications/unread-count` (through Flask: the kept-answer
+lane in front of it does not serve it) are started at `--rate` per second for `--seconds`,
+alternating the two tokens, from gevent greenlets; printed: each token's median and p99.
+
+    .venv/bin/python bench/device_check.py [--rate 1000] [--seconds 20]
+"""
+
+from gevent import monkey
+
+monkey.patch_all()
+
+import argparse  # noqa: E402
+import statistics  # noqa: E402
+import sys  # noqa: E402
+import time  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+import gevent  # noqa: E402
+import requests  # noqa: E402
+import sqlalchemy as sa  # noqa: E402
+import urllib3  # noqa: E402
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+sys.path.insert(0, str(HERE.parent))
+from seeding import access_token, fresh_database, seed_users, server_env  # noqa: E402
+
+from seda.auth.passwords import hash_password  # noqa: E402
+from tests.helpers.servers import gunicorn_server  # noqa: E402
+
+TARGET = "the device check adds <= 1 ms to the median at 1,000 requests/s"
+PATH = "/api/v1/notifications/unread-count"
+
+
+def p99(values):
+    return statistics.quantiles(values, n=100)[98]
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--rate", type=int, default=1000)
+    parser.add_argument("--seconds", type=float, default=20)
+    args = parser.parse_args()
+    with fresh_database("seda_bench_devices") as url:
+        engine = sa.create_engine(url)
+        with engine.begin() as conn:
+            [user_id] = seed_users(conn, 1)
+            email = conn.execute(sa.text("SELECT email FROM users WHERE id = :id"), {"id": user_id}).scalar_one()
+            conn.execute(
+                sa.text("UPDATE users SET password_hash = :hash WHERE id = :id"),
+                {"hash": hash_password("bench password"), "id": user_id},
+            )
+        engine.dispose()
+        env = server_env(url)
+        with gunicorn_server(env) as base:
+            login = requests.post(f"{base}/api/v1/auth/login", json={"email": email, "password": "bench password"})
+            tokens = {"with a device": login.json()["accessToken"], "without (baseline)": access_token(user_id)}
+            results = measure(base, tokens, args.rate, args.seconds)
+    print(f"GET {PATH} at {args.rate} requests/s for {args.seconds:g} s, one process, tokens alternated:")
+    for kind, timings in results.items():
+        print(f"  {kind}: {len(timings)} requests, p50 {statistics.median(timings):.3f} ms, p99 {p99(timings):.2f} ms")
+    added = statistics.median(results["with a device"]) - statistics.median(results["without (baseline)"])
+    print(f"  added to the median by the device check: {added:+.3f} ms")
+    print(f"  target: {TARGET}")
+
+
+def measure(base, tokens, rate, seconds):
+    pool = urllib3.HTTPConnectionPool(
+        base.removeprefix("http://").split(":")[0], int(base.rsplit(":", 1)[1]), maxsize=200
+    )
+    kinds = list(tokens)
+    results, failures = {kind: [] for kind in kinds}, []
+
+    def one(kind, record):
+        started = time.perf_counter()
+        response = pool.request("GET", PATH, headers={"Authorization": f"Bearer {tokens[kind]}"})
+        if response.status != 200:
+            failures.append(response.status)
+        elif record:
+            results[kind].append((time.perf_counter() - started) * 1000)
+
+    for n in range(200):  # warm up, not recorded
+        one(kinds[n % 2], False)
+    greenlets, start, total = [], time.perf_counter(), int(rate * seconds)
+    for n in range(total):
+        delay = start + n / rate - time.perf_counter()
+        if delay > 0:
+            gevent.sleep(delay)
+        greenlets.append(gevent.spawn(one, kinds[n % 2], True))
+    gevent.joinall(greenlets, timeout=60)
+    assert not failures, f"{len(failures)} requests failed: {sorted(set(failures))}"
+    return results
+
+
+if __name__ == "__main__":
+    main()
