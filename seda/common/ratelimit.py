@@ -299,7 +299,7 @@ def enforce(limit_string, scope, identity, message="Too many requests"):
     strategy, allowed = counted or _hit(limit, scope, identity)
     if allowed:
         return
-    reset_at, _remaining = strategy.get_window_stats(limit, scope, identity)
+    reset_at, _remaining = strategy.get_window_stats(limit, *_identifiers(scope, identity))
     raise RateLimited(message, retry_after=max(1, reset_at - time.time()), limit=limit.amount)
 
 
@@ -320,18 +320,24 @@ def _hit_together(parsed):
     if len(parsed) == 1 or not isinstance(strategy, OneTripFixedWindow):
         return [_hit(*each) for each in parsed]
     try:
-        allowed = strategy.hit_together([(limit, (scope, identity)) for limit, scope, identity in parsed])
+        allowed = strategy.hit_together([(limit, _identifiers(scope, identity)) for limit, scope, identity in parsed])
     except Exception as exc:
         log.warning("rate-limit storage unavailable, counting in process: %s", exc)
-        return [(_fallback, _fallback.hit(*each)) for each in parsed]
+        return [(_fallback, _fallback.hit(limit, *_identifiers(scope, identity))) for limit, scope, identity in parsed]
     return [(strategy, each) for each in allowed]
 
 
 def _hit(limit, scope, identity):
     """(the strategy that counted, whether the hit is within the limit)."""
-    strategy = current_app.extensions["seda_default_limit"].strategy
+    strategy, identifiers = current_app.extensions["seda_default_limit"].strategy, _identifiers(scope, identity)
     try:
-        return strategy, strategy.hit(limit, scope, identity)
+        return strategy, strategy.hit(limit, *identifiers)
     except Exception as exc:  # storage errors differ by backend (redis, memcached…)
         log.warning("rate-limit storage unavailable, counting in process: %s", exc)
-        return _fallback, _fallback.hit(limit, scope, identity)
+        return _fallback, _fallback.hit(limit, *identifiers)
+
+
+def _identifiers(scope, identity):
+    """A count's key parts: the app's key prefix (REDIS_NAMESPACE) keeps environments sharing a
+    Redis apart."""
+    return current_app.config["RATELIMIT_KEY_PREFIX"], scope, identity
