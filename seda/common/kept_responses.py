@@ -113,7 +113,7 @@ class KeptResponses:
         identity = self._caller(environ.get("HTTP_AUTHORIZATION"))
         if identity is None:
             return None
-        kept = self._kept((*_request_key(environ), identity.rate_limit_key))
+        kept = self._kept((*_request_key(environ), *_caller_key(identity)))
         if kept is None:
             return None
         try:
@@ -180,7 +180,7 @@ class KeptResponses:
             return response
         kept = self._answer_of(response, mark)
         if kept is not None:
-            self._answers.put((*_request_key(environ), g.identity.rate_limit_key), kept.version, kept)
+            self._answers.put((*_request_key(environ), *_caller_key(g.identity)), kept.version, kept)
         return response
 
     def _answer_of(self, response, mark):
@@ -223,6 +223,12 @@ def _request_key(environ):
         environ.get("PATH_INFO", ""),
         environ.get("QUERY_STRING", ""),
     )
+
+
+def _caller_key(identity):
+    """Whom a kept answer is for: the caller and the device their token was issued to (a
+    device signed out must not be answered from a copy another device of theirs built)."""
+    return identity.rate_limit_key, identity.device
 
 
 def _still_shows(kept, values):
