@@ -143,13 +143,16 @@ class TokenVerifier:
 
 
 class JwksKeys:
-    """Signing keys from a JWKS URL: cached, refetched on an unknown `kid` at most once a period."""
+    """Signing keys from a JWKS URL, kept at the generation of the fetch that found them (a key
+    rotated out of the set is never used again), refetched on an unknown `kid` at most once a
+    period."""
 
     def __init__(self, url, refetch_interval=300, timeout=5, clock=time.monotonic):
         self._client = jwt.PyJWKClient(url, cache_keys=False, cache_jwk_set=False, timeout=timeout)
         self._refetch_interval = refetch_interval
         self._clock = clock
-        self._keys = {}
+        self._keys = VersionedCache("jwks keys", max_items=64, max_age=None)
+        self._generation = 0
         self._fetched_at = None
         self._lock = threading.Lock()
 
@@ -157,9 +160,9 @@ class JwksKeys:
         if not kid:
             return None
         with self._lock:
-            if kid not in self._keys and self._may_fetch():
+            if self._keys.get(kid, self._generation) is None and self._may_fetch():
                 self._fetch()
-            return self._keys.get(kid)
+            return self._keys.get(kid, self._generation)
 
     def _may_fetch(self):
         return self._fetched_at is None or self._clock() - self._fetched_at >= self._refetch_interval
@@ -170,9 +173,10 @@ class JwksKeys:
             jwk_set = self._client.get_jwk_set(refresh=True)
         except jwt.PyJWKClientError:
             return
-        self._keys = {
-            key.key_id: key for key in jwk_set.keys if key.key_id and key.algorithm_name in ASYMMETRIC_ALGORITHMS
-        }
+        self._generation += 1
+        for key in jwk_set.keys:
+            if key.key_id and key.algorithm_name in ASYMMETRIC_ALGORITHMS:
+                self._keys.put(key.key_id, self._generation, key)
 
 
 def _header(token):

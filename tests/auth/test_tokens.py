@@ -303,6 +303,7 @@ def test_jwks_keys_refetch_for_a_new_kid_after_the_interval(httpserver, ec_key):
     assert keys.key_for("new") is None  # still inside the interval: no fetch
     now[0] += 301
     assert keys.key_for("new") is not None
+    assert keys.key_for("old") is None  # rotated out of the set: never used again
 
 
 def test_a_verified_token_is_remembered_until_it_expires_and_the_memory_is_bounded():
