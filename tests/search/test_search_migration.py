@@ -8,9 +8,10 @@ import sqlalchemy as sa
 from flask_migrate import upgrade
 
 from seda import create_app
+from seda.auth.tokens import issue_access_token
 from seda.common.db import UTCDateTime
 from tests.helpers.chat import Chat
-from tests.helpers.fixtures import UserFactory
+from tests.helpers.fixtures import TestUser
 from tests.helpers.settings import make_config
 
 BEFORE_SEARCH = "d4e1b7c9a2f0"
@@ -61,6 +62,33 @@ MESSAGES = _table(
     "created_at",
     "updated_at",
 )
+
+
+USERS = _table("users", "id", "email", "role", "username", "display_name", "banned", "created_at", "updated_at")
+
+
+def user_before(url, app):
+    """A user written as the schema of that time (today's model knows columns added since)."""
+    engine = sa.create_engine(url)
+    user_id, now = uuid.uuid4(), datetime(2026, 11, 1, tzinfo=UTC)
+    username = f"old_{user_id.hex[:8]}"
+    with engine.begin() as conn:
+        conn.execute(
+            USERS.insert(),
+            {
+                "id": user_id,
+                "email": f"{username}@example.com",
+                "role": "USER",
+                "username": username,
+                "display_name": "Old",
+                "banned": False,
+                "created_at": now,
+                "updated_at": now,
+            },
+        )
+    engine.dispose()
+    token = issue_access_token(app.config["JWT_SECRET"], user_id)
+    return TestUser(str(user_id), f"{username}@example.com", token, username)
 
 
 def store_before(url, user_id, texts):
@@ -121,7 +149,7 @@ def test_messages_stored_before_the_migration_are_found_after_it(database_url): 
     app = create_app(make_config(database_url))
     with app.app_context():
         upgrade(revision=BEFORE_SEARCH)
-    member = Chat(app.test_client(), UserFactory(app).make())
+    member = Chat(app.test_client(), user_before(database_url, app))
     old, _ = store_before(database_url, uuid.UUID(member.user.id), ["an old saxophone story", "another old tune"])
     with app.app_context():
         upgrade()
