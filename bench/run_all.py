@@ -28,6 +28,9 @@ FULL = [
     ["mentions.py"],
     ["automod_check.py"],
     ["search.py"],
+    ["forgot_password.py"],
+    ["device_check.py", "--rate", "600"],
+    ["export_build.py"],
 ]
 QUICK = [
     ["websocket_layer.py", "--clients", "20", "--seconds", "3"],
@@ -43,6 +46,9 @@ QUICK = [
     ["mentions.py", "--rounds", "3"],
     ["automod_check.py", "--runs", "2000"],
     ["search.py", "--messages", "50000", "--requests", "30"],
+    ["forgot_password.py", "--tries", "30"],
+    ["device_check.py", "--rate", "300", "--seconds", "3"],
+    ["export_build.py", "--messages", "10000"],
 ]
 
 
