@@ -157,6 +157,7 @@ def app_factory(tier, request, tmp_path):
     def build(redis=None, **overrides):
         nonlocal test_namespace
         overrides.setdefault("MAIL_OUTBOX_DIR", str(tmp_path / "outbox"))
+        overrides.setdefault("EXPORT_DIR", str(tmp_path / "exports"))
         if tier == "sqlite":
             path = tmp_path / "seda.db"
             if not path.exists():

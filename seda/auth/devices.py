@@ -71,13 +71,7 @@ def revoke(user_id, device_id):
     device = db.session.get(Device, device_id) if device_id is not None else None
     if device is None or device.user_id != user_id:
         raise NotFound("Device not found")
-    now = utcnow()
-    device.revoked_at = device.revoked_at or now
-    db.session.execute(
-        sa.update(RefreshToken)
-        .where(RefreshToken.family_id == device.id, RefreshToken.revoked_at.is_(None))
-        .values(revoked_at=now)
-    )
+    revoke_device(device.id, utcnow())
     db.session.commit()
     users_changed([user_id])
     emits.last_word_to_device(user_id, device.id, "signed_out", {"reason": "DEVICE_REVOKED"})
@@ -134,6 +128,20 @@ def active_user_id_for_token(identity):
 def _check(identity, user_id):
     if identity.issuer == "seda" and not signed_in(identity, user_id):
         raise Unauthorized()
+
+
+def revoke_device(device_id, now):
+    """Revoke a device and its refresh-token family (in the caller's transaction; then the
+    user's version must move, users_changed, for its access tokens to be refused)."""
+    db.session.execute(
+        sa.update(RefreshToken)
+        .where(RefreshToken.family_id == device_id, RefreshToken.revoked_at.is_(None))
+        .values(revoked_at=now)
+    )
+    db.session.execute(
+        sa.update(Device).where(Device.id == device_id, Device.revoked_at.is_(None)).values(revoked_at=now),
+        execution_options={"synchronize_session": False},
+    )
 
 
 def revoke_all(user_id, keep=None):

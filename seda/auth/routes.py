@@ -52,12 +52,7 @@ def _counts_as_login_attempt(view):
 
     @wraps(view)
     def counted(*args, **kwargs):
-        try:
-            body = request.get_json(silent=True)
-        except RecursionError:  # nested too deep to parse: the parser answers 400 after this
-            body = None
-        email = body.get("email") if isinstance(body, dict) else None
-        attempts.attempt(email if isinstance(email, str) and email else f"ip:{get_remote_address()}")
+        attempts.attempt(_body_email() or f"ip:{get_remote_address()}")
         return view(*args, **kwargs)
 
     return counted
@@ -161,12 +156,18 @@ def cancel_email_change():
 
 
 def _mail_per_address():
+    email = _body_email()
+    return f"mail-address:{email.strip().lower()}" if email else f"mail-ip:{get_remote_address()}"
+
+
+def _body_email():
+    """The body's `email` as sent, before validation (a limit counts before the body is checked)."""
     try:
         body = request.get_json(silent=True)
     except RecursionError:  # nested too deep to parse: the parser answers 400 after this
         body = None
     email = body.get("email") if isinstance(body, dict) else None
-    return f"mail-address:{str(email).strip().lower()}" if email else f"mail-ip:{get_remote_address()}"
+    return email if isinstance(email, str) and email else None
 
 
 @bp.route("/password/forgot", methods=["POST"])

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 
 from seda.auth import devices, email_addresses, passwords, two_factor
-from seda.auth.models import Device, RefreshToken
+from seda.auth.models import RefreshToken
 from seda.auth.tokens import (
     ACCESS_TTL,
     REFRESH_TTL,
@@ -109,7 +109,7 @@ def refresh(secret, refresh_token, client=Client()):
         .values(used_at=now)
     ).rowcount
     if spent != 1:
-        _revoke_family(row.family_id, now)
+        devices.revoke_device(row.family_id, now)
         db.session.commit()
         users_changed([row.user_id])
         log.warning("refresh token reuse: family %s of user %s revoked", row.family_id, row.user_id)
@@ -129,22 +129,9 @@ def logout(secret, user, refresh_token):
     row = db.session.get(RefreshToken, jti) if jti else None
     if row is None or row.user_id != user.id:
         raise Unauthorized()
-    _revoke_family(row.family_id, utcnow())
+    devices.revoke_device(row.family_id, utcnow())
     db.session.commit()
     users_changed([user.id])  # the device's access tokens are refused from the next request on
-
-
-def _revoke_family(family_id, now):
-    """Revoke a refresh-token family and its device (in the caller's transaction)."""
-    db.session.execute(
-        sa.update(RefreshToken)
-        .where(RefreshToken.family_id == family_id, RefreshToken.revoked_at.is_(None))
-        .values(revoked_at=now)
-    )
-    db.session.execute(
-        sa.update(Device).where(Device.id == family_id, Device.revoked_at.is_(None)).values(revoked_at=now),
-        execution_options={"synchronize_session": False},
-    )
 
 
 def start_session(secret, user, client=Client(), device_id=None):

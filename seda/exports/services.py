@@ -68,7 +68,11 @@ def download(user, export_id):
         raise Gone("Export expired")
     if export.status != ExportStatus.READY:
         raise Conflict("Export is not ready")
-    return _path(export.id), f"seda-export-{export.created_at:%Y-%m-%d}.zip"
+    path = _path(export.id)
+    if not path.exists():  # swept meanwhile, or EXPORT_DIR is not the volume the worker wrote to
+        log.error("export %s is READY but its file %s is missing", export.id, path)
+        raise Gone("Export expired")
+    return path, f"seda-export-{export.created_at:%Y-%m-%d}.zip"
 
 
 def build(export_id):

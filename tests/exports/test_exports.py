@@ -7,6 +7,7 @@ import uuid
 import zipfile
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
+from pathlib import Path
 
 import pyotp
 import time_machine
@@ -177,3 +178,11 @@ def test_secrets_of_two_factor_and_devices_are_never_exported(app, client):
         "ipAddress",
         "current",
     }
+
+
+def test_a_ready_export_whose_file_is_gone_is_410_not_a_500(app, client, users):
+    me = users.make()
+    status, export = ask(client, me)
+    Path(app.config["EXPORT_DIR"], f"{export['id']}.zip").unlink()  # swept, or another host's disk
+    gone = client.get(f"/api/v1/users/me/exports/{export['id']}/download", headers=me.headers)
+    assert (gone.status_code, gone.get_json()["message"]) == (410, ["Export expired"])

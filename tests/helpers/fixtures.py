@@ -80,6 +80,7 @@ def server_env(tier, app_factory, request, tmp_path):
         "JWT_SECRET": "server-secret-" + "x" * 40,
         "GRACEFUL_TIMEOUT": "1",  # connections a test leaves open need not hold the stop for 10 s
         "MAIL_OUTBOX_DIR": str(tmp_path / "server-outbox"),
+        "EXPORT_DIR": str(tmp_path / "server-exports"),
     }
     if tier == "sqlite":
         path = tmp_path / "server.db"
