@@ -126,6 +126,8 @@ class Config:
         # Data exports (zip files); with processes on several hosts, a volume they share.
         self.EXPORT_DIR = env.get("EXPORT_DIR") or str(BASE_DIR / "instance" / "exports")
         self.EXPORT_TTL_HOURS = _int(env, "EXPORT_TTL_HOURS", 24)
+        # A deleted account can be restored for this many days; then the sweep purges it.
+        self.ACCOUNT_PURGE_AFTER_DAYS = _int(env, "ACCOUNT_PURGE_AFTER_DAYS", 14)
         # When true, admins without two-factor get 403 on every /admin route (X-Admin-Api-Key aside).
         self.ADMIN_REQUIRE_2FA = _bool(env.get("ADMIN_REQUIRE_2FA"))
 

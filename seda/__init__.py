@@ -9,6 +9,8 @@ from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from config import config_from_env
+from seda.accounts import tasks as account_tasks  # noqa: F401  (tasks and periodic jobs)
+from seda.accounts.routes import bp as accounts_bp
 from seda.admin import tasks as admin_tasks  # noqa: F401  (registers the Celery tasks)
 from seda.admin.routes import bp as admin_bp
 from seda.auth.devices import active_user_id_for_token, user_for_token
@@ -197,6 +199,7 @@ def _register_blueprints(app):
         search_bp,
         sessions_bp,
         exports_bp,
+        accounts_bp,
         admin_bp,
     )
     for blueprint in blueprints:

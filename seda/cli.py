@@ -3,8 +3,10 @@
 import click
 from flask.cli import AppGroup
 
+from seda.accounts import deletion
 from seda.auth.passwords import hash_password
 from seda.common.schemas import Email
+from seda.exports import services as exports
 from seda.mail import compose
 from seda.mail.services import send_now
 from seda.mail.transports import MailFailure
@@ -32,8 +34,10 @@ def create_admin(email, password, super_admin):
 
 @seda_cli.command("sweep")
 def sweep():
-    """Run the periodic verification jobs once, now (expiry, stuck checks, re-checks)."""
-    click.echo(" ".join(f"{name}={count}" for name, count in checks.sweep().items()))
+    """Run the periodic jobs once, now: verification (expiry, stuck checks, re-checks), expired
+    exports, and the purge of deleted accounts past their purgeAt."""
+    counts = {**checks.sweep(), "exports_expired": exports.expire(), "accounts_purged": deletion.purge_due()}
+    click.echo(" ".join(f"{name}={count}" for name, count in counts.items()))
 
 
 @seda_cli.command("send-test-mail")

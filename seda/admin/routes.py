@@ -26,7 +26,7 @@ from seda.common.auth import admin_required, current_actor
 from seda.common.pagination import PAGE_HEADERS_DOC, paged
 from seda.common.schemas import PageQuerySchema
 from seda.users import services as users
-from seda.users.schemas import UserSchema
+from seda.users.schemas import AdminUserSchema
 from seda.verification import review as verification
 from seda.verification.schemas import AdminVerificationRequestSchema
 
@@ -128,7 +128,7 @@ def get_crawl(job_id):
 @bp.route("/users")
 @admin_required
 @bp.arguments(UserListQuerySchema, location="query")
-@bp.response(200, UserSchema(many=True), headers=PAGE_HEADERS_DOC)
+@bp.response(200, AdminUserSchema(many=True), headers=PAGE_HEADERS_DOC)
 def list_users(query):
     """Users by email or name, role and ban state, newest first."""
     return paged(
@@ -142,7 +142,7 @@ def list_users(query):
 @bp.route("/users/<user_id>", methods=["PATCH"])
 @admin_required
 @bp.arguments(SetRoleSchema)
-@bp.response(200, UserSchema)
+@bp.response(200, AdminUserSchema)
 def set_role(body, user_id):
     """Change a user's role (admin roles: SUPER_ADMIN only; never your own)."""
     return users.set_role(current_actor(), user_id, body["role"])
@@ -151,7 +151,7 @@ def set_role(body, user_id):
 @bp.route("/users/<user_id>/ban", methods=["POST"])
 @admin_required
 @bp.arguments(BanUserSchema)
-@bp.response(200, UserSchema)
+@bp.response(200, AdminUserSchema)
 def ban_user(body, user_id):
     """Suspend an account: tokens refused, sockets disconnected on every process."""
     return users.ban_user(current_actor(), user_id, body["reason"])
@@ -169,7 +169,7 @@ def reset_two_factor(user_id):
 
 @bp.route("/users/<user_id>/unban", methods=["POST"])
 @admin_required
-@bp.response(200, UserSchema)
+@bp.response(200, AdminUserSchema)
 def unban_user(user_id):
     """Lift a suspension."""
     return users.unban_user(current_actor(), user_id)

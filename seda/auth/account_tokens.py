@@ -7,7 +7,7 @@ import secrets
 
 import sqlalchemy as sa
 
-from seda.auth.models import AccountToken
+from seda.auth.models import AccountToken, TokenPurpose
 from seda.common.db import utcnow
 from seda.extensions import db
 
@@ -65,3 +65,9 @@ def revoke(user_id, purpose):
         )
         .values(revoked_at=utcnow())
     )
+
+
+def revoke_every_purpose(user_id):
+    """Revoke every outstanding token of `user_id` (a deleted account; the caller's transaction)."""
+    for purpose in TokenPurpose:
+        revoke(user_id, purpose)

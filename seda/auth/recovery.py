@@ -23,7 +23,7 @@ def forgot(email):
     """Mail a reset link to the account that uses `email`, if there is one that may have it.
     The caller answers the same whatever happens here."""
     user = find_by_email(email)
-    if user is None or user.banned or user.email is None:
+    if user is None or user.banned or user.deleted or user.email is None:
         return
     ttl = timedelta(minutes=current_app.config["PASSWORD_RESET_TTL_MINUTES"])
     token = account_tokens.issue(user, TokenPurpose.PASSWORD_RESET, ttl)

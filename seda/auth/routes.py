@@ -1,9 +1,7 @@
-from functools import wraps
-
-from flask import current_app, jsonify, request
+from flask import current_app, jsonify
 from flask_limiter.util import get_remote_address
 
-from seda.auth import attempts, devices, email_addresses, recovery, services, two_factor
+from seda.auth import devices, email_addresses, recovery, services, two_factor
 from seda.auth.schemas import (
     AcceptedSchema,
     ChangePasswordSchema,
@@ -27,6 +25,7 @@ from seda.auth.schemas import (
     TwoFactorSetupSchema,
     TwoFactorStatusSchema,
 )
+from seda.auth.web import body_email, client_of_request, configured, counts_as_login_attempt
 from seda.common import ratelimit
 from seda.common.api import Blueprint
 from seda.common.auth import current_device, current_user, login_required
@@ -38,28 +37,8 @@ def _secret():
     return current_app.config["JWT_SECRET"]
 
 
-def _client():
-    return services.Client(request.headers.get("User-Agent"), request.remote_addr)
-
-
-def _limit(name):
-    return lambda: current_app.config[name]
-
-
-def _counts_as_login_attempt(view):
-    """Count the request toward its account's login limit (seda/auth/attempts.py) before the
-    body is validated, as a limit decorator would: the address in the body, else the client's."""
-
-    @wraps(view)
-    def counted(*args, **kwargs):
-        attempts.attempt(_body_email() or f"ip:{get_remote_address()}")
-        return view(*args, **kwargs)
-
-    return counted
-
-
 @bp.route("/signup", methods=["POST"])
-@ratelimit.limit(_limit("RATE_LIMIT_SIGNUP"), key_func=get_remote_address)
+@ratelimit.limit(configured("RATE_LIMIT_SIGNUP"), key_func=get_remote_address)
 @bp.arguments(SignupSchema)
 @bp.response(201, SessionSchema)
 @bp.alt_response(409, description="Email already registered")
@@ -72,13 +51,13 @@ def signup(body):
         body.get("displayName"),
         body.get("artistName"),
         body.get("username"),
-        _client(),
+        client_of_request(),
     )
 
 
 @bp.route("/login", methods=["POST"])
-@ratelimit.limit(_limit("RATE_LIMIT_LOGIN_IP"), key_func=get_remote_address)
-@_counts_as_login_attempt
+@ratelimit.limit(configured("RATE_LIMIT_LOGIN_IP"), key_func=get_remote_address)
+@counts_as_login_attempt
 @bp.arguments(LoginSchema)
 @bp.response(200, SessionSchema)
 @bp.alt_response(401, description="Invalid email or password")
@@ -86,7 +65,7 @@ def login(body):
     """Exchange email and password for an access and a refresh token. A two-factor account gets
     `{mfaRequired: true, mfaToken, expiresIn: 300}` instead (no tokens): answer it with a code
     at POST /auth/2fa/verify."""
-    result = services.login(_secret(), body["email"], body["password"], _client())
+    result = services.login(_secret(), body["email"], body["password"], client_of_request())
     if isinstance(result, dict):
         return jsonify(MfaRequiredSchema().dump(result))
     return result
@@ -98,7 +77,7 @@ def login(body):
 @bp.alt_response(401, description="Invalid, expired or already spent refresh token")
 def refresh(body):
     """Spend a refresh token for a new pair; reusing a spent one revokes its family."""
-    return services.refresh(_secret(), body["refreshToken"], _client())
+    return services.refresh(_secret(), body["refreshToken"], client_of_request())
 
 
 @bp.route("/logout", methods=["POST"])
@@ -126,7 +105,7 @@ def verify_email(body):
 
 @bp.route("/email/verification", methods=["POST"])
 @login_required
-@ratelimit.limit(_limit("RATE_LIMIT_MAIL"), key_func=_mail_per_user, scope="mail-verification")
+@ratelimit.limit(configured("RATE_LIMIT_MAIL"), key_func=_mail_per_user, scope="mail-verification")
 @bp.response(202, AcceptedSchema)
 @bp.alt_response(409, description="Email already verified")
 def resend_verification():
@@ -137,7 +116,7 @@ def resend_verification():
 
 @bp.route("/email/change", methods=["POST"])
 @login_required
-@ratelimit.limit(_limit("RATE_LIMIT_MAIL"), key_func=_mail_per_user, scope="mail-email-change")
+@ratelimit.limit(configured("RATE_LIMIT_MAIL"), key_func=_mail_per_user, scope="mail-email-change")
 @bp.arguments(EmailChangeSchema)
 @bp.response(202, PendingEmailSchema)
 @bp.alt_response(403, description="Incorrect password")
@@ -156,23 +135,13 @@ def cancel_email_change():
 
 
 def _mail_per_address():
-    email = _body_email()
+    email = body_email()
     return f"mail-address:{email.strip().lower()}" if email else f"mail-ip:{get_remote_address()}"
 
 
-def _body_email():
-    """The body's `email` as sent, before validation (a limit counts before the body is checked)."""
-    try:
-        body = request.get_json(silent=True)
-    except RecursionError:  # nested too deep to parse: the parser answers 400 after this
-        body = None
-    email = body.get("email") if isinstance(body, dict) else None
-    return email if isinstance(email, str) and email else None
-
-
 @bp.route("/password/forgot", methods=["POST"])
-@ratelimit.limit(_limit("RATE_LIMIT_MAIL"), key_func=_mail_per_address, scope="mail-forgot")
-@ratelimit.limit(_limit("RATE_LIMIT_MAIL_IP"), key_func=get_remote_address, scope="mail-forgot-ip")
+@ratelimit.limit(configured("RATE_LIMIT_MAIL"), key_func=_mail_per_address, scope="mail-forgot")
+@ratelimit.limit(configured("RATE_LIMIT_MAIL_IP"), key_func=get_remote_address, scope="mail-forgot-ip")
 @bp.arguments(ForgotPasswordSchema)
 @bp.response(202, AcceptedSchema)
 def forgot_password(body):
@@ -199,7 +168,7 @@ def reset_password(body):
 @bp.alt_response(409, description="Set a password first (an account created from a Supabase token)")
 def change_password(body):
     """Change my password: every device of mine is signed out, and this one gets new tokens."""
-    return recovery.change(_secret(), current_user(), body["currentPassword"], body["newPassword"], _client())
+    return recovery.change(_secret(), current_user(), body["currentPassword"], body["newPassword"], client_of_request())
 
 
 @bp.route("/devices")
@@ -260,13 +229,13 @@ def two_factor_enable(body):
 
 
 @bp.route("/2fa/verify", methods=["POST"])
-@ratelimit.limit(_limit("RATE_LIMIT_LOGIN_IP"), key_func=get_remote_address)
+@ratelimit.limit(configured("RATE_LIMIT_LOGIN_IP"), key_func=get_remote_address)
 @bp.arguments(MfaVerifySchema)
 @bp.response(200, SessionSchema)
 @bp.alt_response(401, description="Invalid two-factor code, or Invalid or expired token (the mfaToken)")
 def two_factor_verify(body):
     """Answer a login's mfaToken with a TOTP or recovery code: tokens for a new device."""
-    return services.pass_two_factor(_secret(), body["mfaToken"], body["code"], _client())
+    return services.pass_two_factor(_secret(), body["mfaToken"], body["code"], client_of_request())
 
 
 @bp.route("/2fa/recovery-codes", methods=["POST"])

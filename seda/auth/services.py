@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 
 from seda.auth import devices, email_addresses, passwords, two_factor
-from seda.auth.models import RefreshToken
+from seda.auth.models import AccountToken, Device, MfaChallenge, RecoveryCode, RefreshToken
 from seda.auth.tokens import (
     ACCESS_TTL,
     REFRESH_TTL,
@@ -25,6 +25,7 @@ from seda.users.services import default_display_name, find_by_email
 
 log = logging.getLogger(__name__)
 INVALID_CREDENTIALS = "Invalid email or password"
+SCHEDULED_FOR_DELETION = "Account scheduled for deletion"
 
 
 @dataclass(frozen=True)
@@ -80,6 +81,8 @@ def login(secret, email, password, client=Client()):
         raise Unauthorized(INVALID_CREDENTIALS)
     if user.banned:
         raise Forbidden("Account suspended")
+    if user.deleted:
+        raise Forbidden(SCHEDULED_FOR_DELETION)
     if passwords.needs_rehash(user.password_hash):
         user.password_hash = passwords.hash_password(password)
     if user.two_factor_enabled:
@@ -92,6 +95,8 @@ def pass_two_factor(secret, mfa_token, code, client=Client()):
     user = two_factor.pass_challenge(mfa_token, code)
     if user.banned:
         raise Forbidden("Account suspended")
+    if user.deleted:
+        raise Forbidden(SCHEDULED_FOR_DELETION)
     return start_session(secret, user, client)
 
 
@@ -143,3 +148,12 @@ def start_session(secret, user, client=Client(), device_id=None):
     db.session.add(RefreshToken(id=jti, family_id=device_id, user_id=user.id, expires_at=utcnow() + REFRESH_TTL))
     db.session.commit()
     return Session(user, issue_access_token(secret, user.id, device_id), issue_refresh_token(secret, user.id, jti))
+
+
+def forget_credentials(user):
+    """Erase every secret and sign-in of a purged account: password, two-factor, its tokens and
+    devices (in the caller's transaction)."""
+    user.password_hash = user.supabase_id = None
+    user.totp_secret = user.totp_pending_secret = user.totp_last_step = user.two_factor_enabled_at = None
+    for model in (RecoveryCode, MfaChallenge, AccountToken, RefreshToken, Device):
+        db.session.execute(sa.delete(model).where(model.user_id == user.id))

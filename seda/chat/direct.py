@@ -10,7 +10,7 @@ from seda.chat.rooms import RoomView
 from seda.common.db import parse_uuid
 from seda.common.errors import Forbidden, ValidationFailed
 from seda.extensions import db
-from seda.users.blocks import CANNOT_MESSAGE, either_blocks
+from seda.users.blocks import CANNOT_MESSAGE, closed_between
 from seda.users.services import get_user
 
 
@@ -19,7 +19,7 @@ def direct_room(user, other_user_id):
     other = get_user(other_user_id)
     if other.id == user.id:
         raise ValidationFailed("userId: You cannot start a conversation with yourself.")
-    if either_blocks(user.id, other.id):
+    if closed_between(user.id, other.id):
         raise Forbidden(CANNOT_MESSAGE)
     key = ":".join(sorted((str(user.id), str(other.id))))
     room = db.session.scalar(sa.select(Room).where(Room.direct_key == key))
@@ -66,7 +66,7 @@ def restore_direct_members(room):
 
 def refuse_if_blocked(user, room):
     """In a DIRECT room, writing (messages, edits, reactions) stops while either blocks the other."""
-    if room.type == RoomType.DIRECT and either_blocks(user.id, other_person(room, user.id)):
+    if room.type == RoomType.DIRECT and closed_between(user.id, other_person(room, user.id)):
         raise Forbidden(CANNOT_MESSAGE)
 
 

@@ -4,6 +4,7 @@ document the same shapes and tests/chat/test_payloads.py keeps the two equal."""
 
 from seda.chat.schemas import ReactionSchema
 from seda.common.db import iso_utc
+from seda.users.schemas import DELETED_USER_REF
 
 _reaction_schema = ReactionSchema()
 
@@ -24,6 +25,7 @@ def user_ref_of(user):
         user.role,
         profile.artist_name if profile else None,
         profile.verified if profile else None,
+        user.deleted_at,
     )
 
 
@@ -49,7 +51,9 @@ def message_payload(m, user_ref, reactions):
     }
 
 
-def user_ref(user_id, username, display_name, avatar_url, role, artist_name, verified):
+def user_ref(user_id, username, display_name, avatar_url, role, artist_name, verified, deleted_at):
+    if deleted_at is not None:
+        return {"id": str(user_id), **DELETED_USER_REF}
     return {
         "id": str(user_id),
         "username": username,
@@ -57,6 +61,7 @@ def user_ref(user_id, username, display_name, avatar_url, role, artist_name, ver
         "avatarUrl": avatar_url,
         "role": role.name,
         "artistProfile": None if artist_name is None else {"artistName": artist_name, "verified": verified},
+        "deleted": False,
     }
 
 
@@ -69,12 +74,23 @@ def user_ref_columns(users, profiles):
         users.c.role,
         profiles.c.artist_name,
         profiles.c.verified,
+        # Labelled: a message has its own deleted_at, selected alongside.
+        users.c.deleted_at.label("author_deleted_at"),
     )
 
 
 def joined_user_ref(user_id, row):
     """The UserRef of `user_id` from the `user_ref_columns` in `row`."""
-    return user_ref(user_id, row.username, row.display_name, row.avatar_url, row.role, row.artist_name, row.verified)
+    return user_ref(
+        user_id,
+        row.username,
+        row.display_name,
+        row.avatar_url,
+        row.role,
+        row.artist_name,
+        row.verified,
+        row.author_deleted_at,
+    )
 
 
 def reaction_ref(r):

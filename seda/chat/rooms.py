@@ -21,7 +21,7 @@ from seda.common.errors import Forbidden, NotFound
 from seda.common.pagination import keyset_page
 from seda.extensions import db
 from seda.realtime import emits
-from seda.users.blocks import blocking_pairs
+from seda.users.blocks import cannot_message
 
 
 @dataclass
@@ -72,7 +72,7 @@ def _with_can_send(user, views):
     """Fill `can_send` on the DIRECT rooms among `views` (one query for all of them)."""
     direct = [view for view in views if view.room.type == RoomType.DIRECT]
     if direct:
-        blocked = blocking_pairs(user.id, [other_person(view.room, user.id) for view in direct])
+        blocked = cannot_message(user.id, [other_person(view.room, user.id) for view in direct])
         for view in direct:
             view.can_send = other_person(view.room, user.id) not in blocked
     return views
@@ -143,6 +143,31 @@ def leave_room(user, room_id):
     emits.remove_user_from_room(room.id, user.id)
     notify.user_left(room.id, user.id)
     hooks.member_gone(room.id, user.id)
+
+
+def leave_every_room(user_id):
+    """Take `user_id` out of every room, as leave_room does each (ownership passes on; a DIRECT
+    conversation stays for the other person), in the caller's transaction. Returns the rooms'
+    ids, for left_rooms once it commits."""
+    rows = db.session.execute(
+        sa.select(Room, RoomMembership)
+        .join(RoomMembership, RoomMembership.room_id == Room.id)
+        .where(RoomMembership.user_id == user_id)
+    ).all()
+    for room, membership in rows:
+        if membership.role == MemberRole.OWNER:
+            _hand_over_ownership(room, user_id)
+        remove_membership(room, membership)
+    return [room.id for room, _ in rows]
+
+
+def left_rooms(user_id, room_ids):
+    """After the commit of leave_every_room: the rooms hear `user_left`, and what follows them
+    (a listening session's host) moves on."""
+    for room_id in room_ids:
+        emits.remove_user_from_room(room_id, user_id)
+        notify.user_left(room_id, user_id)
+        hooks.member_gone(room_id, user_id)
 
 
 def _hand_over_ownership(room, owner_id):

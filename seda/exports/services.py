@@ -100,9 +100,21 @@ def build(export_id):
         _failed(export, user)
         return
     now = utcnow()
-    export.status, export.completed_at, export.size_bytes = ExportStatus.READY, now, path.stat().st_size
-    export.expires_at = now + timedelta(hours=current_app.config["EXPORT_TTL_HOURS"])
+    ready = db.session.execute(
+        sa.update(DataExport)
+        .where(DataExport.id == export.id, DataExport.status == ExportStatus.RUNNING)
+        .values(
+            status=ExportStatus.READY,
+            completed_at=now,
+            size_bytes=path.stat().st_size,
+            expires_at=now + timedelta(hours=current_app.config["EXPORT_TTL_HOURS"]),
+        )
+    ).rowcount
     db.session.commit()
+    if ready != 1:  # dropped meanwhile: its account was deleted
+        path.unlink(missing_ok=True)
+        return
+    db.session.refresh(export)
     emits.to_user(user.id, "export_updated", {"export": export_payload(export)})
     send_mail(compose.export_ready(user.email))
 
@@ -119,6 +131,28 @@ def expire():
     return len(due)
 
 
+def drop_unfinished_of(user_id):
+    """A deleted account's exports not yet built are dropped (in the caller's transaction); a
+    build under way finds its row gone and keeps no file."""
+    db.session.execute(
+        sa.delete(DataExport).where(
+            DataExport.user_id == user_id, DataExport.status.in_((ExportStatus.PENDING, ExportStatus.RUNNING))
+        )
+    )
+
+
+def erase_all_of(user_id):
+    """Delete every export of a purged account (in the caller's transaction); returns the files
+    to delete once it commits (delete_files)."""
+    ids = db.session.scalars(sa.delete(DataExport).where(DataExport.user_id == user_id).returning(DataExport.id))
+    return [_path(export_id) for export_id in ids]
+
+
+def delete_files(paths):
+    for path in paths:
+        path.unlink(missing_ok=True)
+
+
 def export_payload(export):
     """The contract's Export (for the `export_updated` event; routes dump it with its schema)."""
     return ExportSchema().dump(export)
@@ -126,6 +160,8 @@ def export_payload(export):
 
 def _failed(export, user):
     export = db.session.get(DataExport, export.id)
+    if export is None:  # dropped meanwhile: its account was deleted
+        return
     export.status = ExportStatus.FAILED
     db.session.execute(  # a failed export does not count toward the day's one
         sa.update(User).where(User.id == user.id, User.last_export_at == export.created_at).values(last_export_at=None),

@@ -101,6 +101,18 @@ def export_ready(to):
     )
 
 
+def deletion_scheduled(to, purge_at):
+    return _mail(
+        to,
+        DELETION_SCHEDULED,
+        "Your seda account is deleted and everything about you will be erased for good on "
+        f"{purge_at:%Y-%m-%d at %H:%M} UTC. Until then you can still change your mind: choose "
+        '"Restore my account" on the sign-in page and sign in with this email address and your '
+        "password (and a two-factor code, if you use one).\n\n"
+        "Your messages stay in their rooms, signed Deleted user.",
+    )
+
+
 def test_mail(to):
     return _mail(
         to,

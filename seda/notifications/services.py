@@ -119,6 +119,7 @@ def _reachable(message, wanted):
             ms.c.room_id == message.room_id,
             ms.c.user_id != message.user_id,
             u.c.banned.is_(False),
+            u.c.deleted_at.is_(None),
             ~sa.exists().where(blocks.c.blocker_id == ms.c.user_id, blocks.c.blocked_id == message.user_id),
         )
     )
@@ -134,7 +135,11 @@ def _reachable(message, wanted):
 
 def notify_about_verification(request_id, status):
     """The owner of a verification request hears that it reached `status` (once per status)."""
-    owner_id = db.session.scalar(sa.select(VerificationRequest.user_id).where(VerificationRequest.id == request_id))
+    owner_id = db.session.scalar(
+        sa.select(VerificationRequest.user_id)
+        .join(User, User.id == VerificationRequest.user_id)
+        .where(VerificationRequest.id == request_id, User.deleted_at.is_(None))
+    )
     if owner_id is None:
         return []
     row = {
@@ -262,3 +267,8 @@ def mark_read(user, ids=None):
     read_ids = None if ids is None else [str(i) for i in dict.fromkeys(ids) if i in newly_read]
     emits.to_user(user.id, "notifications_read", {"count": count, "ids": read_ids})
     return count
+
+
+def erase_inbox_of(user_id):
+    """Delete a purged account's notifications (in the caller's transaction)."""
+    db.session.execute(sa.delete(Notification).where(Notification.recipient_id == user_id))

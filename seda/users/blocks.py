@@ -49,21 +49,24 @@ def blocked_users(user, limit, cursor=None):
     return [row[0] for row in rows], next_cursor
 
 
-def blocking_pairs(user_id, other_ids):
-    """The ids among `other_ids` that `user_id` blocks or is blocked by (one query)."""
+def cannot_message(user_id, other_ids):
+    """The ids among `other_ids` that `user_id` cannot write to in a direct conversation: a
+    block either way, or a deleted account (API.md §12). One query."""
     other_ids = list(other_ids)
     if not other_ids:
         return set()
-    rows = db.session.execute(
-        sa.select(UserBlock.blocker_id, UserBlock.blocked_id).where(
-            sa.or_(
-                sa.and_(UserBlock.blocker_id == user_id, UserBlock.blocked_id.in_(other_ids)),
-                sa.and_(UserBlock.blocked_id == user_id, UserBlock.blocker_id.in_(other_ids)),
-            )
-        )
-    ).all()
-    return {blocked if blocker == user_id else blocker for blocker, blocked in rows}
+    blocks = UserBlock.__table__
+    either_way = sa.or_(
+        sa.and_(blocks.c.blocker_id == user_id, blocks.c.blocked_id == User.id),
+        sa.and_(blocks.c.blocked_id == user_id, blocks.c.blocker_id == User.id),
+    )
+    closed = sa.select(User.id).where(
+        User.id.in_(other_ids),
+        sa.or_(User.deleted_at.is_not(None), sa.exists().where(either_way)),
+    )
+    return set(db.session.scalars(closed))
 
 
-def either_blocks(user_id, other_id):
-    return bool(blocking_pairs(user_id, [other_id]))
+def closed_between(user_id, other_id):
+    """Whether writing between the two is closed: a block either way, or a deleted account."""
+    return bool(cannot_message(user_id, [other_id]))

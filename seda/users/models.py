@@ -44,8 +44,9 @@ class User(db.Model):
     password_hash: Mapped[str | None] = mapped_column(sa.String(255))
     supabase_id: Mapped[str | None] = mapped_column(sa.String(255), unique=True)
     role: Mapped[Role] = mapped_column(sa.Enum(Role, name="user_role", native_enum=False, length=20), default=Role.USER)
-    # Lower-case (section 8): the unique index alone makes it unique case-insensitively.
-    username: Mapped[str] = mapped_column(sa.String(30), unique=True)
+    # Lower-case (section 8): the unique index alone makes it unique case-insensitively. None
+    # only once a deleted account is purged (its name is free again).
+    username: Mapped[str | None] = mapped_column(sa.String(30), unique=True)
     # None until the first change after signup: the name given or derived then changes once freely.
     username_changed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     display_name: Mapped[str] = mapped_column(sa.String(50))
@@ -56,12 +57,30 @@ class User(db.Model):
     banned_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+    # Self-deletion (accounts/deletion.py): deleted at once, restorable until `purge_at`, when the
+    # sweep erases everything personal and sets `purged_at`; the row stays for its messages.
+    deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    purge_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    purged_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     artist_profile: Mapped["ArtistProfile | None"] = relationship(back_populates="user", uselist=False, lazy="joined")
+
+    __table_args__ = (
+        sa.Index(
+            "ix_users_purge_due",
+            "purge_at",
+            postgresql_where=sa.text("purge_at IS NOT NULL AND purged_at IS NULL"),
+            sqlite_where=sa.text("purge_at IS NOT NULL AND purged_at IS NULL"),
+        ),
+    )
 
     @property
     def two_factor_enabled(self):
         return self.two_factor_enabled_at is not None
+
+    @property
+    def deleted(self):
+        return self.deleted_at is not None
 
 
 class ArtistProfile(db.Model):

@@ -21,15 +21,39 @@ class ArtistProfileSchema(ArtistRefSchema):
     soundcloudUrl = ma.fields.String(attribute="soundcloud_url", allow_none=True)
 
 
+# What others see of a deleted account (API.md §12) in place of its name, picture and role.
+DELETED_USER_REF = {
+    "username": None,
+    "displayName": "Deleted user",
+    "avatarUrl": None,
+    "role": Role.USER.value,
+    "artistProfile": None,
+    "deleted": True,
+}
+
+
 class UserRefSchema(ma.Schema):
-    """A user as others see them: never the email."""
+    """A user as others see them: never the email; a deleted account as "Deleted user"."""
+
+    # Whether a deleted account reads as DELETED_USER_REF; its owner's and admins' views do not.
+    masks_deleted = True
 
     id = ma.fields.UUID()
-    username = ma.fields.String(metadata={"description": "Unique handle, lower-case; addressed as @username"})
+    username = ma.fields.String(
+        allow_none=True,
+        metadata={"description": "Unique handle, lower-case; addressed as @username (null: a deleted account)"},
+    )
     displayName = ma.fields.String(attribute="display_name")
     avatarUrl = ma.fields.String(attribute="avatar_url", allow_none=True)
     role = ma.fields.Enum(Role)
     artistProfile = ma.fields.Nested(ArtistRefSchema, attribute="artist_profile", allow_none=True)
+    deleted = ma.fields.Boolean(metadata={"description": "A deleted account (section 12): it reads as Deleted user"})
+
+    @ma.post_dump
+    def _deleted_reads_as_deleted_user(self, data, **_kwargs):
+        if data.get("deleted") and self.masks_deleted:
+            return {"id": data["id"], **DELETED_USER_REF}
+        return data
 
 
 class PublicUserSchema(UserRefSchema):
@@ -40,12 +64,21 @@ class PublicUserSchema(UserRefSchema):
 class UserSchema(PublicUserSchema):
     """A user as they and admins see them."""
 
+    masks_deleted = False
+
     email = ma.fields.String(allow_none=True)
     emailVerified = ma.fields.Boolean(attribute="email_verified")
     pendingEmail = ma.fields.String(attribute="pending_email", allow_none=True)
     twoFactorEnabled = ma.fields.Boolean(attribute="two_factor_enabled")
     banned = ma.fields.Boolean()
     artistProfile = ma.fields.Nested(ArtistProfileSchema, attribute="artist_profile", allow_none=True)
+
+
+class AdminUserSchema(UserSchema):
+    """A user in admin views: a deleted account until its purge, with when it goes."""
+
+    deletedAt = Timestamp(attribute="deleted_at", allow_none=True)
+    purgeAt = Timestamp(attribute="purge_at", allow_none=True)
 
 
 def _valid_username(name):

@@ -11,7 +11,8 @@ from seda.extensions import db
 from seda.realtime import emits
 from seda.users import usernames, versions  # noqa: F401  (versions: user versions move on commit)
 from seda.users.kept import kept_users
-from seda.users.models import ArtistProfile, Role, User
+from seda.users.models import ArtistProfile, Role, User, UserBlock, UsernameHold
+from seda.users.schemas import DELETED_USER_REF
 
 PROFILE_FIELDS = {"displayName": "display_name", "avatarUrl": "avatar_url", "bio": "bio"}
 ARTIST_FIELDS = {
@@ -23,11 +24,16 @@ ARTIST_FIELDS = {
     "soundcloudUrl": "soundcloud_url",
 }
 # Built once: constructing the statement costs more CPU than running it (a socket connect).
-_BANNED_BY_ID = sa.select(User.banned).where(User.id == sa.bindparam("user_id"))
+_STANDING_BY_ID = sa.select(User.banned, User.deleted_at).where(User.id == sa.bindparam("user_id"))
+USER_NOT_FOUND = "User not found"
 
 
 def get_user(user_id):
-    return get_or_404(User, user_id, "User not found")
+    """A user others may find: a deleted account is not found (API.md §12)."""
+    user = get_or_404(User, user_id, USER_NOT_FOUND)
+    if user.deleted:
+        raise NotFound(USER_NOT_FOUND)
+    return user
 
 
 def find_by_email(email):
@@ -45,7 +51,7 @@ def user_for_identity(identity):
         user = kept_users().load(user_id) if user_id is not None else None
     else:
         user = _supabase_user(identity)
-    if user is None:
+    if user is None or user.deleted:
         raise Unauthorized()
     if user.banned:
         raise Forbidden("Account suspended")
@@ -64,13 +70,13 @@ def active_user_id(identity):
     if identity.issuer != "seda":
         return user_for_identity(identity).id
     user_id = claimed_user_id(identity)
-    banned = None
+    standing = None
     if user_id is not None:
         with autocommit_connection(db.engine) as connection:
-            banned = connection.scalar(_BANNED_BY_ID, {"user_id": user_id})
-    if banned is None:
+            standing = connection.execute(_STANDING_BY_ID, {"user_id": user_id}).first()
+    if standing is None or standing.deleted_at is not None:
         raise Unauthorized()
-    if banned:
+    if standing.banned:
         raise Forbidden("Account suspended")
     return user_id
 
@@ -81,6 +87,9 @@ def _supabase_user(identity):
         return user
     email = identity.email.strip().lower() if identity.email else None
     existing = find_by_email(email) if email else None
+    if existing is not None and existing.deleted:
+        # Waiting for its purge: nobody signs in to it, nor gets a second account with its address.
+        return None
     if existing is not None and existing.supabase_id is None:
         # The same person signed up with seda first: link the accounts instead of failing.
         existing.supabase_id = identity.subject
@@ -169,7 +178,7 @@ def search_users(q, limit, cursor=None):
             raise ValidationFailed("cursor: Not an item of this list.")
     found = {}
     for match in (by_bytes.like(prefix, escape="\\"), sa.func.lower(User.display_name).like(prefix, escape="\\")):
-        query = sa.select(User).where(User.banned.is_(False), match)
+        query = sa.select(User).where(User.banned.is_(False), User.deleted_at.is_(None), match)
         if after is not None:
             query = query.where(by_bytes > after)
         for user in db.session.scalars(query.order_by(by_bytes).limit(limit + 1)):
@@ -184,9 +193,9 @@ def _byte_order(column):
 
 
 def get_by_username(name):
-    user = db.session.scalar(sa.select(User).where(User.username == name.lower()))
+    user = db.session.scalar(sa.select(User).where(User.username == name.lower(), User.deleted_at.is_(None)))
     if user is None:
-        raise NotFound("User not found")
+        raise NotFound(USER_NOT_FOUND)
     return user
 
 
@@ -206,7 +215,8 @@ def mark_verified_artist(user, when):
 
 
 def admin_list_users(limit, cursor=None, q=None, role=None, banned=None):
-    query = sa.select(User)
+    """Every account but the purged ones (a deleted one is listed until its purge)."""
+    query = sa.select(User).where(User.purged_at.is_(None))
     if q:
         pattern = f"%{escape_like(q).lower()}%"
         query = query.where(
@@ -230,7 +240,7 @@ def set_role(actor, user_id, role):
     touches_admin = role in ADMIN_ROLES or target.role in ADMIN_ROLES
     if touches_admin and not actor.is_super_admin:
         raise Forbidden("Only a SUPER_ADMIN grants or removes admin roles")
-    if target.role == Role.SUPER_ADMIN and role != Role.SUPER_ADMIN and _super_admin_count() == 1:
+    if target.role == Role.SUPER_ADMIN and role != Role.SUPER_ADMIN and super_admin_count() == 1:
         raise Conflict("The last SUPER_ADMIN cannot be demoted")
     previous = target.role
     target.role = role
@@ -239,8 +249,9 @@ def set_role(actor, user_id, role):
     return target
 
 
-def _super_admin_count():
-    return db.session.scalar(sa.select(sa.func.count()).where(User.role == Role.SUPER_ADMIN))
+def super_admin_count():
+    """SUPER_ADMINs who can act: a deleted one cannot sign in."""
+    return db.session.scalar(sa.select(sa.func.count()).where(User.role == Role.SUPER_ADMIN, User.deleted_at.is_(None)))
 
 
 def ban_user(actor, user_id, reason):
@@ -268,3 +279,17 @@ def _refuse_unless_outranks(actor, target):
         raise Forbidden("You cannot do this to your own account")
     if target.role in ADMIN_ROLES and not actor.is_super_admin:
         raise Forbidden("Only a SUPER_ADMIN may suspend an admin")
+
+
+def erase_profile(user):
+    """Erase what a purged account told about itself, its blocks both ways and the names it
+    held (in the caller's transaction): its email and username are free at once (API.md §12)."""
+    user.email = user.pending_email = user.username = user.username_changed_at = None
+    user.display_name, user.avatar_url, user.bio = DELETED_USER_REF["displayName"], None, None
+    user.email_verified, user.role, user.last_export_at = False, Role.USER, None
+    if user.artist_profile is not None:
+        db.session.delete(user.artist_profile)
+    db.session.execute(
+        sa.delete(UserBlock).where(sa.or_(UserBlock.blocker_id == user.id, UserBlock.blocked_id == user.id))
+    )
+    db.session.execute(sa.delete(UsernameHold).where(UsernameHold.user_id == user.id))

@@ -133,3 +133,14 @@ def list_own(user):
         .where(VerificationRequest.user_id == user.id)
         .order_by(VerificationRequest.created_at.desc(), VerificationRequest.id.desc())
     ).all()
+
+
+def expire_open_requests_of(user_id):
+    """A deleted account's open requests become EXPIRED (in the caller's transaction; nobody is
+    told: the claimant is gone). A check already running finds its request no longer CRAWLING."""
+    db.session.execute(
+        sa.update(VerificationRequest)
+        .where(VerificationRequest.user_id == user_id, VerificationRequest.status.in_(OPEN_STATUSES))
+        .values(status=VerificationStatus.EXPIRED, crawl_started_at=None),
+        execution_options={"synchronize_session": False},
+    )

@@ -26,6 +26,7 @@ USER_KEYS = {
     "createdAt",
     "banned",
     "artistProfile",
+    "deleted",
 }
 
 

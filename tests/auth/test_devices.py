@@ -1,10 +1,9 @@
 """Devices (API.md §12): each sign-in starts one, refreshes keep it; signing one out refuses its
 tokens from the next request and cuts its sockets, and leaves every other device alone."""
 
-import time
 import uuid
 
-from tests.helpers.chat import events
+from tests.helpers.chat import cut_within, events
 
 
 def bearer(session):
@@ -26,13 +25,6 @@ def devices(client, session):
 
 def me(client, session):
     return client.get("/api/v1/users/me", headers=bearer(session)).status_code
-
-
-def cut_within(sock, seconds=2.0):
-    deadline = time.monotonic() + seconds
-    while sock.is_connected("/chat") and time.monotonic() < deadline:
-        time.sleep(0.05)
-    return not sock.is_connected("/chat")
 
 
 def test_each_sign_in_is_a_device_and_a_refresh_keeps_it(client):

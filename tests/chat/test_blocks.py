@@ -28,7 +28,7 @@ def test_block_and_unblock_are_idempotent_and_listed_most_recent_first(client, u
     assert api(client, me, "POST", f"/users/{first.id}/block")[0] == 204
     status, listed = api(client, me, "GET", "/users/me/blocks")
     assert status == 200 and [u["id"] for u in listed] == [second.id, first.id]
-    assert set(listed[0]) == {"id", "username", "displayName", "avatarUrl", "role", "artistProfile"}
+    assert set(listed[0]) == {"id", "username", "displayName", "avatarUrl", "role", "artistProfile", "deleted"}
     assert api(client, me, "DELETE", f"/users/{second.id}/block")[0] == 204
     assert api(client, me, "DELETE", f"/users/{second.id}/block")[0] == 204
     assert [u["id"] for u in api(client, me, "GET", "/users/me/blocks")[1]] == [first.id]

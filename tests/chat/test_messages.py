@@ -59,6 +59,7 @@ def test_send_stores_a_text_message_with_the_contract_shape(chat, room_with):
         "avatarUrl": None,
         "role": "USER",
         "artistProfile": None,
+        "deleted": False,
     }
     assert message["reactions"] == [] and message["editedAt"] is None and message["trackRef"] is None
 

@@ -195,6 +195,24 @@ def test_turn_off_the_two_factor_of_a_user_who_lost_it(stack, console):
     assert target.call("GET", "/auth/2fa").json()["enabled"] is False
 
 
+def test_purge_a_deleted_account_now(stack, console):
+    target = person(stack)
+    assert target.call("DELETE", "/users/me", json={"password": PASSWORD}).status_code == 202
+    console.go("users")
+    console.find("#user-query").send_keys(target.user["email"])
+    console.find("#user-search button").click()
+    row = f'#user-results tr[data-id="{target.user["id"]}"]'
+    console.wait_until(lambda: console.text(f"{row} .state") == "deleted")
+    console.find(f"{row} button.open").click()
+    detail = console.wait_for("#user-detail section")
+    assert "Ban" not in detail.text and console.text("#user-detail .purge-at") != "—"
+    detail.find_element(By.CSS_SELECTOR, "button.purge").click()
+    console.driver.switch_to.alert.accept()  # erasing for good asks first
+    console.wait_until(lambda: not console.all(row))
+    again = person(stack, email=target.user["email"])  # the address is free at once
+    assert again.user["id"] != target.user["id"]
+
+
 def test_watch_a_room_live_with_its_session_and_text_stays_text(stack, console):
     owner = person(stack)
     room = owner.call("POST", "/chat/rooms", json={"name": f"Live {uuid.uuid4().hex[:6]}"}).json()["id"]

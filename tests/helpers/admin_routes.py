@@ -22,6 +22,7 @@ ROUTES = [
     ("POST", f"/api/v1/admin/users/{UNKNOWN}/ban", {"reason": "spam"}, 404),
     ("POST", f"/api/v1/admin/users/{UNKNOWN}/unban", None, 404),
     ("DELETE", f"/api/v1/admin/users/{UNKNOWN}/2fa", None, 404),
+    ("POST", f"/api/v1/admin/users/{UNKNOWN}/purge", None, 404),
     ("GET", "/api/v1/admin/reports", None, 200),
     ("POST", f"/api/v1/admin/reports/{UNKNOWN}/resolve", {"action": "DISMISS"}, 404),
     ("DELETE", f"/api/v1/admin/messages/{UNKNOWN}", None, 404),

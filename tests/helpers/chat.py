@@ -1,5 +1,7 @@
 """Speaking the chat API and the /chat namespace in process, as one user at a time."""
 
+import time
+
 # A track card's TrackRef as a client sends it: a Spotify link seda recognises without a network call.
 TRACK = {
     "provider": "spotify",
@@ -51,6 +53,14 @@ class Chat:
 def events(sock, name=None):
     received = sock.get_received("/chat")
     return [(e["name"], e["args"]) for e in received if name is None or e["name"] == name]
+
+
+def cut_within(sock, seconds=2.0):
+    """Whether the server disconnects the test socket within `seconds`."""
+    deadline = time.monotonic() + seconds
+    while sock.is_connected("/chat") and time.monotonic() < deadline:
+        time.sleep(0.05)
+    return not sock.is_connected("/chat")
 
 
 def joined(sock, room_id):

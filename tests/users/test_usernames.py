@@ -8,7 +8,7 @@ import time_machine
 from tests.helpers.chat import Chat
 from tests.helpers.fixtures import bearer
 
-PUBLIC_KEYS = {"id", "username", "displayName", "avatarUrl", "role", "artistProfile", "bio", "createdAt"}
+PUBLIC_KEYS = {"id", "username", "displayName", "avatarUrl", "role", "artistProfile", "deleted", "bio", "createdAt"}
 
 
 def signup(client, email, **extra):

@@ -8,7 +8,7 @@ from seda.users.models import User
 from tests.helpers.queries import record_redis_commands
 from tests.helpers.tiers import services_only
 
-PUBLIC_KEYS = {"id", "username", "displayName", "avatarUrl", "role", "artistProfile", "bio", "createdAt"}
+PUBLIC_KEYS = {"id", "username", "displayName", "avatarUrl", "role", "artistProfile", "deleted", "bio", "createdAt"}
 
 
 def test_me_shows_the_full_account(client, users):

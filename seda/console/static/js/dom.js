@@ -36,6 +36,7 @@ export function when(iso) {
 
 export function person(user) {
   if (!user) return "—";
+  if (!user.username) return user.displayName; // a deleted account: "Deleted user"
   return `${user.displayName} (@${user.username})`;
 }
 

@@ -1,5 +1,5 @@
-// Find people, ban or unban them, change their role, turn off a lost two-factor: only the
-// buttons the caller's role allows.
+// Find people, ban or unban them, change their role, turn off a lost two-factor, purge a deleted
+// account now: only the buttons the caller's role allows.
 
 import { h, person, show, when } from "../dom.js";
 
@@ -13,6 +13,11 @@ function rolesFor(me, user) {
   return all.filter((role) => role !== user.role);
 }
 
+function stateOf(user) {
+  if (user.deleted) return "deleted";
+  return user.banned ? "banned" : "active";
+}
+
 export async function render({ api, view, attempt }) {
   const query = h("input", { type: "search", name: "q", placeholder: "Email or name", id: "user-query" });
   const results = h("div", { id: "user-results" });
@@ -22,14 +27,15 @@ export async function render({ api, view, attempt }) {
     const q = query.value.trim();
     const users = await api.get(`/admin/users?limit=50${q ? `&q=${encodeURIComponent(q)}` : ""}`);
     show(results, h("table", {},
-      h("thead", {}, h("tr", {}, ["Name", "Email", "Role", "Banned", ""].map((t) => h("th", {}, t)))),
+      h("thead", {}, h("tr", {}, ["Name", "Email", "Role", "State", ""].map((t) => h("th", {}, t)))),
       h("tbody", {}, users.map((user) => h("tr", { "data-id": user.id },
         h("td", {}, person(user)), h("td", {}, user.email), h("td", {}, user.role),
-        h("td", {}, user.banned ? "yes" : "no"),
+        h("td", { class: "state" }, stateOf(user)),
         h("td", {}, h("button", { class: "open", onclick: () => open(user) }, "Open")))))));
   }
 
   function open(user) {
+    if (user.deleted) return openDeleted(user);
     const reason = h("input", { name: "reason", placeholder: "Reason for the ban", maxlength: 500 });
     const act = (action, done) => attempt(async () => {
       const updated = await action();
@@ -63,6 +69,26 @@ export async function render({ api, view, attempt }) {
         h("dt", {}, "Joined"), h("dd", {}, when(user.createdAt))),
       h("div", { class: "row" }, ban, twoFactor),
       roles.length ? h("div", { class: "row" }, roles) : null));
+  }
+
+  // A deleted account waits for its purge: it can be purged now, nothing else.
+  function openDeleted(user) {
+    const purge = h("button", { class: "danger purge", onclick: () => {
+      if (!window.confirm(`Erase ${user.email} for good? This cannot be undone.`)) return;
+      attempt(async () => {
+        await api.post(`/admin/users/${user.id}/purge`);
+        show(detail);
+        await search();
+      }, "Purged: email and username are free again.");
+    } }, "Purge now");
+    show(detail, h("section", { class: "card", "data-id": user.id },
+      h("h2", {}, person(user)),
+      h("dl", {},
+        h("dt", {}, "Email"), h("dd", {}, user.email),
+        h("dt", {}, "Deleted"), h("dd", { class: "deleted-at" }, when(user.deletedAt)),
+        h("dt", {}, "Purged on"), h("dd", { class: "purge-at" }, when(user.purgeAt))),
+      h("p", {}, "The owner can still restore this account until it is purged."),
+      h("div", { class: "row" }, purge)));
   }
 
   const form = h("form", { class: "row", id: "user-search" }, query, h("button", { type: "submit" }, "Search"));
