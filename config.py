@@ -136,6 +136,8 @@ class Config:
 
         self.RATE_LIMIT_DEFAULT = env.get("RATE_LIMIT_DEFAULT", "100/minute")
         self.RATE_LIMIT_ANONYMOUS = env.get("RATE_LIMIT_ANONYMOUS", "100/minute")
+        # Invite links and personal invitations made, per user, counted together (API.md §13).
+        self.RATE_LIMIT_INVITES = env.get("RATE_LIMIT_INVITES", "30/hour")
         self.RATE_LIMIT_SIGNUP = env.get("RATE_LIMIT_SIGNUP", "10/hour")
         self.RATE_LIMIT_LOGIN_ACCOUNT = env.get("RATE_LIMIT_LOGIN_ACCOUNT", "5/minute")
         self.RATE_LIMIT_LOGIN_IP = env.get("RATE_LIMIT_LOGIN_IP", "20/minute")

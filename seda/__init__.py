@@ -40,6 +40,7 @@ from seda.exports.routes import bp as exports_bp
 from seda.extensions import cache, cors, db, migrate, socketio
 from seda.health.routes import bp as health_bp
 from seda.health.routes import ops_bp
+from seda.invites.routes import bp as invites_bp
 from seda.mail import tasks as mail_tasks  # noqa: F401  (registers the Celery tasks)
 from seda.notifications import tasks as notification_tasks  # noqa: F401  (registers the Celery tasks)
 from seda.notifications.routes import bp as notifications_bp
@@ -199,6 +200,7 @@ def _register_blueprints(app):
         search_bp,
         sessions_bp,
         exports_bp,
+        invites_bp,
         accounts_bp,
         admin_bp,
     )

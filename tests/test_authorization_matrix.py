@@ -22,6 +22,8 @@ N = "{notification}"
 Q = "{queue_item}"
 D = "{device}"
 X = "{export}"
+C = "{invite}"
+INV = "{invitation}"
 TRACK = {
     "provider": "spotify",
     "providerId": "4uLU6hMCjMI75M1A2tKUQC",
@@ -30,7 +32,8 @@ TRACK = {
 OWNER_NAME = "{owner_username}"
 AUTOMOD_OFF = {"blockedWords": [], "linkPolicy": "ANY", "maxMentions": 0, "blockRepeats": False, "autoMuteAfter": 0}
 
-#  method, path, body, expected for owner / other user / room moderator / admin (anonymous: 401)
+#  method, path, body, expected for owner / other user / room moderator / admin (anonymous: 401
+#  unless a fifth status says otherwise)
 MATRIX = [
     ("GET", f"/api/v1/chat/rooms/{R}", None, (200, 404, 200, 200)),
     ("PATCH", f"/api/v1/chat/rooms/{R}", {"name": "renamed"}, (200, 404, 200, 200)),
@@ -73,6 +76,17 @@ MATRIX = [
     ("DELETE", f"/api/v1/auth/devices/{D}", None, (204, 404, 404, 404)),
     ("GET", f"/api/v1/users/me/exports/{X}", None, (200, 404, 404, 404)),
     ("GET", f"/api/v1/users/me/exports/{X}/download", None, (200, 404, 404, 404)),
+    # Invites of the private room: OWNER's link C, and OWNER's invitation INV of OTHER.
+    ("POST", f"/api/v1/chat/rooms/{R}/invites", {}, (201, 404, 201, 201)),
+    ("GET", f"/api/v1/chat/rooms/{R}/invites", None, (200, 404, 200, 200)),
+    ("DELETE", f"/api/v1/chat/rooms/{R}/invites/{C}", None, (204, 404, 204, 204)),
+    ("GET", f"/api/v1/invites/{C}", None, (200, 200, 200, 200, 200)),  # public: anonymous too
+    ("POST", f"/api/v1/invites/{C}/accept", None, (200, 200, 200, 200)),
+    ("POST", f"/api/v1/chat/rooms/{R}/invitations", {"userId": OTHER}, (200, 404, 200, 200)),
+    ("GET", f"/api/v1/chat/rooms/{R}/invitations", None, (200, 404, 200, 200)),
+    ("DELETE", f"/api/v1/chat/rooms/{R}/invitations/{INV}", None, (204, 404, 204, 204)),
+    ("POST", f"/api/v1/invitations/{INV}/accept", None, (404, 200, 404, 404)),
+    ("POST", f"/api/v1/invitations/{INV}/decline", None, (404, 200, 404, 404)),
     # Ids in a body: someone else's are ignored (the count answered is the caller's own).
     ("POST", "/api/v1/notifications/read", {"ids": [N]}, (200, 200, 200, 200)),
     # Ids in a query: search reads only rooms the caller is a member of, admins included.
@@ -125,6 +139,8 @@ def world(app):
     signed_in = client.post("/api/v1/auth/login", json={"email": people["owner"].email, "password": PASSWORD})
     [device] = client.get("/api/v1/auth/devices", headers=bearer(signed_in.get_json()["accessToken"])).get_json()
     export = client.post("/api/v1/users/me/exports", headers=people["owner"].headers).get_json()
+    invite = owner.post(f"/rooms/{room['id']}/invites", json={})[1]
+    invitation = owner.post(f"/rooms/{room['id']}/invitations", json={"userId": people["other"].id})[1]
     wait_for_in_process_tasks()
     ids = {
         R: room["id"],
@@ -138,6 +154,8 @@ def world(app):
         Q: waiting["id"],
         D: device["id"],
         X: export["id"],
+        C: invite["code"],
+        INV: invitation["id"],
     }
     return people, ids
 
@@ -164,7 +182,7 @@ def test_object_access(app, world, caller, method, path, body, expected):
     people, ids = world
     headers = {} if caller == "anonymous" else people[caller].headers
     response = app.test_client().open(fill(path, ids), method=method, json=fill(body, ids), headers=headers)
-    want = 401 if caller == "anonymous" else dict(zip(CALLERS, expected, strict=False))[caller]
+    want = dict(zip(CALLERS, (*expected, 401), strict=False))[caller]
     assert response.status_code == want, response.get_json()
     if response.status_code >= 400:
         assert set(response.get_json()) >= {"statusCode", "message", "requestId"}

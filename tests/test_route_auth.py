@@ -14,6 +14,7 @@ PUBLIC = {
     ("POST", "/api/v1/auth/password/reset"),
     ("POST", "/api/v1/auth/2fa/verify"),
     ("POST", "/api/v1/auth/account/restore"),
+    ("GET", "/api/v1/invites/<code>"),
     ("GET", "/api/docs"),
     ("GET", "/api/docs/"),
     ("GET", "/api/docs/openapi.json"),

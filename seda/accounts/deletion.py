@@ -19,6 +19,8 @@ from seda.common.errors import Conflict, Forbidden, NotFound, Unauthorized
 from seda.common.user_versions import users_changed
 from seda.exports import services as exports
 from seda.extensions import db
+from seda.invites import invitations
+from seda.invites import links as invite_links
 from seda.mail import compose
 from seda.mail.services import send as send_mail
 from seda.notifications.services import erase_inbox_of
@@ -41,10 +43,11 @@ class Deletion:
 
 
 def delete_account(user, password, code=None):
-    """Delete `user`'s own account (its password, and a code while two-factor is on, prove it):
-    in one transaction every device is signed out, every room left, open verification requests
-    expired and unfinished exports dropped; then the sockets hear `signed_out`, the rooms
-    `user_left`, and the address gets the one mail it still will."""
+    """Delete `user`'s own account (its password, and a code while two-factor is on, prove it).
+    In one transaction every device is signed out, every room left, open verification requests
+    expired, unfinished exports dropped, invite links revoked and pending invitations cancelled;
+    then the sockets hear `signed_out`, the rooms `user_left`, and the address gets the one mail
+    it still will."""
     if user.password_hash is None:
         raise Conflict(SET_A_PASSWORD_FIRST)
     _refuse_if_last_super_admin(user)  # state answers before the password (API.md §12)
@@ -62,6 +65,8 @@ def delete_account(user, password, code=None):
     left = rooms.leave_every_room(user.id)
     expire_open_requests_of(user.id)
     exports.drop_unfinished_of(user.id)
+    invite_links.revoke_all_made_by(user.id)
+    invitations.cancel_all_of(user.id)
     db.session.commit()
     devices.signed_out(user.id, "ACCOUNT_DELETED")  # moves the user's version: every kept copy goes
     rooms.left_rooms(user.id, left)

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 
 from seda.chat import hooks, notify
-from seda.chat.access import member_room, moderated_room, visible_room
+from seda.chat.access import find_membership, member_room, moderated_room, visible_room
 from seda.chat.memberships import add_membership, other_person, refuse_banned, remove_membership
 from seda.chat.models import (
     MemberRole,
@@ -130,6 +130,21 @@ def join_room(user, room_id):
     db.session.commit()
     notify.user_joined(room.id, user.id)
     return RoomView(room, membership), True
+
+
+def admit(user, room):
+    """Make `user` a MEMBER of `room`, private or public, as an invitation lets them (in the
+    caller's transaction): (RoomView, True), or (RoomView, False) when they already are one.
+    Banned from the room → 403. After the commit, admitted() tells the room."""
+    membership = find_membership(room.id, user.id)
+    if membership is not None:
+        return RoomView(room, membership), False
+    refuse_banned(room.id, user.id)
+    return RoomView(room, add_membership(room, user.id, MemberRole.MEMBER)), True
+
+
+def admitted(room_id, user_id):
+    notify.user_joined(room_id, user_id)
 
 
 def leave_room(user, room_id):

@@ -88,6 +88,17 @@ def current_user():
     return g.current_user
 
 
+def caller_if_signed_in():
+    """The caller's user when the request carries a valid token of an account that may act, else
+    None: a public route that shows a signed-in caller a little more."""
+    if g.get("identity") is None:
+        return None
+    try:
+        return _authenticator().load_user(g.identity)
+    except (Unauthorized, Forbidden):
+        return None
+
+
 def current_device():
     """The device the caller's token was issued to (a seda access token's `sid`), else None."""
     identity = g.get("identity")

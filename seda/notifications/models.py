@@ -14,6 +14,7 @@ class NotificationType(str, enum.Enum):
     REPLY = "REPLY"
     DIRECT_MESSAGE = "DIRECT_MESSAGE"
     VERIFICATION = "VERIFICATION"
+    ROOM_INVITE = "ROOM_INVITE"
 
 
 class Notification(db.Model):
@@ -37,8 +38,11 @@ class Notification(db.Model):
         sa.ForeignKey("verification_requests.id", ondelete="CASCADE"), index=True
     )
     verification_status: Mapped[str | None] = mapped_column(sa.String(20))
+    # A ROOM_INVITE's invitation (invites/, a feature above this one: the migration holds the key,
+    # ON DELETE CASCADE with its room).
+    invitation_id: Mapped[uuid.UUID | None] = mapped_column(sa.Uuid)
     # What the notification is about, once per recipient: `message:<id>` (at most one per message
-    # and recipient) or `verification:<id>:<status>`. A task run twice stores nothing twice.
+    # and recipient), `verification:<id>:<status>` or `invitation:<id>`. A task run twice stores nothing twice.
     dedupe_key: Mapped[str] = mapped_column(sa.String(80))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     read_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -26,6 +26,7 @@ class NotificationSchema(ma.Schema):
     )
     verificationRequestId = ma.fields.UUID(allow_none=True)
     verificationStatus = ma.fields.Enum(VerificationStatus, allow_none=True)
+    invitationId = ma.fields.UUID(allow_none=True, metadata={"description": "A ROOM_INVITE's invitation (section 13)"})
 
 
 class InboxQuerySchema(PageQuerySchema):

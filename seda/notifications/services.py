@@ -156,6 +156,31 @@ def notify_about_verification(request_id, status):
     return _push([row] if row["id"] in stored else [], None, None)
 
 
+def notify_about_invitation(invitation_id, room_id, inviter_id, invitee_id):
+    """The invitee hears of a personal invitation to a room (once per invitation)."""
+    row = {
+        "id": new_id(),
+        "recipient_id": invitee_id,
+        "type": NotificationType.ROOM_INVITE,
+        "actor_id": inviter_id,
+        "room_id": room_id,
+        "invitation_id": invitation_id,
+        "dedupe_key": f"invitation:{invitation_id}",
+        "created_at": utcnow(),
+    }
+    stored = _insert_new([row])
+    db.session.commit()
+    if row["id"] not in stored:
+        return []
+    u, p, r = User.__table__, ArtistProfile.__table__, Room.__table__
+    found = db.session.execute(
+        sa.select(*user_ref_columns(u, p), r.c.name.label("room_name"))
+        .select_from(u.outerjoin(p, p.c.user_id == u.c.id).join(r, r.c.id == room_id))
+        .where(u.c.id == inviter_id)
+    ).first()
+    return _push([row], joined_user_ref(inviter_id, found), found.room_name)
+
+
 def _insert_new(rows):
     """Insert `rows` in one statement, skipping any a recipient already has (a task run twice, or
     a second mention by edit); returns the ids stored."""
@@ -193,6 +218,7 @@ def notification_payload(row, actor, room_name):
         "excerpt": row.get("excerpt"),
         "verificationRequestId": _str_or_none(row.get("verification_request_id")),
         "verificationStatus": row.get("verification_status"),
+        "invitationId": _str_or_none(row.get("invitation_id")),
     }
 
 

@@ -12,7 +12,7 @@ from seda.chat.cards import card_for
 from seda.chat.models import MemberRole, Room, RoomMembership, RoomType
 from seda.chat.senders import SENDER_STATE_UNCHANGED
 from seda.common import audit
-from seda.common.db import parse_uuid, utcnow
+from seda.common.db import iso_utc, parse_uuid, utcnow
 from seda.common.errors import Conflict, Forbidden, NotFound
 from seda.common.pagination import keyset_page
 from seda.extensions import db
@@ -340,4 +340,22 @@ def _queued_track(track_ref, url):
         "artist": track_ref.get("artist"),
         "artwork": track_ref.get("artwork"),
         "duration": track_ref.get("duration"),
+    }
+
+
+def now_playing(room_id):
+    """What the room's ACTIVE session plays now, `{trackRef, startedAt, endsAt}`, or None (an
+    invite's preview shows it to people outside the room)."""
+    row = db.session.execute(
+        sa.select(QueueItem.track_ref, ListeningSession.started_at, ListeningSession.ends_at)
+        .join(QueueItem, QueueItem.id == ListeningSession.playing_item_id)
+        .where(ListeningSession.room_id == room_id, ListeningSession.status == SessionStatus.ACTIVE)
+        .limit(1)
+    ).first()
+    if row is None:
+        return None
+    return {
+        "trackRef": row.track_ref,
+        "startedAt": iso_utc(row.started_at) if row.started_at else None,
+        "endsAt": iso_utc(row.ends_at) if row.ends_at else None,
     }

@@ -234,6 +234,19 @@ def test_watch_a_room_live_with_its_session_and_text_stays_text(stack, console):
     assert owner.call("GET", f"/chat/messages/{sent['id']}").status_code == 404
 
 
+def test_revoke_an_invite_link_from_the_room_page(stack, console):
+    owner = person(stack)
+    room = owner.call("POST", "/chat/rooms", json={"name": f"Invites {uuid.uuid4().hex[:6]}"}).json()["id"]
+    code = owner.call("POST", f"/chat/rooms/{room}/invites", json={"maxUses": 5}).json()["code"]
+    console.go("room")
+    console.wait_for(f'#room-picker option[value="{room}"]').click()
+    link = console.wait_for(f'#room-invites li[data-code="{code}"]')
+    assert "0/5 uses" in link.text
+    link.find_element(By.CSS_SELECTOR, "button.revoke-invite").click()
+    console.wait_until(lambda: not console.all(f'#room-invites li[data-code="{code}"]'))
+    assert owner.call("GET", f"/invites/{code}").status_code == 404
+
+
 def test_the_audit_log_and_the_overview(stack, console, admin):
     target = person(stack)
     assert admin.call("POST", f"/admin/users/{target.user['id']}/ban", json={"reason": "audited"}).ok

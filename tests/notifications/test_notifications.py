@@ -26,6 +26,7 @@ KEYS = {
     "excerpt",
     "verificationRequestId",
     "verificationStatus",
+    "invitationId",
 }
 
 

@@ -1,5 +1,5 @@
 // A room live: its messages as they arrive (the official socket.io client), what its listening
-// session plays, and the moderation of a message or its author.
+// session plays, the moderation of a message or its author, and its invite links to revoke.
 
 import { h, person, show, when } from "../dom.js";
 
@@ -12,6 +12,7 @@ export async function render({ api, view, attempt }) {
     rooms.map((room) => h("option", { value: room.id }, `${room.name} (${room.memberCount})`)));
   const playing = h("p", { id: "now-playing", class: "muted" });
   const list = h("ul", { class: "messages", id: "live-messages" });
+  const invites = h("ul", { id: "room-invites" });
   const socket = window.io("/chat", {
     auth: (send) => send({ token: api.accessToken }),
     transports: ["websocket", "polling"],
@@ -33,6 +34,22 @@ export async function render({ api, view, attempt }) {
         "Ban author")));
   }
 
+  function invite(link) {
+    const limit = link.maxUses ? `${link.uses}/${link.maxUses} uses` : `${link.uses} uses`;
+    return h("li", { "data-code": link.code },
+      h("code", {}, link.code), " ", person(link.createdBy), " ",
+      h("span", { class: "muted" }, `${limit}, expires ${link.expiresAt ? when(link.expiresAt) : "never"}`), " ",
+      h("button", { class: "danger revoke-invite", onclick: () => attempt(async () => {
+        await api.delete(`/chat/rooms/${link.roomId}/invites/${encodeURIComponent(link.code)}`);
+        await listInvites(link.roomId);
+      }, "Invite link revoked.") }, "Revoke"));
+  }
+
+  async function listInvites(id) {
+    const links = await api.get(`/chat/rooms/${id}/invites?limit=100`);
+    invites.replaceChildren(...(links.length ? links.map(invite) : [h("li", { class: "muted" }, "No usable links.")]));
+  }
+
   function nowPlaying(item) {
     playing.textContent = item
       ? `Now playing: ${item.trackRef.title || item.trackRef.url}${item.trackRef.artist ? ` — ${item.trackRef.artist}` : ""}`
@@ -43,6 +60,7 @@ export async function render({ api, view, attempt }) {
     if (roomId) socket.emit("leave_room", roomId);
     roomId = id;
     list.replaceChildren();
+    invites.replaceChildren();
     playing.textContent = "";
     if (!id) return;
     // Watching a public room joins it, as any client's join_room does.
@@ -51,6 +69,7 @@ export async function render({ api, view, attempt }) {
     nowPlaying(ack.session && ack.session.nowPlaying);
     const history = await api.get(`/chat/rooms/${id}/messages?limit=50`);
     list.replaceChildren(...history.reverse().map(line));
+    await listInvites(id);
   }
 
   socket.on("message_created", (message) => { if (message.roomId === roomId) list.append(line(message)); });
@@ -61,6 +80,7 @@ export async function render({ api, view, attempt }) {
   socket.on("session_ended", (fromRoom) => { if (fromRoom === roomId) nowPlaying(null); });
   socket.on("connect", () => { if (roomId) socket.emit("join_room", roomId); });
   picker.addEventListener("change", () => attempt(() => watch(picker.value)));
-  show(view, h("h1", {}, "Live room"), h("div", { class: "row" }, picker), playing, list);
+  show(view, h("h1", {}, "Live room"), h("div", { class: "row" }, picker), playing, list,
+    h("h2", {}, "Invite links"), invites);
   return () => socket.disconnect();
 }
