@@ -44,6 +44,7 @@ from seda.invites.routes import bp as invites_bp
 from seda.mail import tasks as mail_tasks  # noqa: F401  (registers the Celery tasks)
 from seda.notifications import tasks as notification_tasks  # noqa: F401  (registers the Celery tasks)
 from seda.notifications.routes import bp as notifications_bp
+from seda.notifications.routes import settings_bp as notification_settings_bp
 from seda.realtime.presence import init_presence
 from seda.realtime.transport import MAX_TRANSPORT_BYTES, PayloadPacket, PollingBatchLimit
 from seda.search.routes import bp as search_bp
@@ -197,6 +198,7 @@ def _register_blueprints(app):
         tracks_bp,
         verification_bp,
         notifications_bp,
+        notification_settings_bp,
         search_bp,
         sessions_bp,
         exports_bp,

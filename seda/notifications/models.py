@@ -15,6 +15,10 @@ class NotificationType(str, enum.Enum):
     DIRECT_MESSAGE = "DIRECT_MESSAGE"
     VERIFICATION = "VERIFICATION"
     ROOM_INVITE = "ROOM_INVITE"
+    FOLLOW = "FOLLOW"
+    SESSION_SCHEDULED = "SESSION_SCHEDULED"
+    SESSION_STARTED = "SESSION_STARTED"
+    REMINDER = "REMINDER"
 
 
 class Notification(db.Model):
@@ -60,3 +64,27 @@ class Notification(db.Model):
             sqlite_where=sa.text("read_at IS NULL"),
         ),
     )
+
+
+class EmailDigest(str, enum.Enum):
+    OFF = "OFF"
+    HOURLY = "HOURLY"
+    DAILY = "DAILY"
+
+
+class NotificationSettings(db.Model):
+    """How a user wants to hear of notifications beyond the inbox (API.md §13). A user without a
+    row has the defaults; `types` holds only what they changed, so a type added later starts at
+    its defaults for everyone."""
+
+    __tablename__ = "notification_settings"
+
+    user_id: Mapped[uuid.UUID] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
+    types: Mapped[dict] = mapped_column(sa.JSON, default=dict)  # {"MENTION": {"push": false}, …}
+    email_digest: Mapped[EmailDigest] = mapped_column(
+        sa.Enum(EmailDigest, name="email_digest", native_enum=False, length=10), default=EmailDigest.HOURLY
+    )
+    quiet_start: Mapped[str | None] = mapped_column(sa.String(5))  # "HH:MM" in time_zone
+    quiet_end: Mapped[str | None] = mapped_column(sa.String(5))
+    time_zone: Mapped[str] = mapped_column(sa.String(64), default="UTC")
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)

@@ -1,8 +1,15 @@
 from seda.common.api import Blueprint
 from seda.common.auth import current_user, login_required
 from seda.common.pagination import PAGE_HEADERS_DOC, payload_page
-from seda.notifications import services
-from seda.notifications.schemas import InboxQuerySchema, MarkReadSchema, NotificationSchema, UnreadCountSchema
+from seda.notifications import services, settings
+from seda.notifications.schemas import (
+    InboxQuerySchema,
+    MarkReadSchema,
+    NotificationSchema,
+    NotificationSettingsSchema,
+    SettingsChangesSchema,
+    UnreadCountSchema,
+)
 
 bp = Blueprint("notifications", __name__, url_prefix="/notifications", description="The notification inbox (section 8)")
 
@@ -35,3 +42,30 @@ def mark_read(body):
     count left, and every socket of mine gets `notifications_read` `{count, ids}` (`ids`: those
     this call read, null after `all`)."""
     return {"count": services.mark_read(current_user(), body.get("ids"))}
+
+
+settings_bp = Blueprint(
+    "notification_settings",
+    __name__,
+    url_prefix="/users/me/notification-settings",
+    description="How notifications reach me beyond the inbox (section 13)",
+)
+
+
+@settings_bp.route("")
+@login_required
+@settings_bp.response(200, NotificationSettingsSchema)
+def get_settings():
+    """My settings: per type, push and email (digest); the digest's pace; quiet hours in my time zone."""
+    return settings.settings_of(current_user().id)
+
+
+@settings_bp.route("", methods=["PATCH"])
+@login_required
+@settings_bp.arguments(SettingsChangesSchema)
+@settings_bp.response(200, NotificationSettingsSchema)
+def patch_settings(changes):
+    """Change any of them: `{"types": {"MENTION": {"push": false}}}` changes only that one;
+    `quietHours: null` clears them. A request with any error changes nothing. The inbox always
+    gets every notification."""
+    return settings.change(current_user().id, changes)

@@ -11,7 +11,7 @@ from seda.chat.payloads import joined_user_ref, user_ref_columns
 from seda.common.db import iso_utc, new_id, utcnow
 from seda.common.pagination import keyset_page
 from seda.extensions import db
-from seda.notifications.models import Notification, NotificationType
+from seda.notifications.models import Notification, NotificationSettings, NotificationType
 from seda.realtime import emits
 from seda.users.models import ArtistProfile, User, UserBlock
 from seda.verification.models import VerificationRequest
@@ -296,5 +296,6 @@ def mark_read(user, ids=None):
 
 
 def erase_inbox_of(user_id):
-    """Delete a purged account's notifications (in the caller's transaction)."""
+    """Delete a purged account's notifications and settings (in the caller's transaction)."""
     db.session.execute(sa.delete(Notification).where(Notification.recipient_id == user_id))
+    db.session.execute(sa.delete(NotificationSettings).where(NotificationSettings.user_id == user_id))
