@@ -126,6 +126,10 @@ class Config:
         # Data exports (zip files); with processes on several hosts, a volume they share.
         self.EXPORT_DIR = env.get("EXPORT_DIR") or str(BASE_DIR / "instance" / "exports")
         self.EXPORT_TTL_HOURS = _int(env, "EXPORT_TTL_HOURS", 24)
+        # Email digests (API.md §13): a notification waits this long, with its recipient away, before
+        # a digest may carry it; the check runs this often.
+        self.EMAIL_DIGEST_DELAY_SECONDS = _int(env, "EMAIL_DIGEST_DELAY_SECONDS", 900)
+        self.EMAIL_DIGEST_CHECK_SECONDS = _int(env, "EMAIL_DIGEST_CHECK_SECONDS", 60)
         # A deleted account can be restored for this many days; then the sweep purges it.
         self.ACCOUNT_PURGE_AFTER_DAYS = _int(env, "ACCOUNT_PURGE_AFTER_DAYS", 14)
         # When true, admins without two-factor get 403 on every /admin route (X-Admin-Api-Key aside).

@@ -168,7 +168,7 @@ def _init_extensions(app):
         namespaces="*",  # every namespace reaches a handler: /chat, or UnknownNamespaces' refusal
     )
     app.wsgi_app = PollingBatchLimit(app.wsgi_app, socketio.server.eio, "/socket.io")
-    celery_init_app(app, beat_schedule())
+    celery_init_app(app, beat_schedule(app.config))
     init_presence(app)
     init_user_versions(app)
     init_chat_socket(app)

@@ -10,6 +10,7 @@ from seda.exports import services as exports
 from seda.mail import compose
 from seda.mail.services import send_now
 from seda.mail.transports import MailFailure
+from seda.notifications import digests
 from seda.users.services import create_or_promote_admin
 from seda.verification import checks
 
@@ -38,6 +39,12 @@ def sweep():
     exports, and the purge of deleted accounts past their purgeAt."""
     counts = {**checks.sweep(), "exports_expired": exports.expire(), "accounts_purged": deletion.purge_due()}
     click.echo(" ".join(f"{name}={count}" for name, count in counts.items()))
+
+
+@seda_cli.command("digest")
+def digest():
+    """Send the due email digests once, now (beat runs this every EMAIL_DIGEST_CHECK_SECONDS)."""
+    click.echo(f"digests_sent={digests.send_due()}")
 
 
 @seda_cli.command("send-test-mail")

@@ -13,20 +13,27 @@ log = logging.getLogger(__name__)
 @dataclass(frozen=True)
 class PeriodicJob:
     task: object
-    every_seconds: float
+    every_seconds: float | None
+    every_seconds_from: str | None = None  # the name of the setting that gives every_seconds
 
 
 _jobs: list[PeriodicJob] = []
 
 
-def register_periodic(task, every_seconds):
-    """Run `task` every `every_seconds`; call at import time of a feature's tasks module."""
-    _jobs.append(PeriodicJob(task, every_seconds))
+def register_periodic(task, every_seconds=None, every_seconds_from=None):
+    """Run `task` every `every_seconds`, or every so many seconds as the setting named
+    `every_seconds_from` says; call at import time of a feature's tasks module."""
+    _jobs.append(PeriodicJob(task, every_seconds, every_seconds_from))
     return task
 
 
-def beat_schedule():
-    return {job.task.name: {"task": job.task.name, "schedule": job.every_seconds} for job in _jobs}
+def jobs_for(config):
+    """The registered jobs, each with its period read from `config` where a setting gives it."""
+    return [PeriodicJob(job.task, config[job.every_seconds_from]) if job.every_seconds_from else job for job in _jobs]
+
+
+def beat_schedule(config):
+    return {job.task.name: {"task": job.task.name, "schedule": job.every_seconds} for job in jobs_for(config)}
 
 
 class EmbeddedScheduler:
@@ -71,4 +78,4 @@ def start_embedded_scheduler(app):
     if not app.config.get("EMBEDDED_SCHEDULER") or not _jobs:
         return None
     log.info("embedded scheduler started with %d periodic jobs", len(_jobs))
-    return EmbeddedScheduler(_jobs).start()
+    return EmbeddedScheduler(jobs_for(app.config)).start()

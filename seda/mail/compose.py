@@ -3,6 +3,7 @@ the RFC 5322 headers. Nothing here sends anything."""
 
 import uuid
 from email.message import EmailMessage
+from email.policy import default
 from email.utils import format_datetime, make_msgid
 
 from flask import current_app
@@ -18,8 +19,12 @@ TWO_FACTOR_ON = "Two-factor authentication was turned on for your seda account"
 TWO_FACTOR_OFF = "Two-factor authentication was turned off for your seda account"
 EXPORT_READY = "Your seda data export is ready"
 DELETION_SCHEDULED = "Your seda account will be deleted"
+DIGEST = "You have unread notifications on seda"
 TEST_MAIL = "seda test mail"
 
+# Header lines up to RFC 5322's 998 characters: a List-Unsubscribe URL is never folded into
+# RFC 2047 encoded words, which mail clients would not read as a URL (API.md §13).
+POLICY = default.clone(max_line_length=998)
 SIGNATURE = "\n\n-- \nseda.fm · this mail was sent automatically; replies are not read.\n"
 
 
@@ -113,6 +118,25 @@ def deletion_scheduled(to, purge_at):
     )
 
 
+def digest(to, lines, more, unsubscribe_token):
+    """`lines`: (who, where, what, link) of each notification carried, newest first; `more`: how
+    many more are waiting. One-click unsubscribe as RFC 8058 asks, and a link in the text."""
+    config = current_app.config
+    items = "\n\n".join(f"{who} in {where}: {what}\n{link}" for who, where, what, link in lines)
+    rest = f"\n\n…and {more} more." if more else ""
+    message = _mail(
+        to,
+        DIGEST,
+        f"While you were away:\n\n{items}{rest}\n\n"
+        f"No more of these digests: {config['PUBLIC_BASE_URL']}/unsubscribe?token={unsubscribe_token}",
+    )
+    message["List-Unsubscribe"] = (
+        f"<{config['PUBLIC_API_URL']}{config['API_PREFIX']}/notifications/unsubscribe?token={unsubscribe_token}>"
+    )
+    message["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
+    return message
+
+
 def test_mail(to):
     return _mail(
         to,
@@ -123,7 +147,7 @@ def test_mail(to):
 
 def _mail(to, subject, text):
     config = current_app.config
-    message = EmailMessage()
+    message = EmailMessage(policy=POLICY)
     message["From"] = config["MAIL_FROM"]
     message["To"] = to
     message["Subject"] = subject

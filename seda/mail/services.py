@@ -4,13 +4,13 @@ the task, retrying a temporary failure three times (about 30 s, 2 min and 10 min
 import logging
 from datetime import timedelta
 from email import message_from_bytes
-from email.policy import default as default_policy
 
 from flask import current_app
 
 from seda.common.db import utcnow
 from seda.common.request_id import bind_request_id, current_request_id, reset_request_id
 from seda.common.tasks import enqueue, enqueue_at
+from seda.mail import compose
 from seda.mail.transports import MailFailure, transport_from_config
 
 log = logging.getLogger(__name__)
@@ -28,7 +28,7 @@ def deliver(raw, attempt=0, request_id=None):
     """Send one queued mail through the configured transport (the task's body)."""
     token = bind_request_id(request_id)
     try:
-        message = message_from_bytes(raw.encode("utf-8"), policy=default_policy)
+        message = message_from_bytes(raw.encode("utf-8"), policy=compose.POLICY)
         try:
             transport_from_config(current_app.config).send(message)
         except MailFailure as failure:

@@ -50,6 +50,8 @@ class Notification(db.Model):
     dedupe_key: Mapped[str] = mapped_column(sa.String(80))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     read_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # When an email digest carried it (notifications/digests.py): never in a second one.
+    digested_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     __table_args__ = (
         sa.UniqueConstraint("recipient_id", "dedupe_key"),
@@ -62,6 +64,14 @@ class Notification(db.Model):
             "id",
             postgresql_where=sa.text("read_at IS NULL"),
             sqlite_where=sa.text("read_at IS NULL"),
+        ),
+        # The digest check's candidates: unread, in no digest yet, old enough (a small part).
+        sa.Index(
+            "ix_notifications_undigested",
+            "created_at",
+            "recipient_id",
+            postgresql_where=sa.text("read_at IS NULL AND digested_at IS NULL"),
+            sqlite_where=sa.text("read_at IS NULL AND digested_at IS NULL"),
         ),
     )
 
@@ -87,4 +97,6 @@ class NotificationSettings(db.Model):
     quiet_start: Mapped[str | None] = mapped_column(sa.String(5))  # "HH:MM" in time_zone
     quiet_end: Mapped[str | None] = mapped_column(sa.String(5))
     time_zone: Mapped[str] = mapped_column(sa.String(64), default="UTC")
+    # The last digest sent: the next one is claimed by a conditional UPDATE of this column.
+    last_digest_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)

@@ -1,14 +1,17 @@
 from seda.common.api import Blueprint
 from seda.common.auth import current_user, login_required
 from seda.common.pagination import PAGE_HEADERS_DOC, payload_page
-from seda.notifications import services, settings
+from seda.notifications import digests, services, settings
 from seda.notifications.schemas import (
     InboxQuerySchema,
     MarkReadSchema,
+    MessageSchema,
     NotificationSchema,
     NotificationSettingsSchema,
+    OneClickSchema,
     SettingsChangesSchema,
     UnreadCountSchema,
+    UnsubscribeQuerySchema,
 )
 
 bp = Blueprint("notifications", __name__, url_prefix="/notifications", description="The notification inbox (section 8)")
@@ -42,6 +45,19 @@ def mark_read(body):
     count left, and every socket of mine gets `notifications_read` `{count, ids}` (`ids`: those
     this call read, null after `all`)."""
     return {"count": services.mark_read(current_user(), body.get("ids"))}
+
+
+@bp.route("/unsubscribe", methods=["POST"])
+@bp.arguments(UnsubscribeQuerySchema, location="query")
+@bp.arguments(OneClickSchema)
+@bp.response(200, MessageSchema)
+@bp.alt_response(400, description="Invalid or expired token")
+def unsubscribe(query, _one_click):
+    """One-click unsubscribe from email digests (RFC 8058): the signed token of a digest's
+    List-Unsubscribe link, no bearer token. Takes the form `List-Unsubscribe=One-Click` mail
+    clients post, JSON `{}`, or no body; `emailDigest` becomes OFF (idempotent)."""
+    digests.unsubscribe(query["token"])
+    return {"message": "Unsubscribed"}
 
 
 settings_bp = Blueprint(

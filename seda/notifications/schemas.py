@@ -116,3 +116,18 @@ class SettingsChangesSchema(ma.Schema):
     emailDigest = ma.fields.Enum(EmailDigest, by_value=True)
     quietHours = ma.fields.Nested(QuietHoursSchema, allow_none=True, metadata={"description": "null clears them"})
     timeZone = ma.fields.String(validate=[ma.validate.Length(1, 64), _known_time_zone])
+
+
+class UnsubscribeQuerySchema(ma.Schema):
+    token = ma.fields.String(required=True, validate=ma.validate.Length(1, 512))
+
+
+class OneClickSchema(ma.Schema):
+    """The body a one-click unsubscribe may carry: nothing to read in it (RFC 8058's form
+    `List-Unsubscribe=One-Click` is not JSON and is not read; JSON `{}` is accepted)."""
+
+    BODY_OPTIONAL = True
+
+
+class MessageSchema(ma.Schema):
+    message = ma.fields.String()

@@ -1,7 +1,8 @@
 """Which sockets of which user are subscribed to which room, on every process.
 
 Presence events ("first socket of a user in a room / last one gone"), the `online` flag of
-members and removing a banned user's sockets all read this. With Redis it is shared by all
+members, removing a banned user's sockets and whether someone was away long enough for an email
+digest all read this. With Redis it is shared by all
 processes (sets per room+user and per user); in embedded mode it lives in this process.
 """
 
@@ -15,6 +16,9 @@ import redis
 from flask import current_app
 
 log = logging.getLogger(__name__)
+# How long the moment a user's socket went is remembered (an email digest waits until nobody has
+# been connected for EMAIL_DIGEST_DELAY_SECONDS, far less than this).
+SEEN_FOR_SECONDS = 86400
 
 
 def _tolerant(default):
@@ -37,6 +41,7 @@ def _tolerant(default):
 class MemoryPresence:
     def __init__(self):
         self._lock = threading.Lock()
+        self._seen = {}
         self._room = defaultdict(set)
         self._user = defaultdict(set)
         self._room_users = defaultdict(set)
@@ -54,6 +59,12 @@ class MemoryPresence:
     def disconnect(self, user_id, sid):
         with self._lock:
             self._user[str(user_id)].discard(sid)
+            self._seen[str(user_id)] = time.time()
+
+    def last_seen(self, user_ids):
+        """{user id: epoch seconds} of the last time each of `user_ids` let a socket go."""
+        with self._lock:
+            return {str(u): self._seen[str(u)] for u in user_ids if str(u) in self._seen}
 
     def join(self, room_id, user_id, sid):
         """Subscribe `sid`; True when it is the user's first socket in the room."""
@@ -194,6 +205,18 @@ class RedisPresence:
     @_tolerant(None)
     def disconnect(self, user_id, sid):
         self._remove(keys=[self._user_key(user_id), self._entries_key(self._host), ""], args=[sid, ""])
+        self._redis.set(self._seen_key(user_id), repr(time.time()), ex=SEEN_FOR_SECONDS)
+
+    @_tolerant({})
+    def last_seen(self, user_ids):
+        user_ids = [str(u) for u in user_ids]
+        if not user_ids:
+            return {}
+        values = self._redis.mget([self._seen_key(u) for u in user_ids])
+        return {u: float(v) for u, v in zip(user_ids, values, strict=True) if v is not None}
+
+    def _seen_key(self, user_id):
+        return f"{self._prefix}:seen:{user_id}"
 
     @_tolerant(False)
     def join(self, room_id, user_id, sid):
