@@ -234,6 +234,15 @@ def test_watch_a_room_live_with_its_session_and_text_stays_text(stack, console):
     assert owner.call("GET", f"/chat/messages/{sent['id']}").status_code == 404
 
 
+def test_a_page_opened_after_sign_in_stays_past_the_queues_refresh(stack, console):
+    # Sign-in used to route twice: the first verification page's 10 s refresh was never
+    # cleared and, 10 s later, replaced whatever page was open with the queue (#42).
+    console.go("users")
+    console.wait_for("#user-search")
+    time.sleep(11)
+    assert console.all("#user-search") and console.text("#nav a.active") == "Users"
+
+
 def test_revoke_an_invite_link_from_the_room_page(stack, console):
     owner = person(stack)
     room = owner.call("POST", "/chat/rooms", json={"name": f"Invites {uuid.uuid4().hex[:6]}"}).json()["id"]

@@ -17,6 +17,7 @@ const who = document.getElementById("who");
 const signOut = document.getElementById("sign-out");
 const flashBox = document.getElementById("flash");
 let leavePage = null;
+let showing = 0; // which route() call's page is the one on screen
 
 function flash(text, ok = false) {
   flashBox.textContent = text;
@@ -51,14 +52,16 @@ function signInPage() {
     const signedIn = await attempt(async () => { await api.signIn(email.value, password.value); return true; });
     if (signedIn) {
       password.value = "";
-      location.hash = "#/verifications";
-      route();
+      // Setting the hash routes (hashchange); routing as well left a second page running.
+      if (location.hash === "#/verifications") route();
+      else location.hash = "#/verifications";
     }
   });
   show(view, form);
 }
 
 async function route() {
+  const mine = ++showing;
   if (leavePage) {
     leavePage();
     leavePage = null;
@@ -74,7 +77,12 @@ async function route() {
   const page = PAGES[name] || PAGES.verifications;
   for (const link of nav.querySelectorAll("a")) link.classList.toggle("active", link.hash === `#/${name}`);
   show(view, h("p", { class: "muted" }, "Loading…"));
-  leavePage = (await attempt(() => page.render(context))) || null;
+  const leave = (await attempt(() => page.render(context))) || null;
+  if (mine === showing) {
+    leavePage = leave;
+  } else if (leave) {
+    leave(); // another page was asked for while this one loaded: this one must not keep running
+  }
 }
 
 api.onSignedOut = () => {
