@@ -12,7 +12,10 @@ from seda.chat.payloads import message_payload, reaction_payload, user_ref_of
 from seda.chat.schemas import ReactionSchema
 from seda.common.db import iso_utc
 from seda.extensions import db
+from seda.invites import invitations
+from seda.invites.schemas import InvitationSchema
 from seda.notifications.services import inbox
+from seda.notifications.settings import settings_of
 from seda.sessions.models import ItemState, QueueItem
 from seda.sessions.payloads import item_payload
 from seda.users.blocks import blocked_users
@@ -27,7 +30,7 @@ BATCH = 1000
 def write(path, user, created_at):
     """Write `user`'s export into the zip at `path`."""
     files = {
-        "profile.json": lambda: UserSchema().dump(user),
+        "profile.json": lambda: {**UserSchema().dump(user), "notificationSettings": settings_of(user.id)},
         "messages.json": lambda: _messages(user),
         "rooms.json": lambda: _rooms(user),
         "reactions.json": lambda: _reactions(user),
@@ -36,12 +39,19 @@ def write(path, user, created_at):
         "devices.json": lambda: _devices(user),
         "verification-requests.json": lambda: _verification_requests(user),
         "queue-items.json": lambda: _queue_items(user),
+        "invitations.json": lambda: _invitations(user),
     }
     with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED) as archive:
         manifest = {"format": FORMAT, "userId": str(user.id), "createdAt": iso_utc(created_at), "files": list(files)}
         _write_json(archive, "manifest.json", manifest)
         for name, content in files.items():
             _write_json(archive, name, content())
+
+
+def _invitations(user):
+    """Invitations I sent and received, oldest first, as the API shows them."""
+    schema = InvitationSchema()
+    return (schema.dump(view) for view in invitations.sent_or_received(user.id))
 
 
 def _write_json(archive, name, value):

@@ -170,6 +170,13 @@ def _page(query, now, status, limit, cursor, anchor_where):
     return [_view(row) for row in rows], next_cursor
 
 
+def sent_or_received(user_id):
+    """Every invitation `user_id` sent or received, oldest first (their data export)."""
+    query = _views(utcnow()).where(sa.or_(Invitation.inviter_id == user_id, Invitation.invitee_id == user_id))
+    for row in db.session.execute(query.order_by(Invitation.created_at, Invitation.id)):
+        yield _view(row)
+
+
 def cancel(user, room_id, invitation_id):
     """Its inviter, the room's OWNER or MODERATORs, or an admin cancel a PENDING invitation."""
     room, membership = member_room(user, room_id)

@@ -51,18 +51,22 @@ def send_due(now=None):
     old_enough = now - timedelta(seconds=current_app.config["EMAIL_DIGEST_DELAY_SECONDS"])
     sent, after = 0, None
     while True:
-        candidates = _candidates(old_enough, after)
+        found = candidates(old_enough, after)
         db.session.rollback()
-        if not candidates:
+        if not found:
             return sent
-        after = candidates[-1]
-        for user in _away(_reachable(candidates), old_enough):
+        after = found[-1]
+        for user in _away(_reachable(found), old_enough):
             sent += _send_to(user, now, old_enough)
 
 
-def _candidates(old_enough, after):
+def candidates(old_enough, after):
     """Users with a notification unread, in no digest yet and old enough: a small part of all,
-    found through the partial index ix_notifications_undigested."""
+    found through the partial index ix_notifications_undigested (bench/digest_check.py)."""
+    return list(db.session.scalars(candidate_query(old_enough, after)))
+
+
+def candidate_query(old_enough, after):
     n = Notification
     query = (
         sa.select(n.recipient_id)
@@ -73,7 +77,7 @@ def _candidates(old_enough, after):
     )
     if after is not None:
         query = query.where(n.recipient_id > after)
-    return list(db.session.scalars(query))
+    return query
 
 
 def _reachable(user_ids):

@@ -32,6 +32,7 @@ FILES = [
     "devices.json",
     "verification-requests.json",
     "queue-items.json",
+    "invitations.json",
 ]
 
 
@@ -66,6 +67,9 @@ def test_an_export_holds_my_data_in_the_apis_shapes_and_nothing_of_anyone_else(a
     me.post(f"/rooms/{left}/leave")
     status, direct = me.post("/direct", json={"userId": friend.user.id})
     friend.send(direct["id"], "a secret for you")
+    invited = me.post(f"/rooms/{room}/invitations", json={"userId": users.make().id})[1]
+    quiet = {"quietHours": {"start": "23:00", "end": "07:00"}, "timeZone": "Europe/Berlin"}
+    client.patch("/api/v1/users/me/notification-settings", json=quiet, headers=me.user.headers)
     wait_for_in_process_tasks()  # its notification is made before the block, which would stop it
     client.post(f"/api/v1/users/{friend.user.id}/block", headers=me.user.headers)
 
@@ -79,6 +83,8 @@ def test_an_export_holds_my_data_in_the_apis_shapes_and_nothing_of_anyone_else(a
     assert response.headers["Content-Disposition"] == f'attachment; filename="seda-export-{utcnow():%Y-%m-%d}.zip"'
     assert files["manifest.json"]["format"] == "seda-export/1" and files["manifest.json"]["files"] == FILES
     assert files["profile.json"]["email"] == me.user.email
+    assert files["profile.json"]["notificationSettings"]["quietHours"] == quiet["quietHours"]
+    assert [(i["id"], i["status"]) for i in files["invitations.json"]] == [(invited["id"], "PENDING")]
     texts = [m["text"] for m in files["messages.json"]]
     assert texts == ["my words", "said before leaving"]  # oldest first, rooms I left too; none of theirs
     assert files["messages.json"][0]["id"] == mine["id"] and files["messages.json"][0]["roomName"] == "Mine"

@@ -1,0 +1,103 @@
+"""The public invite preview (#37, API.md §13): `GET /invites/{code}` shows anyone the room, who
+is online, what it plays now and who invited. Target: p95 under 20 ms at 200 requests/s on the
+2-core machine.
+
+One seda process (gunicorn with gevent, PostgreSQL, Redis); a public room of 200 members whose
+listening session plays a track, and an invite link of its owner. Anonymous requests are started
+at `--rate` per second for `--seconds`, alternating the preview with `GET /api/v1/health/live`
+(the same stack without the preview's work: the baseline of the same run), from gevent
+greenlets; printed: each one's p50 and p95.
+
+    .venv/bin/python bench/invite_preview.py [--rate 200] [--seconds 20]
+"""
+
+from gevent import monkey
+
+monkey.patch_all()
+
+import argparse  # noqa: E402
+import statistics  # noqa: E402
+import sys  # noqa: E402
+import time  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+import gevent  # noqa: E402
+import requests  # noqa: E402
+import sqlalchemy as sa  # noqa: E402
+import urllib3  # noqa: E402
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+sys.path.insert(0, str(HERE.parent))
+from seeding import access_token, fresh_database, seed_room, seed_users, server_env  # noqa: E402
+
+from tests.helpers.chat import TRACK  # noqa: E402
+from tests.helpers.servers import gunicorn_server  # noqa: E402
+
+TARGET = "p95 < 20 ms at 200 requests/s"
+
+
+def pct(values, n):
+    return statistics.quantiles(values, n=100)[n - 1]
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--rate", type=int, default=200)
+    parser.add_argument("--seconds", type=float, default=20)
+    args = parser.parse_args()
+    with fresh_database("seda_bench_invites") as url:
+        engine = sa.create_engine(url)
+        with engine.begin() as conn:
+            members = seed_users(conn, 200)
+            room = seed_room(conn, members, name="Preview bench")
+        engine.dispose()
+        env = server_env(url, RATE_LIMIT_ANONYMOUS="10000000/minute", RATE_LIMIT_INVITES="1000/hour")
+        with gunicorn_server(env) as base:
+            owner = {"Authorization": f"Bearer {access_token(members[0])}"}
+            api = f"{base}/api/v1/chat/rooms/{room}"
+            assert requests.post(f"{api}/session", headers=owner, timeout=10).status_code == 201
+            queued = requests.post(f"{api}/session/queue", json={"trackRef": TRACK}, headers=owner, timeout=10)
+            assert queued.status_code == 201, queued.text
+            code = requests.post(f"{api}/invites", json={}, headers=owner, timeout=10).json()["code"]
+            paths = {"preview": f"/api/v1/invites/{code}", "health (baseline)": "/api/v1/health/live"}
+            shown = requests.get(f"{base}{paths['preview']}", timeout=10).json()
+            assert shown["nowPlaying"] is not None and shown["room"]["memberCount"] == 200
+            results = measure(base, paths, args.rate, args.seconds)
+    print(f"GET at {args.rate} requests/s for {args.seconds:g} s, one process, anonymous, alternated:")
+    for kind, timings in results.items():
+        print(
+            f"  {kind}: {len(timings)} requests, p50 {statistics.median(timings):.2f} ms, p95 {pct(timings, 95):.2f} ms"
+        )
+    print(f"  target: {TARGET}")
+
+
+def measure(base, paths, rate, seconds):
+    host, port = base.removeprefix("http://").split(":")
+    pool = urllib3.HTTPConnectionPool(host, int(port), maxsize=200)
+    kinds = list(paths)
+    results, failures = {kind: [] for kind in kinds}, []
+
+    def one(kind, record):
+        started = time.perf_counter()
+        response = pool.request("GET", paths[kind])
+        if response.status != 200:
+            failures.append(response.status)
+        elif record:
+            results[kind].append((time.perf_counter() - started) * 1000)
+
+    for n in range(200):  # warm up, not recorded
+        one(kinds[n % 2], False)
+    greenlets, start, total = [], time.perf_counter(), int(rate * seconds)
+    for n in range(total):
+        delay = start + n / rate - time.perf_counter()
+        if delay > 0:
+            gevent.sleep(delay)
+        greenlets.append(gevent.spawn(one, kinds[n % 2], True))
+    gevent.joinall(greenlets, timeout=60)
+    assert not failures, f"{len(failures)} requests failed: {sorted(set(failures))}"
+    return results
+
+
+if __name__ == "__main__":
+    main()
