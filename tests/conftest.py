@@ -6,7 +6,6 @@ per run. With SEDA_REQUIRE_SERVICES=1 (CI) a missing service fails the run; with
 service tier is skipped with one line saying so.
 """
 
-import shutil
 import uuid
 from pathlib import Path
 
@@ -15,8 +14,7 @@ import redis
 import sqlalchemy as sa
 
 from seda import create_app
-from seda.common.tasks import wait_for_in_process_tasks
-from seda.extensions import db
+from tests.helpers.apps import close_apps, tier_config
 from tests.helpers.settings import (
     CHROMEDRIVER,
     CHROMIUM,
@@ -25,7 +23,6 @@ from tests.helpers.settings import (
     REQUIRE_SERVICES,
     RUN_ID,
     make_config,
-    truncate_all,
 )
 
 pytest_plugins = ["tests.helpers.fixtures", "tests.helpers.origin", "tests.helpers.providers"]
@@ -152,39 +149,18 @@ def tier(request):
 def app_factory(tier, request, tmp_path):
     """Build apps on the current tier; `app_factory(**ENV_OVERRIDES)` gives a configured app."""
     built = []
-    test_namespace = None
+    namespace = None
 
     def build(redis=None, **overrides):
-        nonlocal test_namespace
-        overrides.setdefault("MAIL_OUTBOX_DIR", str(tmp_path / "outbox"))
-        overrides.setdefault("EXPORT_DIR", str(tmp_path / "exports"))
-        if tier == "sqlite":
-            path = tmp_path / "seda.db"
-            if not path.exists():
-                shutil.copy(request.getfixturevalue("sqlite_template"), path)
-            config = make_config(f"sqlite:///{path}", **overrides)
-        else:
-            url = request.getfixturevalue("postgres_url")
-            if test_namespace is None:
-                test_namespace = f"{request.getfixturevalue('redis_namespace')}-{uuid.uuid4().hex[:8]}"
-            use_redis = True if redis is None else redis
-            config = make_config(url, REDIS_TEST_URL if use_redis else None, test_namespace, **overrides)
-            # In-process tests drive sockets with the test client (no queue allowed) and run
-            # tasks in process; tests of the worker and of several processes opt in.
-            config.SOCKETIO_MESSAGE_QUEUE = None
-            config.CELERY = {**config.CELERY, "task_always_eager": True}
-        app = create_app(config)
+        nonlocal namespace
+        if tier == "postgres" and namespace is None:
+            namespace = f"{request.getfixturevalue('redis_namespace')}-{uuid.uuid4().hex[:8]}"
+        app = create_app(tier_config(tier, request, tmp_path, namespace, redis, **overrides))
         built.append(app)
         return app
 
     yield build
-    wait_for_in_process_tasks()
-    for app in built:
-        with app.app_context():
-            db.session.remove()
-            db.engine.dispose()
-    if tier == "postgres":
-        truncate_all(request.getfixturevalue("postgres_engine"))
+    close_apps(built, tier, request)
 
 
 @pytest.fixture

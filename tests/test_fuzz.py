@@ -22,6 +22,7 @@ from seda import create_app
 from seda.chat.events import ChatNamespace
 from seda.extensions import socketio
 from seda.users.models import Role
+from tests.helpers.apps import close_apps, tier_config
 from tests.helpers.fixtures import UserFactory
 
 EXAMPLES = int(os.environ.get("SEDA_FUZZ_EXAMPLES", "8"))
@@ -41,14 +42,30 @@ NO_LIMITS = {
     "RATE_LIMIT_MESSAGES": "100000 per 10 seconds",
     "RATE_LIMIT_UNFURL": "100000/minute",
     "RATE_LIMIT_VERIFICATION_PER_DAY": "100000",
+    "RATE_LIMIT_SEARCH": "100000/minute",
+    "RATE_LIMIT_MAIL": "100000/hour",
+    "RATE_LIMIT_MAIL_IP": "100000/hour",
+    "RATE_LIMIT_INVITES": "100000/hour",
+    "RATE_LIMIT_SOCKET_EVENTS_PER_SECOND": "100000",
+    "RATE_LIMIT_SOCKET_EVENTS_USER": "100000/second",
 }
 
 
+@pytest.fixture(scope="module", params=["sqlite", pytest.param("postgres", marks=pytest.mark.services)])
+def shared_app(request, tmp_path_factory):
+    """One app per tier for the module: the fuzzer's cases and the hostile inputs are answered
+    by the same app (an app per test was ~1,000 app builds, most of this module's time); what
+    one case stores is only more data for the next, as in production."""
+    namespace = f"{request.getfixturevalue('redis_namespace')}-{uuid.uuid4().hex[:8]}"
+    config = tier_config(request.param, request, tmp_path_factory.mktemp("fuzz"), namespace, **NO_LIMITS)
+    app = create_app(config)
+    yield app
+    close_apps([app], request.param, request)
+
+
 @pytest.fixture
-def fuzz_target(app_factory, caller):
-    app = app_factory(**NO_LIMITS)
-    user = UserFactory(app).make(role=Role(caller))
-    return app, user
+def fuzz_target(shared_app, caller):
+    return shared_app, UserFactory(shared_app).make(role=Role(caller))
 
 
 # The document only; every test case is sent to its own test's app (`app=` below).
@@ -70,10 +87,9 @@ def test_the_api_keeps_its_documented_promises(case, fuzz_target):
 
 
 @pytest.fixture
-def admin_target(app_factory):
+def admin_target(shared_app):
     """Hostile input is tried as a SUPER_ADMIN, who gets past every role check to the parser."""
-    app = app_factory(**NO_LIMITS)
-    return app, UserFactory(app).make(role=Role.SUPER_ADMIN)
+    return shared_app, UserFactory(shared_app).make(role=Role.SUPER_ADMIN)
 
 
 DOCUMENT = schema.raw_schema

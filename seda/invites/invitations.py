@@ -94,14 +94,14 @@ def _settle_stale(room_id, invitee_id, now):
     """A stored PENDING invitation that reads EXPIRED or CANCELLED now is written so, making
     room for a new one (one PENDING per person and room)."""
     row = db.session.execute(
-        _views(now).where(
-            Invitation.room_id == room_id, Invitation.invitee_id == invitee_id, Invitation.status == PENDING
-        )
+        sa.select(Invitation.id, _status_now(now).label("status_now"))
+        .join(Room, Room.id == Invitation.room_id)
+        .where(Invitation.room_id == room_id, Invitation.invitee_id == invitee_id, Invitation.status == PENDING)
     ).first()
     if row is not None and row.status_now != PENDING.value:
         db.session.execute(
             sa.update(Invitation)
-            .where(Invitation.id == row[0].id, Invitation.status == PENDING)
+            .where(Invitation.id == row.id, Invitation.status == PENDING)
             .values(status=InvitationStatus(row.status_now)),
             execution_options={"synchronize_session": False},
         )

@@ -24,7 +24,7 @@ class InviteLink(db.Model):
     uses: Mapped[int] = mapped_column(default=0)
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
-    creator: Mapped[User] = relationship(lazy="joined")
+    creator: Mapped[User] = relationship(lazy="selectin")
 
     __table_args__ = (sa.Index("ix_room_invites_room_created", "room_id", "created_at"),)
 
@@ -54,8 +54,8 @@ class Invitation(db.Model):
     responded_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
-    inviter: Mapped[User] = relationship(foreign_keys=[inviter_id], lazy="joined")
-    invitee: Mapped[User] = relationship(foreign_keys=[invitee_id], lazy="joined")
+    inviter: Mapped[User] = relationship(foreign_keys=[inviter_id], lazy="selectin")
+    invitee: Mapped[User] = relationship(foreign_keys=[invitee_id], lazy="selectin")
 
     __table_args__ = (
         sa.Index("ix_room_invitations_room_created", "room_id", "created_at"),

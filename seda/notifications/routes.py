@@ -5,12 +5,12 @@ from seda.notifications import digests, services, settings
 from seda.notifications.schemas import (
     InboxQuerySchema,
     MarkReadSchema,
-    MessageSchema,
     NotificationSchema,
     NotificationSettingsSchema,
     OneClickSchema,
     SettingsChangesSchema,
     UnreadCountSchema,
+    UnsubscribedSchema,
     UnsubscribeQuerySchema,
 )
 
@@ -50,7 +50,7 @@ def mark_read(body):
 @bp.route("/unsubscribe", methods=["POST"])
 @bp.arguments(UnsubscribeQuerySchema, location="query")
 @bp.arguments(OneClickSchema)
-@bp.response(200, MessageSchema)
+@bp.response(200, UnsubscribedSchema)
 @bp.alt_response(400, description="Invalid or expired token")
 def unsubscribe(query, _one_click):
     """One-click unsubscribe from email digests (RFC 8058): the signed token of a digest's

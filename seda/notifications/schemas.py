@@ -129,5 +129,5 @@ class OneClickSchema(ma.Schema):
     BODY_OPTIONAL = True
 
 
-class MessageSchema(ma.Schema):
+class UnsubscribedSchema(ma.Schema):
     message = ma.fields.String()
