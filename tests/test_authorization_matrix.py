@@ -176,7 +176,14 @@ def fill(value, ids):
     return value
 
 
-@pytest.mark.parametrize("caller", CALLERS)
+# Every caller on SQLite; on PostgreSQL the owner and the stranger, whose answers differ most
+# (the other callers' paths are the same SQL): 150 fewer worlds to build, ~3 minutes of CI.
+TIERS_AND_CALLERS = [("sqlite", caller) for caller in CALLERS] + [
+    pytest.param("postgres", caller, marks=pytest.mark.services) for caller in ("owner", "other")
+]
+
+
+@pytest.mark.parametrize(("tier", "caller"), TIERS_AND_CALLERS)
 @pytest.mark.parametrize("method,path,body,expected", MATRIX, ids=[f"{m} {_rule(p)}" for m, p, _b, _e in MATRIX])
 def test_object_access(app, world, caller, method, path, body, expected):
     people, ids = world

@@ -31,9 +31,14 @@ def make_config(database_url, redis_url=None, namespace="seda-test", **overrides
 
 
 def truncate_all(engine):
-    """Empty every table of the PostgreSQL test database (between tests, and after a module's servers)."""
+    """Empty every table of the PostgreSQL test database (between tests, and after a module's servers).
+
+    DELETE with foreign-key triggers off (the test role is a superuser): ~6 ms for the small
+    tables a test leaves, where TRUNCATE of them all took ~100 ms, some 3 minutes of a CI run."""
     tables = [t.name for t in db.metadata.sorted_tables]
     if not tables:
         return
     with engine.begin() as conn:
-        conn.execute(sa.text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
+        conn.execute(sa.text("SET LOCAL session_replication_role = replica"))
+        for table in reversed(tables):
+            conn.execute(sa.text(f"DELETE FROM {table}"))
