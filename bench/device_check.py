@@ -18,17 +18,15 @@ monkey.patch_all()
 import argparse  # noqa: E402
 import statistics  # noqa: E402
 import sys  # noqa: E402
-import time  # noqa: E402
 from pathlib import Path  # noqa: E402
 
-import gevent  # noqa: E402
 import requests  # noqa: E402
 import sqlalchemy as sa  # noqa: E402
-import urllib3  # noqa: E402
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 sys.path.insert(0, str(HERE.parent))
+from paced import measure  # noqa: E402
 from seeding import access_token, fresh_database, seed_users, server_env  # noqa: E402
 
 from seda.auth.passwords import hash_password  # noqa: E402
@@ -61,41 +59,14 @@ def main():
         with gunicorn_server(env) as base:
             login = requests.post(f"{base}/api/v1/auth/login", json={"email": email, "password": "bench password"})
             tokens = {"with a device": login.json()["accessToken"], "without (baseline)": access_token(user_id)}
-            results = measure(base, tokens, args.rate, args.seconds)
+            kinds = {kind: (PATH, {"Authorization": f"Bearer {token}"}) for kind, token in tokens.items()}
+            results = measure(base, kinds, args.rate, args.seconds)
     print(f"GET {PATH} at {args.rate} requests/s for {args.seconds:g} s, one process, tokens alternated:")
     for kind, timings in results.items():
         print(f"  {kind}: {len(timings)} requests, p50 {statistics.median(timings):.3f} ms, p99 {p99(timings):.2f} ms")
     added = statistics.median(results["with a device"]) - statistics.median(results["without (baseline)"])
     print(f"  added to the median by the device check: {added:+.3f} ms")
     print(f"  target: {TARGET}")
-
-
-def measure(base, tokens, rate, seconds):
-    pool = urllib3.HTTPConnectionPool(
-        base.removeprefix("http://").split(":")[0], int(base.rsplit(":", 1)[1]), maxsize=200
-    )
-    kinds = list(tokens)
-    results, failures = {kind: [] for kind in kinds}, []
-
-    def one(kind, record):
-        started = time.perf_counter()
-        response = pool.request("GET", PATH, headers={"Authorization": f"Bearer {tokens[kind]}"})
-        if response.status != 200:
-            failures.append(response.status)
-        elif record:
-            results[kind].append((time.perf_counter() - started) * 1000)
-
-    for n in range(200):  # warm up, not recorded
-        one(kinds[n % 2], False)
-    greenlets, start, total = [], time.perf_counter(), int(rate * seconds)
-    for n in range(total):
-        delay = start + n / rate - time.perf_counter()
-        if delay > 0:
-            gevent.sleep(delay)
-        greenlets.append(gevent.spawn(one, kinds[n % 2], True))
-    gevent.joinall(greenlets, timeout=60)
-    assert not failures, f"{len(failures)} requests failed: {sorted(set(failures))}"
-    return results
 
 
 if __name__ == "__main__":

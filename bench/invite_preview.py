@@ -18,17 +18,15 @@ monkey.patch_all()
 import argparse  # noqa: E402
 import statistics  # noqa: E402
 import sys  # noqa: E402
-import time  # noqa: E402
 from pathlib import Path  # noqa: E402
 
-import gevent  # noqa: E402
 import requests  # noqa: E402
 import sqlalchemy as sa  # noqa: E402
-import urllib3  # noqa: E402
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 sys.path.insert(0, str(HERE.parent))
+from paced import measure  # noqa: E402
 from seeding import access_token, fresh_database, seed_room, seed_users, server_env  # noqa: E402
 
 from tests.helpers.chat import TRACK  # noqa: E402
@@ -63,40 +61,13 @@ def main():
             paths = {"preview": f"/api/v1/invites/{code}", "health (baseline)": "/api/v1/health/live"}
             shown = requests.get(f"{base}{paths['preview']}", timeout=10).json()
             assert shown["nowPlaying"] is not None and shown["room"]["memberCount"] == 200
-            results = measure(base, paths, args.rate, args.seconds)
+            results = measure(base, {kind: (path, {}) for kind, path in paths.items()}, args.rate, args.seconds)
     print(f"GET at {args.rate} requests/s for {args.seconds:g} s, one process, anonymous, alternated:")
     for kind, timings in results.items():
         print(
             f"  {kind}: {len(timings)} requests, p50 {statistics.median(timings):.2f} ms, p95 {pct(timings, 95):.2f} ms"
         )
     print(f"  target: {TARGET}")
-
-
-def measure(base, paths, rate, seconds):
-    host, port = base.removeprefix("http://").split(":")
-    pool = urllib3.HTTPConnectionPool(host, int(port), maxsize=200)
-    kinds = list(paths)
-    results, failures = {kind: [] for kind in kinds}, []
-
-    def one(kind, record):
-        started = time.perf_counter()
-        response = pool.request("GET", paths[kind])
-        if response.status != 200:
-            failures.append(response.status)
-        elif record:
-            results[kind].append((time.perf_counter() - started) * 1000)
-
-    for n in range(200):  # warm up, not recorded
-        one(kinds[n % 2], False)
-    greenlets, start, total = [], time.perf_counter(), int(rate * seconds)
-    for n in range(total):
-        delay = start + n / rate - time.perf_counter()
-        if delay > 0:
-            gevent.sleep(delay)
-        greenlets.append(gevent.spawn(one, kinds[n % 2], True))
-    gevent.joinall(greenlets, timeout=60)
-    assert not failures, f"{len(failures)} requests failed: {sorted(set(failures))}"
-    return results
 
 
 if __name__ == "__main__":

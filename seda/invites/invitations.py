@@ -85,7 +85,10 @@ def invite(user, room_id, invitee_id):
         db.session.commit()
     except sa.exc.IntegrityError:  # invited twice at once: one invitation, one notification
         db.session.rollback()
-        return _pending_for(room.id, invitee.id, now), False
+        pending = _pending_for(room.id, invitee.id, now)
+        if pending is None:  # the one in the way reads EXPIRED or CANCELLED already: not a 500
+            raise Conflict("The invitation changed meanwhile, try again") from None
+        return pending, False
     notify_about_invitation(invitation.id, room.id, user.id, invitee.id)
     return InvitationView(invitation, room, PENDING), True
 

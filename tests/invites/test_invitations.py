@@ -165,3 +165,17 @@ def test_a_deleted_account_takes_its_links_and_invitations_with_it(app, client, 
     listed = owner.get(f"/rooms/{room['id']}/invitations?status=CANCELLED")[1]
     assert {i["id"] for i in listed} == {sent["id"], received["id"]}
     assert next(i for i in listed if i["id"] == sent["id"])["inviter"]["displayName"] == "Deleted user"
+
+
+def test_an_invitation_colliding_with_one_that_reads_cancelled_is_a_409_not_a_500(app, chat, users, monkeypatch):
+    # The race: between settling the stale PENDING row and inserting, another request left one
+    # in the way that no longer reads PENDING. Settling is skipped here to put it there.
+    owner, member = chat(), chat()
+    room = owner.room()
+    member.post(f"/rooms/{room['id']}/join")
+    guest = users.make()
+    assert member.post(f"/rooms/{room['id']}/invitations", json={"userId": guest.id})[0] == 201
+    member.post(f"/rooms/{room['id']}/leave")  # that invitation now reads CANCELLED, still stored PENDING
+    monkeypatch.setattr("seda.invites.invitations._settle_stale", lambda *_args: None)
+    status, body = owner.post(f"/rooms/{room['id']}/invitations", json={"userId": guest.id})
+    assert (status, body["message"]) == (409, ["The invitation changed meanwhile, try again"])
