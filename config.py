@@ -130,6 +130,11 @@ class Config:
         # a digest may carry it; the check runs this often.
         self.EMAIL_DIGEST_DELAY_SECONDS = _int(env, "EMAIL_DIGEST_DELAY_SECONDS", 900)
         self.EMAIL_DIGEST_CHECK_SECONDS = _int(env, "EMAIL_DIGEST_CHECK_SECONDS", 60)
+        # Web Push (API.md §13): a P-256 key, PEM or base64url of its scalar. Unset outside
+        # production, one is generated into instance/vapid-private.pem; unset in production, push is off.
+        self.VAPID_PRIVATE_KEY = env.get("VAPID_PRIVATE_KEY") or None
+        self.VAPID_SUBJECT = env.get("VAPID_SUBJECT") or None  # default: mailto: + MAIL_FROM's address
+        self.PUSH_TTL_SECONDS = _int(env, "PUSH_TTL_SECONDS", 86400)
         # A deleted account can be restored for this many days; then the sweep purges it.
         self.ACCOUNT_PURGE_AFTER_DAYS = _int(env, "ACCOUNT_PURGE_AFTER_DAYS", 14)
         # When true, admins without two-factor get 403 on every /admin route (X-Admin-Api-Key aside).
@@ -142,6 +147,7 @@ class Config:
         self.RATE_LIMIT_ANONYMOUS = env.get("RATE_LIMIT_ANONYMOUS", "100/minute")
         # Invite links and personal invitations made, per user, counted together (API.md §13).
         self.RATE_LIMIT_INVITES = env.get("RATE_LIMIT_INVITES", "30/hour")
+        self.RATE_LIMIT_PUSH_TEST = env.get("RATE_LIMIT_PUSH_TEST", "5/minute")
         self.RATE_LIMIT_SIGNUP = env.get("RATE_LIMIT_SIGNUP", "10/hour")
         self.RATE_LIMIT_LOGIN_ACCOUNT = env.get("RATE_LIMIT_LOGIN_ACCOUNT", "5/minute")
         self.RATE_LIMIT_LOGIN_IP = env.get("RATE_LIMIT_LOGIN_IP", "20/minute")

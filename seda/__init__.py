@@ -1,7 +1,5 @@
 """The seda application factory."""
 
-import logging
-import os
 import secrets
 from pathlib import Path
 
@@ -27,6 +25,7 @@ from seda.common.auth import init_auth
 from seda.common.bodies import BodyFirst
 from seda.common.db import init_session_teardown, ping_idle_connections
 from seda.common.http import init_request_hooks
+from seda.common.instance_files import generated_once
 from seda.common.kept_responses import init_kept_responses
 from seda.common.logs import configure_logging
 from seda.common.ratelimit import init_limits
@@ -45,6 +44,9 @@ from seda.mail import tasks as mail_tasks  # noqa: F401  (registers the Celery t
 from seda.notifications import tasks as notification_tasks  # noqa: F401  (registers the Celery tasks)
 from seda.notifications.routes import bp as notifications_bp
 from seda.notifications.routes import settings_bp as notification_settings_bp
+from seda.push import tasks as push_tasks  # noqa: F401  (tasks and periodic jobs)
+from seda.push.routes import bp as push_bp
+from seda.push.vapid import init_vapid
 from seda.realtime.presence import init_presence
 from seda.realtime.transport import MAX_TRANSPORT_BYTES, PayloadPacket, PollingBatchLimit
 from seda.search.routes import bp as search_bp
@@ -83,8 +85,11 @@ def create_app(config=None):
     app.config.from_object(config)
     Path(app.instance_path).mkdir(exist_ok=True)
     if not app.config["JWT_SECRET"]:  # outside production only: production refuses to start
-        app.config["JWT_SECRET"] = _instance_secret(Path(app.instance_path) / "jwt-secret")
+        app.config["JWT_SECRET"] = generated_once(
+            Path(app.instance_path) / "jwt-secret", lambda: secrets.token_urlsafe(48).encode(), "JWT_SECRET"
+        ).decode()
     configure_logging(app.config["LOG_LEVEL"])
+    init_vapid(app)
     init_kept_responses(app)  # inside ProxyFix: it sees the client's address
     _trust_proxies(app)
 
@@ -98,25 +103,6 @@ def create_app(config=None):
     # Outermost: no request (REST or a polling POST) reaches a turn before its body has arrived.
     app.wsgi_app = BodyFirst(app.wsgi_app, app.config["REQUEST_BODY_TIMEOUT_SECONDS"], app.config["MAX_CONTENT_LENGTH"])
     return app
-
-
-def _instance_secret(path):
-    """The signing secret kept in `path` (mode 0600), generated on first use; every process of
-    this instance reads the same one (written aside, then linked in place: a process starting
-    at the same moment never reads a half-written file)."""
-    if not path.exists():
-        draft = path.with_name(f".{path.name}.{os.getpid()}")
-        descriptor = os.open(draft, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(descriptor, "w") as file:
-            file.write(secrets.token_urlsafe(48))
-        try:
-            os.link(draft, path)
-            logging.getLogger(__name__).warning("JWT_SECRET is not set: generated a signing secret in %s", path)
-        except FileExistsError:
-            pass  # another process won the race; its secret is the instance's
-        finally:
-            draft.unlink()
-    return path.read_text().strip()
 
 
 def _trust_proxies(app):
@@ -203,6 +189,7 @@ def _register_blueprints(app):
         sessions_bp,
         exports_bp,
         invites_bp,
+        push_bp,
         accounts_bp,
         admin_bp,
     )

@@ -11,6 +11,7 @@ from seda.mail import compose
 from seda.mail.services import send_now
 from seda.mail.transports import MailFailure
 from seda.notifications import digests
+from seda.push import sending as push
 from seda.users.services import create_or_promote_admin
 from seda.verification import checks
 
@@ -36,8 +37,13 @@ def create_admin(email, password, super_admin):
 @seda_cli.command("sweep")
 def sweep():
     """Run the periodic jobs once, now: verification (expiry, stuck checks, re-checks), expired
-    exports, and the purge of deleted accounts past their purgeAt."""
-    counts = {**checks.sweep(), "exports_expired": exports.expire(), "accounts_purged": deletion.purge_due()}
+    exports, the purge of deleted accounts past their purgeAt, and expired push subscriptions."""
+    counts = {
+        **checks.sweep(),
+        "exports_expired": exports.expire(),
+        "accounts_purged": deletion.purge_due(),
+        **push.sweep(),
+    }
     click.echo(" ".join(f"{name}={count}" for name, count in counts.items()))
 
 

@@ -7,10 +7,13 @@ an admin who is not in the room. Admin-only routes have their own table (tests/a
 """
 
 import re
+import uuid
 
 import pytest
 
 from seda.common.tasks import wait_for_in_process_tasks
+from seda.extensions import db
+from seda.push.models import PushSubscription
 from seda.users.models import Role
 from tests.helpers.admin_routes import ROUTES as ADMIN_ROUTES
 from tests.helpers.chat import Chat
@@ -24,6 +27,7 @@ D = "{device}"
 X = "{export}"
 C = "{invite}"
 INV = "{invitation}"
+P = "{push_subscription}"
 TRACK = {
     "provider": "spotify",
     "providerId": "4uLU6hMCjMI75M1A2tKUQC",
@@ -87,6 +91,9 @@ MATRIX = [
     ("DELETE", f"/api/v1/chat/rooms/{R}/invitations/{INV}", None, (204, 404, 204, 204)),
     ("POST", f"/api/v1/invitations/{INV}/accept", None, (404, 200, 404, 404)),
     ("POST", f"/api/v1/invitations/{INV}/decline", None, (404, 200, 404, 404)),
+    # OWNER's push subscription P (its endpoint is one the app may not reach: a test push fails fast).
+    ("POST", f"/api/v1/push/subscriptions/{P}/test", None, (202, 404, 404, 404)),
+    ("DELETE", f"/api/v1/push/subscriptions/{P}", None, (204, 404, 404, 404)),
     # Ids in a body: someone else's are ignored (the count answered is the caller's own).
     ("POST", "/api/v1/notifications/read", {"ids": [N]}, (200, 200, 200, 200)),
     # Ids in a query: search reads only rooms the caller is a member of, admins included.
@@ -141,6 +148,7 @@ def world(app):
     export = client.post("/api/v1/users/me/exports", headers=people["owner"].headers).get_json()
     invite = owner.post(f"/rooms/{room['id']}/invites", json={})[1]
     invitation = owner.post(f"/rooms/{room['id']}/invitations", json={"userId": people["other"].id})[1]
+    subscription = push_subscription_of(app, people["owner"])
     wait_for_in_process_tasks()
     ids = {
         R: room["id"],
@@ -156,8 +164,23 @@ def world(app):
         X: export["id"],
         C: invite["code"],
         INV: invitation["id"],
+        P: subscription,
     }
     return people, ids
+
+
+def push_subscription_of(app, user):
+    """A subscription stored as a browser's would be (its keys are a real P-256 point and secret)."""
+    with app.app_context():
+        row = PushSubscription(
+            user_id=uuid.UUID(user.id),
+            endpoint="https://127.0.0.2:9/push/matrix",
+            p256dh="BJUx5zt0yBw62QnQqLPmOaNYKf8y4T01cOvmZxTnPc8jnbjNUiixec2NgC1SfLnUaRKquWBzr8St0T6qlKwZe2E",
+            auth="a2tra2tra2tra2tra2traw",
+        )
+        db.session.add(row)
+        db.session.commit()
+        return str(row.id)
 
 
 def bearer(token):

@@ -1,5 +1,6 @@
 import logging
 import runpy
+import secrets
 from pathlib import Path
 
 import pytest
@@ -114,15 +115,18 @@ def test_create_app_binds_every_extension(tmp_path):
 
 
 def test_without_jwt_secret_outside_production_a_random_one_is_kept_in_the_instance(tmp_path, caplog):
-    from seda import _instance_secret
+    from seda.common.instance_files import generated_once
+
+    def kept(path):
+        return generated_once(path, lambda: secrets.token_bytes(48), "JWT_SECRET")
 
     path = tmp_path / "jwt-secret"
     with caplog.at_level(logging.WARNING, logger="seda"):
-        first = _instance_secret(path)
-    assert len(first) >= 64 and path.stat().st_mode & 0o777 == 0o600
-    assert "generated a signing secret" in caplog.text
-    assert _instance_secret(path) == first  # every process of the instance signs alike
-    assert _instance_secret(tmp_path / "other") != first
+        first = kept(path)
+    assert len(first) == 48 and path.stat().st_mode & 0o777 == 0o600
+    assert "JWT_SECRET is not set: generated one in" in caplog.text
+    assert kept(path) == first  # every process of the instance signs alike
+    assert kept(tmp_path / "other") != first
 
 
 def test_the_app_signs_with_the_instance_secret_when_none_is_configured(app_factory):

@@ -15,6 +15,7 @@ PUBLIC = {
     ("POST", "/api/v1/auth/2fa/verify"),
     ("POST", "/api/v1/auth/account/restore"),
     ("GET", "/api/v1/invites/<code>"),
+    ("GET", "/api/v1/push/vapid-public-key"),
     # A signed token in its query, as a mail client posts it (RFC 8058), not a bearer token.
     ("POST", "/api/v1/notifications/unsubscribe"),
     ("GET", "/api/docs"),

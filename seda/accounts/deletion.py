@@ -24,6 +24,7 @@ from seda.invites import links as invite_links
 from seda.mail import compose
 from seda.mail.services import send as send_mail
 from seda.notifications.services import erase_inbox_of
+from seda.push import subscriptions as push_subscriptions
 from seda.users.models import Role, User
 from seda.users.services import erase_profile, find_by_email
 from seda.users.versions import USER_STATE_UNCHANGED
@@ -44,10 +45,11 @@ class Deletion:
 
 def delete_account(user, password, code=None):
     """Delete `user`'s own account (its password, and a code while two-factor is on, prove it).
-    In one transaction every device is signed out, every room left, open verification requests
-    expired, unfinished exports dropped, invite links revoked and pending invitations cancelled;
-    then the sockets hear `signed_out`, the rooms `user_left`, and the address gets the one mail
-    it still will."""
+        In one transaction every device is signed out, every room left, open verification requests
+        expired, unfinished exports dropped, invite links revoked, pending invitations cancelled and
+    push subscriptions deleted;
+        then the sockets hear `signed_out`, the rooms `user_left`, and the address gets the one mail
+        it still will."""
     if user.password_hash is None:
         raise Conflict(SET_A_PASSWORD_FIRST)
     _refuse_if_last_super_admin(user)  # state answers before the password (API.md §12)
@@ -67,6 +69,7 @@ def delete_account(user, password, code=None):
     exports.drop_unfinished_of(user.id)
     invite_links.revoke_all_made_by(user.id)
     invitations.cancel_all_of(user.id)
+    push_subscriptions.forget_user(user.id)  # a Supabase session's too: they belong to no device
     db.session.commit()
     devices.signed_out(user.id, "ACCOUNT_DELETED")  # moves the user's version: every kept copy goes
     rooms.left_rooms(user.id, left)

@@ -12,6 +12,7 @@ from seda.common.errors import NotFound, Unauthorized
 from seda.common.kept import VersionedCache, kept_in_app
 from seda.common.user_versions import user_version, users_changed, version_read_in_this_request
 from seda.extensions import db
+from seda.push import subscriptions as push_subscriptions
 from seda.realtime import emits
 from seda.users.services import active_user_id, user_for_identity
 
@@ -131,8 +132,10 @@ def _check(identity, user_id):
 
 
 def revoke_device(device_id, now):
-    """Revoke a device and its refresh-token family (in the caller's transaction; then the
-    user's version must move, users_changed, for its access tokens to be refused)."""
+    """Revoke a device, its refresh-token family and its push subscriptions (in the caller's
+    transaction; then the user's version must move, users_changed, for its access tokens to be
+    refused)."""
+    push_subscriptions.forget_device(device_id)
     db.session.execute(
         sa.update(RefreshToken)
         .where(RefreshToken.family_id == device_id, RefreshToken.revoked_at.is_(None))
@@ -145,8 +148,9 @@ def revoke_device(device_id, now):
 
 
 def revoke_all(user_id, keep=None):
-    """Revoke every device of `user_id` but `keep`, and their refresh tokens (in the caller's
-    transaction; then signed_out())."""
+    """Revoke every device of `user_id` but `keep`, their refresh tokens and their push
+    subscriptions (in the caller's transaction; then signed_out())."""
+    push_subscriptions.forget_devices_of(user_id, keep)
     now = utcnow()
     devices = sa.update(Device).where(Device.user_id == user_id, Device.revoked_at.is_(None))
     tokens = sa.update(RefreshToken).where(RefreshToken.user_id == user_id, RefreshToken.revoked_at.is_(None))

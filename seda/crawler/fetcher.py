@@ -1,6 +1,7 @@
 """The safe fetcher: the one way seda makes outbound HTTP requests.
 
-Verification checks, admin crawls and unfurling all call `SafeFetcher.fetch`. It refuses
+Verification checks, admin crawls and unfurling all call `SafeFetcher.fetch`; Web Push delivery
+calls `SafeFetcher.post`. It refuses
 before connecting anything the policy forbids, pins each connection to a checked address,
 re-checks every redirect hop, keeps one total deadline, caps the decoded body, refuses
 compression bombs, retries only timeouts and 5xx with jittered backoff, bounds concurrent
@@ -24,7 +25,7 @@ import urllib3
 from gevent import monkey
 
 from seda.common.admission import outside
-from seda.crawler.policy import AddressPolicy, Refused, parse_target
+from seda.crawler.policy import DEFAULT_PORTS, AddressPolicy, Refused, parse_target
 from seda.crawler.transport import PinnedAddressAdapter
 
 log = logging.getLogger(__name__)
@@ -36,6 +37,7 @@ BOMB_RATIO = 100
 PER_HOST_CONCURRENCY = 4
 CHUNK = 64 * 1024
 REDIRECT_STATUSES = {301, 302, 303, 307, 308}
+POOL_PER_ADDRESS = 64  # kept-alive connections to one push service (deliveries run in parallel)
 
 
 @dataclass
@@ -56,12 +58,26 @@ class FetchResult:
         return hashlib.sha256(self.body).hexdigest()
 
 
+@dataclass
+class PostAnswer:
+    status: int
+    retry_after: str | None
+
+
 class FetchFailed(Exception):
     """The request was refused or failed; `code` is safe to show (no port-scan oracle)."""
 
     def __init__(self, code, detail=""):
         super().__init__(f"{code}: {detail}" if detail else code)
         self.code = code
+
+    @property
+    def transient(self):
+        """Whether trying again later might succeed (the network, not the address, failed)."""
+        return self.code in TRANSIENT_CODES
+
+
+TRANSIENT_CODES = {"timeout", "unreachable", "dns_failed"}
 
 
 class SafeFetcher:
@@ -83,11 +99,22 @@ class SafeFetcher:
         self._sleep = sleep
         self._host_slots = {}
         self._host_slots_lock = threading.Lock()
+        self._posting = None
+        self._posting_lock = threading.Lock()
 
     def check_url(self, url):
         """Refuse at once a URL the fetcher would never request (no network use)."""
         try:
             parse_target(url)
+        except Refused as exc:
+            raise FetchFailed(exc.code) from exc
+
+    def check_address(self, url):
+        """Refuse a URL whose host resolves to an address the fetcher may not reach (a private,
+        loopback, link-local… one), without connecting to it."""
+        try:
+            scheme, host, port = parse_target(url)
+            self.policy.resolve(host, port, DEFAULT_PORTS[scheme])
         except Refused as exc:
             raise FetchFailed(exc.code) from exc
 
@@ -108,6 +135,51 @@ class SafeFetcher:
                 if exc is not timer:
                     raise
                 raise FetchFailed("timeout") from None
+
+    def post(self, url, body, headers):
+        """POST `body` to `url` once (no redirects followed, no retries: the caller decides, as a
+        push service's answer says) and give its status; raises FetchFailed.
+
+        The address is checked at every call, like every hop of a fetch; connections are kept
+        alive between calls (pooled per checked address and host name), since deliveries go to a
+        handful of push services many times a second and a TLS handshake each would cost more
+        than the delivery."""
+        self.check_url(url)
+        deadline = time.monotonic() + self.deadline_seconds
+        with outside(), _interrupt_at(deadline) as timer:
+            try:
+                response = self._session_for_posts().post(
+                    url,
+                    data=body,
+                    headers={"User-Agent": self.user_agent, **headers},
+                    allow_redirects=False,
+                    verify=self.verify,
+                    timeout=(min(CONNECT_TIMEOUT, self.deadline_seconds), self.deadline_seconds),
+                )
+            except Refused as exc:
+                raise FetchFailed(exc.code) from exc
+            except requests.Timeout as exc:
+                raise FetchFailed("timeout") from exc
+            except requests.ConnectionError as exc:
+                raise FetchFailed("unreachable") from exc
+            except requests.RequestException as exc:
+                raise FetchFailed("request_failed") from exc
+            except gevent.Timeout as exc:
+                if exc is not timer:
+                    raise
+                raise FetchFailed("timeout") from None
+        response.close()
+        return PostAnswer(response.status_code, response.headers.get("Retry-After"))
+
+    def _session_for_posts(self):
+        with self._posting_lock:
+            if self._posting is None:
+                session = requests.Session()
+                session.trust_env = False
+                for prefix, is_https in (("http://", False), ("https://", True)):
+                    session.mount(prefix, PinnedAddressAdapter(self.policy, is_https, pool_maxsize=POOL_PER_ADDRESS))
+                self._posting = session
+            return self._posting
 
     def _fetch_with_retries(self, url, deadline):
         attempt = 0

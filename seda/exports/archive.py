@@ -16,6 +16,8 @@ from seda.invites import invitations
 from seda.invites.schemas import InvitationSchema
 from seda.notifications.services import inbox
 from seda.notifications.settings import settings_of
+from seda.push import subscriptions as push_subscriptions
+from seda.push.schemas import PushSubscriptionSchema
 from seda.sessions.models import ItemState, QueueItem
 from seda.sessions.payloads import item_payload
 from seda.users.blocks import blocked_users
@@ -40,6 +42,7 @@ def write(path, user, created_at):
         "verification-requests.json": lambda: _verification_requests(user),
         "queue-items.json": lambda: _queue_items(user),
         "invitations.json": lambda: _invitations(user),
+        "push-subscriptions.json": lambda: PushSubscriptionSchema(many=True).dump(push_subscriptions.listed(user.id)),
     }
     with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED) as archive:
         manifest = {"format": FORMAT, "userId": str(user.id), "createdAt": iso_utc(created_at), "files": list(files)}

@@ -11,6 +11,7 @@ from seda.chat.payloads import joined_user_ref, user_ref_columns
 from seda.common.db import iso_utc, new_id, utcnow
 from seda.common.pagination import keyset_page
 from seda.extensions import db
+from seda.notifications import pushes
 from seda.notifications.models import Notification, NotificationSettings, NotificationType
 from seda.realtime import emits
 from seda.users.models import ArtistProfile, User, UserBlock
@@ -195,11 +196,14 @@ def _insert_new(rows):
 
 
 def _push(rows, actor, room_name):
+    """Tell each recipient's sockets of the notifications just committed; those away get a Web
+    Push as their settings say."""
     payloads = []
     for row in rows:
         payload = notification_payload(row, actor, room_name)
         emits.to_user(row["recipient_id"], "notification_created", payload)
         payloads.append(payload)
+    pushes.offer([(row["recipient_id"], payload) for row, payload in zip(rows, payloads, strict=True)])
     return payloads
 
 

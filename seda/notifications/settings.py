@@ -17,7 +17,7 @@ def defaults_for(kind):
 
 def settings_of(user_id):
     """The user's settings as the contract shows them (the defaults where nothing is stored)."""
-    return _shown(db.session.get(NotificationSettings, user_id))
+    return shown(db.session.get(NotificationSettings, user_id))
 
 
 def change(user_id, changes):
@@ -39,7 +39,7 @@ def change(user_id, changes):
     if "timeZone" in changes:
         stored.time_zone = changes["timeZone"]
     db.session.commit()
-    return _shown(stored)
+    return shown(stored)
 
 
 def is_quiet(shown, moment):
@@ -60,7 +60,8 @@ def _clock(text):
     return time(int(hours), int(minutes))
 
 
-def _shown(stored):
+def shown(stored):
+    """The settings as the contract shows them from the stored row (None: the defaults)."""
     overrides = (stored.types or {}) if stored is not None else {}
     types = {kind.value: {**defaults_for(kind), **overrides.get(kind.value, {})} for kind in NotificationType}
     quiet = None

@@ -33,6 +33,7 @@ FILES = [
     "verification-requests.json",
     "queue-items.json",
     "invitations.json",
+    "push-subscriptions.json",
 ]
 
 
