@@ -62,7 +62,7 @@ def send_due(now=None):
 
 def candidates(old_enough, after):
     """Users with a notification unread, in no digest yet and old enough: a small part of all,
-    found through the partial index ix_notifications_undigested (bench/digest_check.py)."""
+    found through the partial index ix_notifications_undigested_recipient (bench/digest_check.py)."""
     return list(db.session.scalars(candidate_query(old_enough, after)))
 
 
