@@ -4,8 +4,8 @@ the subscription.
 
 Every notification is claimed for each subscription in one statement before anything is sent,
 so a task that runs twice (a worker lost mid-task, a retry) never sends it twice. The POSTs run
-in parallel (a push service answers in tens of milliseconds; one after another, a mention of
-hundreds would take minutes), each retried on its own."""
+in parallel in their push service's lane (lanes.py; one after another, a mention of hundreds
+would take minutes), each retried on its own."""
 
 import json
 import logging
@@ -14,11 +14,12 @@ import random
 import time
 import uuid
 from collections import defaultdict
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import timedelta
 from email.utils import parsedate_to_datetime
 from enum import Enum
+from functools import partial
+from urllib.parse import urlsplit
 
 import sqlalchemy as sa
 from flask import current_app
@@ -27,6 +28,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from seda.common.db import utcnow
 from seda.crawler.fetcher import FetchFailed, fetcher_for
 from seda.extensions import db
+from seda.push import lanes
 from seda.push.encryption import encrypt
 from seda.push.models import PushDelivery, PushSubscription
 from seda.push.vapid import vapid_of
@@ -34,7 +36,6 @@ from seda.users.models import User
 
 log = logging.getLogger(__name__)
 
-PARALLEL_POSTS = 50
 MAX_RETRIES = 3
 RETRY_BASE_SECONDS = 0.5
 LONGEST_WAIT_SECONDS = 300  # a Retry-After longer than this gives the message up
@@ -76,20 +77,28 @@ class _Target:
     auth: str
 
 
-def deliver(pushes):
-    """Send each of `pushes` to its subscriptions; returns {Outcome: count}."""
+def deliver(pushes, wait=False):
+    """Claim each of `pushes` for its subscriptions, then hand every POST to its push service's
+    lane (lanes.py) and return; the answers are recorded as they all come. With `wait` (tasks run
+    in process, which hold no worker slot), block until then and give {Outcome: count}."""
     app = current_app._get_current_object()
-    vapid, fetcher, ttl = vapid_of(app), fetcher_for(app), app.config["PUSH_TTL_SECONDS"]
     targets = _claim(pushes)
     if not targets:
         return {}
-    with ThreadPoolExecutor(max_workers=min(PARALLEL_POSTS, len(targets))) as pool:
-        outcomes = list(pool.map(lambda target: _send(target, vapid, fetcher, ttl), targets))
+    vapid, fetcher, ttl = vapid_of(app), fetcher_for(app), app.config["PUSH_TTL_SECONDS"]
+    batch = lanes.Batch(len(targets), lambda outcomes: _record_in(app, targets, outcomes))
+    for index, target in enumerate(targets):
+        send = partial(_send, target, vapid, fetcher, ttl)
+        lanes.submit(_origin(target.endpoint), batch, index, send, refused=Outcome.FAILED)
+    return batch.wait() if wait else {}
+
+
+def _record_in(app, targets, outcomes):
     by_outcome = defaultdict(list)
     for target, outcome in zip(targets, outcomes, strict=True):
         by_outcome[outcome].append(target.subscription_id)
-    _record(by_outcome)
-    return {outcome: len(ids) for outcome, ids in by_outcome.items()}
+    with app.app_context():
+        _record(by_outcome)
 
 
 def _claim(pushes):
@@ -237,7 +246,8 @@ def forget_old_claims(ttl_seconds):
 
 
 def _origin(endpoint):
-    return endpoint.split("/", 3)[2] if endpoint.count("/") >= 2 else endpoint
+    parts = urlsplit(endpoint)
+    return f"{parts.scheme}://{parts.netloc}"
 
 
 def _str(value):

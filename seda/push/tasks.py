@@ -8,9 +8,13 @@ from seda.push import delivery, sending
 from seda.push.sending import DELIVER_TASK
 
 
-@shared_task(name=DELIVER_TASK)
-def deliver(pushes):
-    outcomes = delivery.deliver([delivery.Push.from_task_args(args) for args in pushes])
+@shared_task(name=DELIVER_TASK, bind=True)
+def deliver(self, pushes):
+    # In process (the embedded default) a task holds no worker slot: it waits for its answers,
+    # so that shutdown (and a test) waits for them too.
+    outcomes = delivery.deliver(
+        [delivery.Push.from_task_args(args) for args in pushes], wait=self.app.conf.task_always_eager
+    )
     return {outcome.value: count for outcome, count in outcomes.items()}
 
 
