@@ -4,7 +4,6 @@ import logging
 
 import marshmallow as ma
 from flask import current_app, g, request
-from flask_smorest import Api
 from flask_smorest import Blueprint as SmorestBlueprint
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
@@ -20,6 +19,7 @@ from seda.common.errors import (
 )
 from seda.common.input import unstorable
 from seda.extensions import db
+from seda.patches.flask_smorest import DocsOnDemand
 from seda.patches.webargs import MalformedJsonIs400
 
 log = logging.getLogger(__name__)
@@ -106,7 +106,7 @@ class ErrorEnvelopeSchema(ma.Schema):
     requestId = ma.fields.String(allow_none=True)
 
 
-class EnvelopeApi(Api):
+class EnvelopeApi(DocsOnDemand):
     """Api whose every error, raised by werkzeug, webargs, services or the database, is an envelope."""
 
     ERROR_SCHEMA = ErrorEnvelopeSchema

@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 import seda.patches
+from tests.helpers.tiers import embedded_only
 
 PATCH_MODULES = [
     importlib.import_module(f"seda.patches.{info.name}") for info in pkgutil.iter_modules(seda.patches.__path__)
@@ -71,3 +72,21 @@ def test_no_module_outside_seda_patches_touches_a_librarys_private_names():
         if "patches" not in path.parts and PRIVATE_LIBRARY_NAME.search(path.read_text())
     ]
     assert offenders == []
+
+
+@embedded_only
+def test_the_openapi_document_built_on_demand_documents_every_route(app_factory):
+    first, app = app_factory(), app_factory()  # a second app: the one Api object serves both
+    for each in (first, app):
+        spec = each.test_client().get("/api/docs/openapi.json").get_json()
+        documented = {
+            (method.upper(), path) for path, ops in spec["paths"].items() for method in ops if method != "parameters"
+        }
+        routes = {
+            (method, re.sub(r"<(?:\w+:)?(\w+)>", r"{\1}", rule.rule))
+            for rule in each.url_map.iter_rules()
+            if rule.rule.startswith("/api/v1/")
+            for method in rule.methods - {"HEAD", "OPTIONS"}
+        }
+        assert documented == routes
+        assert [tag["name"] for tag in spec["tags"]][:3] == ["health", "auth", "users"]
