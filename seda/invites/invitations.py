@@ -44,12 +44,16 @@ class InvitationView:
         return self.invitation.invitee
 
 
+# The inviter's standing as SQL, built once (its aliases and EXISTS are costly to build, and fixed).
+_INVITER_MAY_STILL_INVITE = may_still_invite(Invitation.room_id, Invitation.inviter_id)
+
+
 def _status_now(now):
     """SQL: the status an invitation (with its Room joined) reads at `now`."""
     return sa.case(
         (sa.and_(Invitation.status == PENDING, Invitation.expires_at <= now), InvitationStatus.EXPIRED.value),
         (
-            sa.and_(Invitation.status == PENDING, ~may_still_invite(Invitation.room_id, Invitation.inviter_id)),
+            sa.and_(Invitation.status == PENDING, ~_INVITER_MAY_STILL_INVITE),
             InvitationStatus.CANCELLED.value,
         ),
         else_=sa.cast(Invitation.status, sa.String),
