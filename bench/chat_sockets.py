@@ -98,14 +98,15 @@ def server_cpu(pids):
 
 
 class Generator:
-    """One run of bench/chat_load.js; reads its JSON lines as they come."""
+    """One run of bench/chat_load.js (or another Node script of bench/ taking a JSON plan); reads
+    its JSON lines as they come."""
 
-    def __init__(self, plan, timeout=300):
+    def __init__(self, plan, timeout=300, script="chat_load.js"):
         self.plan_file = tempfile.NamedTemporaryFile("w", suffix=".json", delete=False)  # noqa: SIM115
         json.dump(plan, self.plan_file)
         self.plan_file.close()
         self.proc = subprocess.Popen(
-            ["node", "chat_load.js", self.plan_file.name],
+            ["node", script, self.plan_file.name],
             cwd=HERE,
             text=True,
             stdin=subprocess.PIPE,

@@ -22,11 +22,11 @@ import sqlalchemy as sa
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 sys.path.insert(0, str(HERE.parent))
-from paced import measure
-from seeding import access_token, fresh_database, seed_users, server_env
+from paced import measure  # noqa: E402
+from seeding import access_token, fresh_database, seed_users, server_env  # noqa: E402
 
-from seda.auth.passwords import hash_password
-from tests.helpers.servers import gunicorn_server
+from seda.auth.passwords import hash_password  # noqa: E402
+from tests.helpers.servers import gunicorn_server  # noqa: E402
 
 TARGET = "the device check adds <= 1 ms to the median at 1,000 requests/s"
 PATH = "/api/v1/users/me"

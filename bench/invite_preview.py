@@ -22,11 +22,11 @@ import sqlalchemy as sa
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 sys.path.insert(0, str(HERE.parent))
-from paced import measure
-from seeding import access_token, fresh_database, seed_room, seed_users, server_env
+from paced import measure  # noqa: E402
+from seeding import access_token, fresh_database, seed_room, seed_users, server_env  # noqa: E402
 
-from tests.helpers.chat import TRACK
-from tests.helpers.servers import gunicorn_server
+from tests.helpers.chat import TRACK  # noqa: E402
+from tests.helpers.servers import gunicorn_server  # noqa: E402
 
 TARGET = "p95 < 20 ms at 200 requests/s"
 
