@@ -21,8 +21,31 @@ from seda.push.models import PushSubscription
 from seda.realtime.presence import presence_store
 
 MAX_PAYLOAD_BYTES = 3000
-URGENT = {NotificationType.MENTION.value, NotificationType.DIRECT_MESSAGE.value, NotificationType.REMINDER.value}
-MESSAGE_TYPES = {NotificationType.MENTION.value, NotificationType.REPLY.value, NotificationType.DIRECT_MESSAGE.value}
+T = NotificationType
+URGENT = {T.MENTION.value, T.DIRECT_MESSAGE.value, T.REMINDER.value}  # the others: Urgency normal
+TITLES = {
+    T.MENTION: "{who} mentioned you in {room}",
+    T.REPLY: "{who} replied to you in {room}",
+    T.DIRECT_MESSAGE: "{who} sent you a message",
+    T.ROOM_INVITE: "{who} invited you to {room}",
+    T.VERIFICATION: "Your artist verification is {status}",
+    T.FOLLOW: "{who} follows you",
+    T.SESSION_SCHEDULED: "{who} scheduled a listening session in {room}",
+    T.SESSION_STARTED: "{who} is listening live in {room}",
+    T.REMINDER: "A listening session in {room} starts soon",
+}
+# The frontend page a push opens, under PUBLIC_BASE_URL (API.md §13).
+PAGES = {
+    T.MENTION: "/rooms/{roomId}?message={messageId}",
+    T.REPLY: "/rooms/{roomId}?message={messageId}",
+    T.DIRECT_MESSAGE: "/rooms/{roomId}?message={messageId}",
+    T.ROOM_INVITE: "/invitations",
+    T.VERIFICATION: "/settings/verification",
+    T.FOLLOW: "/users/{actorId}",
+    T.SESSION_SCHEDULED: "/rooms/{roomId}",
+    T.SESSION_STARTED: "/rooms/{roomId}",
+    T.REMINDER: "/rooms/{roomId}",
+}
 
 
 def offer(stored):
@@ -80,46 +103,18 @@ def _encoded(payload):
 
 
 def _title(notification):
-    who = _name(notification["actor"])
-    room = notification["roomName"] or "a room"
-    kind = notification["type"]
-    if kind == NotificationType.MENTION.value:
-        return f"{who} mentioned you in {room}"
-    if kind == NotificationType.REPLY.value:
-        return f"{who} replied to you in {room}"
-    if kind == NotificationType.DIRECT_MESSAGE.value:
-        return f"{who} sent you a message"
-    if kind == NotificationType.ROOM_INVITE.value:
-        return f"{who} invited you to {room}"
-    if kind == NotificationType.VERIFICATION.value:
-        return f"Your artist verification is {notification['verificationStatus'].lower()}"
-    if kind == NotificationType.FOLLOW.value:
-        return f"{who} follows you"
-    if kind == NotificationType.SESSION_SCHEDULED.value:
-        return f"{who} scheduled a listening session in {room}"
-    if kind == NotificationType.SESSION_STARTED.value:
-        return f"{who} is listening live in {room}"
-    return f"A listening session in {room} starts soon"
-
-
-def _name(actor):
-    if actor is None:
-        return "Someone"
-    return actor.get("displayName") or actor.get("username") or "Someone"
+    actor = notification["actor"] or {}
+    return TITLES[T(notification["type"])].format(
+        who=actor.get("displayName") or actor.get("username") or "Someone",
+        room=notification["roomName"] or "a room",
+        status=(notification["verificationStatus"] or "").lower(),
+    )
 
 
 def _url(notification):
-    base = current_app.config["PUBLIC_BASE_URL"]
-    kind = notification["type"]
-    if kind in MESSAGE_TYPES:
-        return f"{base}/rooms/{notification['roomId']}?message={notification['messageId']}"
-    if kind == NotificationType.ROOM_INVITE.value:
-        return f"{base}/invitations"
-    if kind == NotificationType.VERIFICATION.value:
-        return f"{base}/settings/verification"
-    if kind == NotificationType.FOLLOW.value:
-        return f"{base}/users/{notification['actor']['id']}"
-    return f"{base}/rooms/{notification['roomId']}"
+    actor_id = (notification["actor"] or {}).get("id")
+    page = PAGES[T(notification["type"])].format(actorId=actor_id, **notification)
+    return current_app.config["PUBLIC_BASE_URL"] + page
 
 
 def _urgency(notification):

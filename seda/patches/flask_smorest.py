@@ -7,7 +7,11 @@ by every worker as it starts and by each of the ~3,000 apps the test suite build
 `/api/docs/openapi.json`, the docs page and the app factory's security schemes read the spec.
 Here registering a blueprint registers its views at once and queues its documentation; the
 first read of `api.spec` documents what is queued, in the order registered, so the document is
-the same. The blueprint registration below is flask-smorest 0.47.0's, its last step queued."""
+the same. The blueprint registration below is flask-smorest 0.47.0's, its last step queued.
+The first reads may come at once (threads serving /api/docs/openapi.json): one documents, the
+others wait for it."""
+
+import threading
 
 from flask_smorest import Api
 
@@ -16,6 +20,9 @@ PATCHED = {
     "flask_smorest.Api.register_blueprint": "(self, blp, *, parameters=None, **options)",
     "flask_smorest.Blueprint.register_views_in_doc": "(self, api, app, spec, *, name, parameters)",
 }
+
+
+_documenting = threading.RLock()  # reentrant: documenting a view may read api.spec again
 
 
 class DocsOnDemand(Api):
@@ -28,10 +35,14 @@ class DocsOnDemand(Api):
     @property
     def spec(self):
         spec, undocumented = self.__dict__.get("_spec"), self.__dict__.get("_undocumented")
-        while spec is not None and undocumented:
-            blp, app, name, parameters = undocumented.pop(0)
-            blp.register_views_in_doc(self, app, spec, name=name, parameters=parameters)
-            spec.tag({"name": name, "description": blp.description})
+        if spec is None or not undocumented:
+            return spec
+        with _documenting:
+            while undocumented:
+                blp, app, name, parameters = undocumented[0]
+                blp.register_views_in_doc(self, app, spec, name=name, parameters=parameters)
+                spec.tag({"name": name, "description": blp.description})
+                undocumented.pop(0)
         return spec
 
     @spec.setter

@@ -8,6 +8,7 @@ import importlib.metadata
 import inspect
 import pkgutil
 import re
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -90,3 +91,12 @@ def test_the_openapi_document_built_on_demand_documents_every_route(app_factory)
         }
         assert documented == routes
         assert [tag["name"] for tag in spec["tags"]][:3] == ["health", "auth", "users"]
+
+
+@embedded_only
+def test_the_first_reads_of_the_openapi_document_at_once_all_get_it_whole(app_factory):
+    app = app_factory()
+    with ThreadPoolExecutor(8) as pool:
+        answers = list(pool.map(lambda _: app.test_client().get("/api/docs/openapi.json"), range(8)))
+    assert [answer.status_code for answer in answers] == [200] * 8
+    assert len({answer.data for answer in answers}) == 1

@@ -18,11 +18,12 @@ from seda.extensions import db
 from seda.notifications.pushes import push_payload
 from seda.push import delivery
 from seda.push.models import PushSubscription
+from seda.users.models import User
 from tests.helpers.chat import Chat
 from tests.helpers.fixtures import PASSWORD
 from tests.helpers.origin import ORIGIN_IP
 from tests.helpers.push_service import Browser, PushService, unb64url
-from tests.helpers.tiers import embedded_only
+from tests.helpers.tiers import embedded_only, services_only
 
 API = "/api/v1/push"
 
@@ -331,3 +332,29 @@ def test_signing_a_device_out_or_deleting_the_account_deletes_its_subscriptions(
     response = client.delete("/api/v1/users/me", json={"password": PASSWORD}, headers=headers)
     assert response.status_code == 202
     assert stored(app) == {}
+
+
+def test_a_banned_user_gets_no_push(app, client, users, service):
+    user = users.make()
+    subscribed(client, user, service)
+    with app.app_context():
+        db.session.execute(sa.update(User).where(User.id == uuid.UUID(user.id)).values(banned=True))
+        db.session.commit()
+        test_push = delivery.Push(uuid.UUID(user.id), {"type": "TEST"})
+        assert delivery.deliver([test_push], wait=True) == {}
+    assert service.attempts == {}
+
+
+@services_only
+def test_a_member_connected_to_another_process_gets_no_push_until_they_leave(
+    app, app_factory, ca_file, client, users, service, socket_for
+):
+    other_process = app_factory(CRAWLER_ALLOWED_PRIVATE_NETWORKS=f"{ORIGIN_IP}/32", CRAWLER_CA_BUNDLE=ca_file)
+    guest = users.make()
+    browser, _ = subscribed(client, guest, service)
+    sock = socket_for(guest)  # on this process; presence is shared through Redis
+    mention(other_process.test_client(), users, guest)
+    assert service.attempts == {}
+    sock.disconnect("/chat")
+    mention(other_process.test_client(), users, guest)
+    assert len(service.wait_for(1)) == 1 and service.received[0].token == browser.token
