@@ -1,5 +1,5 @@
 """Web Push: push subscriptions (one user per endpoint, tied to a device) and the claims that send
-each notification at most once per subscription
+each notification at most once per subscription (a ledger without foreign keys, swept after the TTL)
 
 Revision ID: e8c4a2f6d9b1
 Revises: d2f6b8e4a7c9
@@ -45,21 +45,8 @@ def upgrade():
         sa.Column("notification_id", sa.Uuid(), nullable=False),
         sa.Column("subscription_id", sa.Uuid(), nullable=False),
         sa.Column("claimed_at", sa.DateTime(timezone=True), nullable=False),
-        sa.ForeignKeyConstraint(
-            ["notification_id"],
-            ["notifications.id"],
-            name=op.f("fk_push_deliveries_notification_id_notifications"),
-            ondelete="CASCADE",
-        ),
-        sa.ForeignKeyConstraint(
-            ["subscription_id"],
-            ["push_subscriptions.id"],
-            name=op.f("fk_push_deliveries_subscription_id_push_subscriptions"),
-            ondelete="CASCADE",
-        ),
         sa.PrimaryKeyConstraint("notification_id", "subscription_id", name=op.f("pk_push_deliveries")),
     )
-    op.create_index(op.f("ix_push_deliveries_subscription_id"), "push_deliveries", ["subscription_id"])
     op.create_index(op.f("ix_push_deliveries_claimed_at"), "push_deliveries", ["claimed_at"])
 
 

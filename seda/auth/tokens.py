@@ -15,7 +15,7 @@ from datetime import timedelta
 import jwt
 
 from seda.common.db import utcnow
-from seda.common.errors import Unauthorized
+from seda.common.errors import TokenExpired, Unauthorized
 from seda.common.kept import VersionedCache
 
 SEDA_ISSUER = "seda"
@@ -75,7 +75,12 @@ def decode_seda_token(secret, token, expected_type):
     header = _header(token)
     if header.get("alg") != "HS256":
         raise Unauthorized()
-    claims = _decode(token, secret, ["HS256"], SEDA_AUDIENCE, SEDA_ISSUER)
+    try:
+        claims = _decode(token, secret, ["HS256"], SEDA_AUDIENCE, SEDA_ISSUER)
+    except TokenExpired:
+        if expected_type == "access":
+            raise  # the client refreshes
+        raise Unauthorized() from None  # a refresh token past its exp: nothing to refresh with, sign in
     if claims.get("typ") != expected_type:
         raise Unauthorized()
     return claims
@@ -209,5 +214,7 @@ def _decode(token, key, algorithms, audience, issuer):
             leeway=LEEWAY_SECONDS,
             options={"require": ["exp", "sub", "iss", "aud"]},
         )
+    except jwt.ExpiredSignatureError as exc:  # PyJWT checks the signature first: a real token, too old
+        raise TokenExpired() from exc
     except jwt.PyJWTError as exc:
         raise Unauthorized() from exc

@@ -25,7 +25,7 @@ from seda.chat.schemas import (
 )
 from seda.common.admission import ARRIVALS, BUSY, admission
 from seda.common.auth import authenticate_token
-from seda.common.errors import DomainError, Forbidden, ServiceUnavailable, database_failure
+from seda.common.errors import DomainError, Forbidden, ServiceUnavailable, TokenExpired, database_failure
 from seda.extensions import socketio
 from seda.realtime.emits import NAMESPACE, device_group, room_channel, user_channel
 from seda.realtime.presence import presence_store
@@ -67,6 +67,8 @@ class ChatNamespace(Namespace):
             raise ConnectionRefusedError(BUSY) from None
         except Forbidden:
             raise ConnectionRefusedError("Account suspended") from None
+        except TokenExpired:
+            raise ConnectionRefusedError("Token expired") from None  # the client refreshes and reconnects
         except DomainError:
             raise ConnectionRefusedError("Authentication failed") from None
         except Exception as error:

@@ -18,11 +18,15 @@ from flask import current_app, g, request
 
 from seda.common.api import refuse_undeclared_input
 from seda.common.audit import Actor
-from seda.common.errors import Forbidden, Unauthorized
+from seda.common.errors import Forbidden, TokenExpired, Unauthorized
 from seda.common.user_versions import expect_user
 
 MISSING_TOKEN = "Missing authentication token"
 INVALID_TOKEN = "Invalid authentication token"
+EXPIRED_TOKEN = TokenExpired.default_message
+# RFC 6750: a request without a token gets the bare challenge; a bad or expired token, its error.
+TOKEN_REFUSED_DOC = "Missing, invalid or expired token (`Authentication token expired`); WWW-Authenticate: Bearer"
+CHALLENGES = {MISSING_TOKEN: "Bearer", INVALID_TOKEN: 'Bearer error="invalid_token"'}
 BEARER_SECURITY = [{"bearerAuth": []}]
 
 
@@ -62,6 +66,9 @@ def _identify_caller():
     authenticator = _authenticator()
     try:
         g.identity = authenticator.verify(token.strip())
+    except TokenExpired:
+        g.auth_error = EXPIRED_TOKEN
+        return
     except Unauthorized:
         g.auth_error = INVALID_TOKEN
         return
@@ -79,6 +86,8 @@ def authenticate_token(token):
     authenticator = _authenticator()
     try:
         identity = authenticator.verify(token)
+    except TokenExpired:
+        raise
     except Unauthorized:
         raise Unauthorized(INVALID_TOKEN) from None
     return authenticator.active_user_id(identity), identity.device
@@ -105,10 +114,18 @@ def current_device():
     return identity.device if identity is not None else None
 
 
+def token_refused(message):
+    """The 401 for a request without a usable token, with its `WWW-Authenticate` challenge."""
+    return Unauthorized(message, headers={"WWW-Authenticate": CHALLENGES.get(message, CHALLENGES[INVALID_TOKEN])})
+
+
 def _authenticate_request():
     if g.get("identity") is None:
-        raise Unauthorized(g.get("auth_error") or MISSING_TOKEN)
-    user = _authenticator().load_user(g.identity)
+        raise token_refused(g.get("auth_error") or MISSING_TOKEN)
+    try:
+        user = _authenticator().load_user(g.identity)
+    except Unauthorized as refused:  # a signed-out device, an account gone
+        raise token_refused(refused.messages[0]) from None
     g.current_user = user
     g.caller_id = str(user.id)
     return user
@@ -132,7 +149,14 @@ def login_required(view):
         refuse_undeclared_input()
         return view(*args, **kwargs)
 
-    return _documented(wrapper, view, {401: "Missing or invalid token", 403: "Account suspended"})
+    return _documented(
+        wrapper,
+        view,
+        {
+            401: "Missing, invalid or expired token (`Authentication token expired`), with WWW-Authenticate",
+            403: "Account suspended",
+        },
+    )
 
 
 def admin_required(view):

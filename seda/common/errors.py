@@ -36,6 +36,12 @@ class Unauthorized(DomainError):
     default_message = "Invalid authentication token"
 
 
+class TokenExpired(Unauthorized):
+    """A well-signed token past its `exp`: the client refreshes rather than signs out."""
+
+    default_message = "Authentication token expired"
+
+
 class Forbidden(DomainError):
     status = 403
     default_message = "Forbidden"

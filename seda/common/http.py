@@ -23,6 +23,9 @@ def _start_request():
     g.request_id_token = bind_request_id(g.request_id)
 
 
+RETRY_LATER = {429, 503}  # the only answers that carry Retry-After (API.md §1)
+
+
 def _finish_response(response):
     now = time.perf_counter()
     duration = now - g.get("request_started", now)
@@ -37,6 +40,8 @@ def _finish_response(response):
         response.vary.add("Origin")  # the CORS headers depend on it: no cache may mix origins up
     for name, value in g.get("override_headers", {}).items():
         headers[name] = value
+    if response.status_code not in RETRY_LATER:
+        headers.pop("Retry-After", None)  # Flask-Limiter writes one on every answer of a limited route
     route = request.url_rule.rule if request.url_rule else "<unmatched>"
     record_request(
         request.method,

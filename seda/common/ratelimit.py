@@ -154,15 +154,13 @@ def _counted_before_flask(stored_key, read_keys):
 
 
 def limit_headers(amount, count, window_left):
-    """The X-RateLimit-* and Retry-After headers Flask-Limiter gives a request counted `count`
-    of `amount`, its window ending in `window_left` seconds."""
-    now = time.time()
-    reset_at = int(now + max(window_left, 0) + 1)
+    """The X-RateLimit-* headers of a request counted `count` of `amount`, its window ending in
+    `window_left` seconds (Retry-After only on a 429, from RateLimited: API.md §1)."""
+    reset_at = int(time.time() + max(window_left, 0) + 1)
     return [
         ("X-RateLimit-Limit", str(amount)),
         ("X-RateLimit-Remaining", str(max(0, amount - count))),
         ("X-RateLimit-Reset", str(reset_at)),
-        ("Retry-After", str(int(reset_at - now))),
     ]
 
 

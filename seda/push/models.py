@@ -28,14 +28,13 @@ class PushSubscription(db.Model):
 
 
 class PushDelivery(db.Model):
-    """A notification claimed for a subscription: each is sent at most once, whoever retries."""
+    """A notification claimed for a subscription: each is sent at most once, whoever retries.
+
+    A ledger of two ids that the sweep empties after the TTL, without foreign keys: a claim must
+    not fail because its message was deleted, or its browser signed out, a moment before."""
 
     __tablename__ = "push_deliveries"
 
-    notification_id: Mapped[uuid.UUID] = mapped_column(
-        sa.ForeignKey("notifications.id", ondelete="CASCADE"), primary_key=True
-    )
-    subscription_id: Mapped[uuid.UUID] = mapped_column(
-        sa.ForeignKey("push_subscriptions.id", ondelete="CASCADE"), primary_key=True, index=True
-    )
+    notification_id: Mapped[uuid.UUID] = mapped_column(sa.Uuid, primary_key=True)
+    subscription_id: Mapped[uuid.UUID] = mapped_column(sa.Uuid, primary_key=True)
     claimed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)

@@ -103,7 +103,7 @@ def install_event_guards(server):
 
 
 def _guarded(server, dispatch, sid, eio_sid, data, namespace, ack_id):
-    if data[0] in RESERVED_EVENTS or data[0] in UNREADABLE:
+    if data[0] in RESERVED_EVENTS or data[0] in UNREADABLE or not _handled(server, namespace, data[0]):
         _refuse_event(server, sid, eio_sid, data, namespace, ack_id)
         return None
     token = _ack_requested.set(ack_id is not None)
@@ -113,16 +113,25 @@ def _guarded(server, dispatch, sid, eio_sid, data, namespace, ack_id):
         _ack_requested.reset(token)
 
 
+def _handled(server, namespace, event):
+    """Whether the namespace has a handler for `event` (python-socketio would ignore it silently)."""
+    handler = server.namespace_handlers.get(namespace)
+    return handler is None or callable(getattr(handler, f"on_{event}", None))
+
+
 def _refuse_event(server, sid, eio_sid, data, namespace, ack_id):
-    event = data[0]
+    event, status = data[0], 400
     if event == MALFORMED_EVENT:
         kind, reason, path = "malformed", "Malformed event payload", None
     elif event == BINARY_EVENT:
         kind, reason, path = "binary", "Binary payloads are not accepted", data[1]
-    else:
+    elif event in RESERVED_EVENTS:
         kind, reason, path = "reserved", f"'{event}' is a reserved event name", event
-    metrics.SOCKET_EVENTS.labels(kind, "400").inc()
-    error = envelope(400, [reason], path=path, method="SOCKET")
+    else:
+        name = str(event)[:100]
+        kind, status, reason, path = "unknown", 404, f"Unknown event: {name}", name
+    metrics.SOCKET_EVENTS.labels(kind, str(status)).inc()
+    error = envelope(status, [reason], path=path, method="SOCKET")
     before_answer()
     if ack_id is None:
         server.emit("error", error, to=sid, namespace=namespace)

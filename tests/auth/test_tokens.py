@@ -15,9 +15,9 @@ import time_machine
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
-from seda.auth.tokens import JwksKeys
+from seda.auth.tokens import JwksKeys, issue_refresh_token
 from seda.common.errors import Unauthorized
-from seda.extensions import db
+from seda.extensions import db, socketio
 from seda.users.models import User
 from tests.helpers.fixtures import UserFactory, bearer
 
@@ -85,10 +85,39 @@ def test_no_token_is_missing_and_garbage_is_invalid(client):
     missing = client.get("/api/v1/users/me")
     assert missing.status_code == 401
     assert missing.get_json()["message"] == ["Missing authentication token"]
+    assert missing.headers["WWW-Authenticate"] == "Bearer"
     for header in ("Bearer", "Bearer garbage", "Basic dXNlcjpwdw==", "Bearer a.b.c", "Token x"):
         response = client.get("/api/v1/users/me", headers={"Authorization": header})
         assert response.status_code == 401, header
         assert response.get_json()["message"] == ["Invalid authentication token"]
+        assert response.headers["WWW-Authenticate"] == 'Bearer error="invalid_token"'
+
+
+def test_a_well_signed_token_past_its_exp_says_so_and_a_forged_old_one_does_not(app, client, users, frozen):
+    user = users.make()
+    old = seda_claims(app, user.id, exp=NOW - timedelta(minutes=5))
+    expired = client.get("/api/v1/users/me", headers=bearer(sign(old, app.config["JWT_SECRET"])))
+    assert (expired.status_code, expired.get_json()["message"]) == (401, ["Authentication token expired"])
+    assert expired.headers["WWW-Authenticate"] == 'Bearer error="invalid_token"'
+    forged = client.get(
+        "/api/v1/users/me", headers={"Authorization": f"Bearer {sign(old, 'not-the-secret-' + 'z' * 30)}"}
+    )
+    assert forged.get_json()["message"] == ["Invalid authentication token"]  # no oracle for a forger
+
+
+def test_a_refresh_token_past_its_exp_means_signing_in_again_not_refreshing(app, client, users):
+    user = users.make()
+    with time_machine.travel(datetime.now(UTC) - timedelta(days=60)):
+        old = issue_refresh_token(app.config["JWT_SECRET"], user.id, uuid.uuid4())
+    response = client.post("/api/v1/auth/refresh", json={"refreshToken": old})
+    assert (response.status_code, response.get_json()["message"]) == (401, ["Invalid authentication token"])
+
+
+def test_a_socket_with_an_expired_token_is_told_to_refresh(app, users, frozen):
+    user = users.make()
+    token = sign(seda_claims(app, user.id, exp=NOW - timedelta(minutes=5)), app.config["JWT_SECRET"])
+    assert not socketio.test_client(app, namespace="/chat", auth={"token": token}).is_connected("/chat")
+    # What the refusal says (`Token expired`) reaches a real client: tests/chat/test_multiprocess.py.
 
 
 def test_a_valid_seda_token_is_accepted(app, client, users, frozen):

@@ -6,13 +6,16 @@ import threading
 import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 import requests
 import socketio
 import sqlalchemy as sa
+import time_machine
 
+from seda.auth.tokens import issue_access_token
 from tests.helpers.clients import Api
 from tests.helpers.origin import ORIGIN_IP
 from tests.helpers.servers import celery_worker, gunicorn_server, wait_until
@@ -193,12 +196,15 @@ def test_a_music_link_becomes_a_track_card_on_every_process(servers, listeners, 
 
 def test_connect_errors_say_why(servers):
     first, _ = servers
-    errors = []
-    client = socketio.Client(reconnection=False)
-    client.on("connect_error", lambda data: errors.append(data), namespace="/chat")
-    with pytest.raises(socketio.exceptions.ConnectionError):
-        client.connect(first, namespaces=["/chat"], auth={"token": "garbage"}, transports=["websocket"], wait_timeout=5)
-    assert errors and errors[0]["message"] == "Authentication failed"
+    with time_machine.travel(datetime.now(UTC) - timedelta(hours=1)):
+        expired = issue_access_token(JWT_SECRET, uuid.uuid4())
+    for token, why in (("garbage", "Authentication failed"), (expired, "Token expired")):
+        errors = []
+        client = socketio.Client(reconnection=False)
+        client.on("connect_error", lambda data, errors=errors: errors.append(data), namespace="/chat")
+        with pytest.raises(socketio.exceptions.ConnectionError):
+            client.connect(first, namespaces=["/chat"], auth={"token": token}, transports=["websocket"], wait_timeout=5)
+        assert errors and errors[0]["message"] == why
 
 
 def test_the_official_socket_io_js_client_connects_joins_sends_and_receives(servers):

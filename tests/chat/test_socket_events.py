@@ -433,3 +433,15 @@ def test_a_profile_and_a_role_change_reach_the_sockets_next_event(client, chat, 
     assert renamed.status_code == 200 and promoted.status_code == 200, promoted.get_json()
     after = sock.emit("send_message", send, namespace="/chat", callback=True)["message"]["user"]
     assert (after["displayName"], after["role"]) == ("New Name", "ARTIST")
+
+
+def test_an_event_the_server_does_not_know_is_answered_404_not_ignored(socket_for, users):
+    sock = socket_for(users.make())
+    ack = sock.emit("dance", {"roomId": "x"}, namespace="/chat", callback=True)
+    assert ack["ok"] is False
+    assert (ack["error"]["statusCode"], ack["error"]["message"]) == (404, ["Unknown event: dance"])
+    sock.get_received("/chat")
+    sock.emit("dance", namespace="/chat")  # no ack: the answer comes as an `error` event
+    [error] = [e["args"][0] for e in sock.get_received("/chat") if e["name"] == "error"]
+    assert error["message"] == ["Unknown event: dance"]
+    assert sock.emit("ping", {}, namespace="/chat", callback=True)["ok"] is True  # the socket stays usable

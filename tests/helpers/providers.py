@@ -48,7 +48,11 @@ def providers(provider_server):
     provider_server.clear()
 
 
-def point_fetcher_at(app, server, ca_file, timeout_ms=3000):
+def point_fetcher_at(app, server, ca_file, timeout_ms=10_000):
+    """The app's fetcher reaches every provider host at `server`. The deadline is long: a test that
+    wants a timeout sets its own, and one that expects an answer must not fail because a loaded CI
+    machine took 3 s to serve a loopback request (it did, once)."""
+
     def resolver(host, port, *_args):
         return [(socket.AF_INET, socket.SOCK_STREAM, 6, "", (ORIGIN_IP, server.port))]
 

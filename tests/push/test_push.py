@@ -358,3 +358,12 @@ def test_a_member_connected_to_another_process_gets_no_push_until_they_leave(
     sock.disconnect("/chat")
     mention(other_process.test_client(), users, guest)
     assert len(service.wait_for(1)) == 1 and service.received[0].token == browser.token
+
+
+def test_a_claim_does_not_fail_when_its_notification_went_a_moment_before(app, client, users, service):
+    user = users.make()
+    browser, _ = subscribed(client, user, service)
+    gone = delivery.Push(uuid.UUID(user.id), {"type": "MENTION"}, notification_id=uuid.uuid4())
+    with app.app_context():
+        assert delivery.deliver([gone], wait=True) == {delivery.Outcome.DELIVERED: 1}
+    assert len(service.pushes_to(browser)) == 1
