@@ -70,4 +70,4 @@ def unsubscribe(subscription_id):
 @bp.alt_response(404, description="Push subscription not found; Web Push is not configured")
 def test_push(subscription_id):
     """A push of type TEST to that subscription at once, whatever my settings and quiet hours."""
-    sending.test(current_user(), subscription_id)
+    sending.send_test_push(current_user(), subscription_id)

@@ -40,7 +40,7 @@ def subscribe(user, device_id, body):
     return subscriptions.subscribe(user.id, device, endpoint, keys["p256dh"], keys["auth"], expires_at)
 
 
-def test(user, subscription_id):
+def send_test_push(user, subscription_id):
     """A TEST push to the user's subscription, now, whatever the settings."""
     subscription = subscriptions.mine(user.id, subscription_id)
     base = current_app.config["PUBLIC_BASE_URL"]
