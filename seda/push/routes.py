@@ -59,6 +59,7 @@ def list_subscriptions():
 @bp.response(204)
 @bp.alt_response(404, description="Push subscription not found")
 def unsubscribe(subscription_id):
+    """Delete one of my subscriptions (the browser unsubscribed, or I turned push off there)."""
     subscriptions.remove(current_user().id, subscription_id)
 
 
@@ -68,6 +69,7 @@ def unsubscribe(subscription_id):
 @ratelimit.limit(lambda: current_app.config["RATE_LIMIT_PUSH_TEST"], scope="push-test")
 @bp.response(202)
 @bp.alt_response(404, description="Push subscription not found; Web Push is not configured")
+@bp.alt_response(429, description="RATE_LIMIT_PUSH_TEST (5/minute per user), with Retry-After")
 def test_push(subscription_id):
     """A push of type TEST to that subscription at once, whatever my settings and quiet hours."""
     sending.send_test_push(current_user(), subscription_id)
