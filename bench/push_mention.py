@@ -104,20 +104,21 @@ def command(generator, line):
     generator.proc.stdin.flush()
 
 
-def arrivals(service):
-    command(service, "report")
+def ask(generator, line, event):
+    """Send `line` to a Node helper and read its answer, the JSON line of `event`."""
+    command(generator, line)
     while True:
-        event = service.next_event()
-        if event["event"] == "report":
-            return event["arrivals"]
+        answer = generator.next_event()
+        if answer["event"] == event:
+            return answer
+
+
+def arrivals(service):
+    return ask(service, "report", "report")["arrivals"]
 
 
 def notified(listener):
-    command(listener, "report")
-    while True:
-        event = listener.next_event()
-        if event["event"] == "notifications":
-            return event["notified"]
+    return ask(listener, "report", "notifications")["notified"]
 
 
 def send_rounds(base, token, room, texts, rounds, pause_ms):

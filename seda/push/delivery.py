@@ -28,7 +28,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from seda.common.db import utcnow
 from seda.crawler.fetcher import FetchFailed, fetcher_for
 from seda.extensions import db
-from seda.push import lanes
+from seda.push import lanes, subscriptions
 from seda.push.encryption import encrypt
 from seda.push.models import PushDelivery, PushSubscription
 from seda.push.vapid import vapid_of
@@ -104,30 +104,25 @@ def _record_in(app, targets, outcomes):
 def _claim(pushes):
     """The subscriptions each push goes to, claimed for its notification (those already claimed,
     expired, or of a banned or deleted user left out); committed before anything is sent."""
-    now = utcnow()
-    db.session.execute(
-        sa.delete(PushSubscription).where(
-            PushSubscription.user_id.in_({push.user_id for push in pushes}), PushSubscription.expires_at < now
-        ),
-        execution_options={"synchronize_session": False},
-    )
+    user_ids = {push.user_id for push in pushes}
+    subscriptions.forget_expired(user_ids)
     s = PushSubscription
     rows = db.session.execute(
         sa.select(s.id, s.user_id, s.endpoint, s.p256dh, s.auth)
         .join(User, User.id == s.user_id)
         .where(
-            s.user_id.in_({push.user_id for push in pushes}),
+            s.user_id.in_(user_ids),
             User.banned.is_(False),
             User.deleted_at.is_(None),
         )
     ).all()
-    subscriptions = defaultdict(list)
+    by_user = defaultdict(list)
     for row in rows:
-        subscriptions[row.user_id].append(row)
+        by_user[row.user_id].append(row)
     targets = [
         _Target(push, row.id, row.endpoint, row.p256dh, row.auth)
         for push in pushes
-        for row in subscriptions[push.user_id]
+        for row in by_user[push.user_id]
         if push.subscription_id in (None, row.id)
     ]
     claimed = _claimed({(t.push.notification_id, t.subscription_id) for t in targets if t.push.notification_id})

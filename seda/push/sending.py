@@ -9,9 +9,10 @@ from seda.common.db import parse_uuid
 from seda.common.errors import NotFound, Unprocessable
 from seda.common.tasks import enqueue
 from seda.crawler.fetcher import FetchFailed, fetcher_for
+from seda.extensions import db
 from seda.push import subscriptions
 from seda.push.delivery import Push, forget_old_claims
-from seda.push.vapid import NoKey, vapid_of
+from seda.push.vapid import NoKey, vapid_configured, vapid_of
 
 DELIVER_TASK = "push.deliver"
 PUSHES_PER_TASK = 100
@@ -19,7 +20,7 @@ NOT_CONFIGURED = "Web Push is not configured"
 
 
 def enabled():
-    return current_app.extensions.get("seda_vapid") is not None
+    return vapid_configured(current_app)
 
 
 def public_key():
@@ -58,8 +59,10 @@ def queue(pushes):
 
 def sweep():
     """Expired subscriptions deleted unused, and claims too old for any retry forgotten."""
+    expired = subscriptions.forget_expired()
+    db.session.commit()
     return {
-        "push_subscriptions_expired": subscriptions.forget_expired(),
+        "push_subscriptions_expired": expired,
         "push_claims_forgotten": forget_old_claims(current_app.config["PUSH_TTL_SECONDS"]),
     }
 

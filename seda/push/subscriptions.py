@@ -106,11 +106,10 @@ def forget_user(user_id):
     )
 
 
-def forget_expired():
-    """Subscriptions whose `expirationTime` has passed are deleted unused; returns how many."""
-    result = db.session.execute(
-        sa.delete(PushSubscription).where(PushSubscription.expires_at < utcnow()),
-        execution_options={"synchronize_session": False},
-    )
-    db.session.commit()
-    return result.rowcount
+def forget_expired(user_ids=None):
+    """Subscriptions (of `user_ids`, or everyone's) whose `expirationTime` has passed are deleted
+    unused, in the caller's transaction; returns how many."""
+    statement = sa.delete(PushSubscription).where(PushSubscription.expires_at < utcnow())
+    if user_ids is not None:
+        statement = statement.where(PushSubscription.user_id.in_(user_ids))
+    return db.session.execute(statement, execution_options={"synchronize_session": False}).rowcount

@@ -57,6 +57,10 @@ def init_vapid(app):
     app.extensions["seda_vapid"] = None if key is None else Vapid(key, _public_key(key), subject)
 
 
+def vapid_configured(app):
+    return app.extensions.get("seda_vapid") is not None
+
+
 def vapid_of(app):
     vapid = app.extensions.get("seda_vapid")
     if vapid is None:
