@@ -174,12 +174,16 @@ class SafeFetcher:
     def _session_for_posts(self):
         with self._posting_lock:
             if self._posting is None:
-                session = requests.Session()
-                session.trust_env = False
-                for prefix, is_https in (("http://", False), ("https://", True)):
-                    session.mount(prefix, PinnedAddressAdapter(self.policy, is_https, pool_maxsize=POOL_PER_ADDRESS))
-                self._posting = session
+                self._posting = self._pinned_session(pool_maxsize=POOL_PER_ADDRESS)
             return self._posting
+
+    def _pinned_session(self, **adapter_options):
+        """A requests session whose every connection goes to an address the policy checked."""
+        session = requests.Session()
+        session.trust_env = False  # no proxies or .netrc from the environment
+        session.mount("http://", PinnedAddressAdapter(self.policy, is_https=False, **adapter_options))
+        session.mount("https://", PinnedAddressAdapter(self.policy, is_https=True, **adapter_options))
+        return session
 
     def _fetch_with_retries(self, url, deadline):
         attempt = 0
@@ -214,10 +218,7 @@ class SafeFetcher:
         remaining = deadline - time.monotonic()
         if remaining <= 0:
             raise _Retryable("timeout")
-        session = requests.Session()
-        session.trust_env = False  # no proxies or .netrc from the environment
-        session.mount("http://", PinnedAddressAdapter(self.policy, is_https=False))
-        session.mount("https://", PinnedAddressAdapter(self.policy, is_https=True))
+        session = self._pinned_session()
         headers = {
             "User-Agent": self.user_agent,
             "Accept": "text/html,application/xhtml+xml,text/plain;q=0.9,*/*;q=0.5",
