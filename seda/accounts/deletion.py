@@ -45,11 +45,10 @@ class Deletion:
 
 def delete_account(user, password, code=None):
     """Delete `user`'s own account (its password, and a code while two-factor is on, prove it).
-        In one transaction every device is signed out, every room left, open verification requests
-        expired, unfinished exports dropped, invite links revoked, pending invitations cancelled and
-    push subscriptions deleted;
-        then the sockets hear `signed_out`, the rooms `user_left`, and the address gets the one mail
-        it still will."""
+    In one transaction every device is signed out, every room left, open verification requests
+    expired, unfinished exports dropped, invite links revoked, pending invitations cancelled and
+    push subscriptions deleted; then the sockets hear `signed_out`, the rooms `user_left`, and the
+    address gets the one mail it still will."""
     if user.password_hash is None:
         raise Conflict(SET_A_PASSWORD_FIRST)
     _refuse_if_last_super_admin(user)  # state answers before the password (API.md §12)
