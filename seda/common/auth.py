@@ -24,8 +24,8 @@ from seda.common.user_versions import expect_user
 MISSING_TOKEN = "Missing authentication token"
 INVALID_TOKEN = "Invalid authentication token"
 EXPIRED_TOKEN = TokenExpired.default_message
-# RFC 6750: a request without a token gets the bare challenge; a bad or expired token, its error.
 TOKEN_REFUSED_DOC = "Missing, invalid or expired token (`Authentication token expired`); WWW-Authenticate: Bearer"
+# RFC 6750: a request without a token gets the bare challenge; a bad or expired token, its error.
 CHALLENGES = {MISSING_TOKEN: "Bearer", INVALID_TOKEN: 'Bearer error="invalid_token"'}
 BEARER_SECURITY = [{"bearerAuth": []}]
 
@@ -149,14 +149,7 @@ def login_required(view):
         refuse_undeclared_input()
         return view(*args, **kwargs)
 
-    return _documented(
-        wrapper,
-        view,
-        {
-            401: "Missing, invalid or expired token (`Authentication token expired`), with WWW-Authenticate",
-            403: "Account suspended",
-        },
-    )
+    return _documented(wrapper, view, {401: TOKEN_REFUSED_DOC, 403: "Account suspended"})
 
 
 def admin_required(view):
