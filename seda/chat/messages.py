@@ -71,7 +71,7 @@ def send_message(user, room_id, text, parent_id=None, track_ref=None, client_mes
             return Stored(duplicate, serialize_message(duplicate))
     if muted_until is not None and muted_until > utcnow():
         raise _muted(muted_until)
-    mentions = mentioned_members(room.id, text, user.id)  # before the room's row lock is taken
+    mentions = mentioned_members(room, text, user.id)  # before the room's row lock is taken
     remembered = automod.check(user, room, membership, text, mentions)  # a refusal: not counted for slow mode
     _check_rates(user, room, membership)
     refuse_if_blocked(user, room)
@@ -318,7 +318,7 @@ def edit_message(user, message_id, text):
     refuse_if_blocked(user, room)
     if not text and not message.track_ref:
         raise ValidationFailed("text: Text must not be empty.")
-    mentions = mentioned_members(message.room_id, text, user.id)
+    mentions = mentioned_members(room, text, user.id)
     automod.check(user, room, membership, text, mentions, editing=True)
     already_mentioned = set(message.mentions or [])
     history.record_change(message.room_id)

@@ -76,3 +76,38 @@ def test_socket_sends_mention_too(band, socket_for):
     assert sock.emit("join_room", room["id"], namespace="/chat", callback=True)["ok"]
     ack = sock.emit("send_message", {"roomId": room["id"], "text": "yo @ada"}, namespace="/chat", callback=True)
     assert ack["ok"] and ack["message"]["mentions"] == [members["ada"].user.id]
+
+
+def test_a_member_who_joins_after_a_mention_is_mentioned_at_once(band, chat):
+    owner, room, members, _ = band
+    assert owner.send(room["id"], "@ada first")["mentions"] == [members["ada"].user.id]  # the names kept
+    dee = chat(username="dee_drums")
+    assert owner.send(room["id"], "@dee_drums not yet")["mentions"] == []
+    dee.post(f"/rooms/{room['id']}/join")
+    assert owner.send(room["id"], "@dee_drums welcome")["mentions"] == [dee.user.id]
+
+
+def test_a_member_who_left_is_no_longer_mentioned(band):
+    owner, room, members, _ = band
+    assert owner.send(room["id"], "@bo_bass")["mentions"] == [members["bo_bass"].user.id]
+    members["bo_bass"].post(f"/rooms/{room['id']}/leave")
+    assert owner.send(room["id"], "@bo_bass come back")["mentions"] == []
+
+
+def test_a_renamed_member_is_mentioned_by_the_new_name_only(band):
+    owner, room, members, _ = band
+    assert owner.send(room["id"], "@ada")["mentions"] == [members["ada"].user.id]
+    ada = members["ada"]
+    renamed = ada.client.patch("/api/v1/users/me", json={"username": "ada_lovelace"}, headers=ada.user.headers)
+    assert renamed.status_code == 200
+    assert owner.send(room["id"], "@ada @ada_lovelace")["mentions"] == [members["ada"].user.id]
+    assert owner.send(room["id"], "@ada")["mentions"] == []
+
+
+def test_a_room_too_large_to_keep_its_names_asks_the_database(band, monkeypatch):
+    from seda.chat import mentions
+
+    monkeypatch.setattr(mentions, "KEPT_DIRECTORY_MAX_MEMBERS", 1)
+    owner, room, members, outsider = band
+    sent = owner.send(room["id"], "@bo_bass @ada @cy_out @owner_1")
+    assert sent["mentions"] == [members["bo_bass"].user.id, members["ada"].user.id]

@@ -335,6 +335,18 @@ def test_notifications_reach_every_device_within_two_seconds_and_reads_sync(serv
     assert wait_until(lambda: phone.messages("notifications_read") == [{"count": 1, "ids": [notification["id"]]}])
 
 
+def test_a_member_who_joins_on_one_process_is_mentioned_on_the_other(servers):
+    first, second = servers
+    alice, bob = Api.signup(first), Api.signup(second)
+    room = alice.call("POST", "/chat/rooms", json={"name": "Names"}).json()
+    mention = f"@{bob.user['username']}"
+    sent = alice.call("POST", f"/chat/rooms/{room['id']}/messages", json={"text": f"{mention} before"}).json()
+    assert sent["mentions"] == []  # the first process keeps the room's names now
+    assert bob.call("POST", f"/chat/rooms/{room['id']}/join").status_code == 200
+    sent = alice.call("POST", f"/chat/rooms/{room['id']}/messages", json={"text": f"{mention} after"}).json()
+    assert sent["mentions"] == [bob.user["id"]]
+
+
 def test_a_senders_ack_never_waits_behind_the_rooms_broadcast(servers, listeners):
     first, _second = servers
     sender = Api.signup(first)
