@@ -75,7 +75,8 @@ class MfaChallenge(db.Model):
 
 
 class RefreshToken(db.Model):
-    """One issued refresh token. Spending it marks `used_at`; reuse revokes its whole family."""
+    """One issued refresh token. Spending it marks `used_at` and `replaced_by` (the token it was
+    spent for); a reuse past the grace revokes its whole family."""
 
     __tablename__ = "refresh_tokens"
 
@@ -85,4 +86,5 @@ class RefreshToken(db.Model):
     issued_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
     used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    replaced_by: Mapped[uuid.UUID | None] = mapped_column(sa.Uuid)
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -1,3 +1,5 @@
+from datetime import timedelta
+
 from flask import current_app, jsonify
 from flask_limiter.util import get_remote_address
 
@@ -76,8 +78,10 @@ def login(body):
 @bp.response(200, SessionSchema)
 @bp.alt_response(401, description="Invalid, expired or already spent refresh token")
 def refresh(body):
-    """Spend a refresh token for a new pair; reusing a spent one revokes its family."""
-    return services.refresh(_secret(), body["refreshToken"], client_of_request())
+    """Spend a refresh token for a new pair. The same spent token again within
+    REFRESH_REUSE_GRACE_SECONDS answers with the pair it produced; later, it revokes its family."""
+    grace = timedelta(seconds=current_app.config["REFRESH_REUSE_GRACE_SECONDS"])
+    return services.refresh(_secret(), body["refreshToken"], client_of_request(), grace)
 
 
 @bp.route("/logout", methods=["POST"])

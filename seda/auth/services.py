@@ -3,6 +3,7 @@
 import logging
 import uuid
 from dataclasses import dataclass
+from datetime import timedelta
 
 import sqlalchemy as sa
 
@@ -100,31 +101,53 @@ def pass_two_factor(secret, mfa_token, code, client=Client()):
     return start_session(secret, user, client)
 
 
-def refresh(secret, refresh_token, client=Client()):
-    """Spend `refresh_token` for a new pair; a token spent twice revokes its whole family."""
+def refresh(secret, refresh_token, client=Client(), grace=timedelta(seconds=10)):
+    """Spend `refresh_token` for a new pair. Spent already: within `grace` of that, the pair it
+    produced again (two tabs refreshing at once); later, a replay: its whole family is revoked."""
     claims = decode_seda_token(secret, refresh_token, "refresh")
     jti = parse_uuid(claims.get("jti"))
     row = db.session.get(RefreshToken, jti) if jti else None
     if row is None or str(row.user_id) != claims["sub"]:
         raise Unauthorized()
-    now = utcnow()
+    now, replacement = utcnow(), uuid.uuid4()
     spent = db.session.execute(
         sa.update(RefreshToken)
         .where(RefreshToken.id == row.id, RefreshToken.used_at.is_(None), RefreshToken.revoked_at.is_(None))
-        .values(used_at=now)
+        .values(used_at=now, replaced_by=replacement)
     ).rowcount
     if spent != 1:
+        again = _pair_produced(secret, row, now - grace)
+        if again is not None:
+            return again
         devices.revoke_device(row.family_id, now)
         db.session.commit()
         users_changed([row.user_id])
         log.warning("refresh token reuse: family %s of user %s revoked", row.family_id, row.user_id)
         raise Unauthorized()
-    user = db.session.get(User, row.user_id)
+    user = _unless_banned(db.session.get(User, row.user_id))
+    devices.used(user.id, row.family_id, client.user_agent, client.ip_address)
+    return start_session(secret, user, client, device_id=row.family_id, refresh_id=replacement, now=now)
+
+
+def _pair_produced(secret, spent, since):
+    """The pair `spent` was exchanged for, rebuilt token for token, when it was spent after
+    `since` and neither it nor its replacement was revoked since; else None."""
+    db.session.refresh(spent)  # as the spend that won committed it
+    if spent.replaced_by is None or spent.revoked_at is not None or spent.used_at < since:
+        return None
+    replacement = db.session.get(RefreshToken, spent.replaced_by)
+    if replacement is None or replacement.revoked_at is not None:
+        return None
+    user = _unless_banned(db.session.get(User, spent.user_id))
+    db.session.rollback()
+    return _pair(secret, user, replacement.family_id, replacement.id, replacement.issued_at)
+
+
+def _unless_banned(user):
     if user.banned:
         db.session.rollback()
         raise Forbidden("Account suspended")
-    devices.used(user.id, row.family_id, client.user_agent, client.ip_address)
-    return start_session(secret, user, client, device_id=row.family_id)
+    return user
 
 
 def logout(secret, user, refresh_token):
@@ -139,15 +162,27 @@ def logout(secret, user, refresh_token):
     users_changed([user.id])  # the device's access tokens are refused from the next request on
 
 
-def start_session(secret, user, client=Client(), device_id=None):
+def start_session(secret, user, client=Client(), device_id=None, refresh_id=None, now=None):
     """A refresh and an access token for `user`: on a new device unless `device_id` names one."""
-    jti = uuid.uuid4()
+    refresh_id, now = refresh_id or uuid.uuid4(), now or utcnow()
     if device_id is None:
         device_id = uuid.uuid4()
         devices.start(user.id, device_id, client.user_agent, client.ip_address)
-    db.session.add(RefreshToken(id=jti, family_id=device_id, user_id=user.id, expires_at=utcnow() + REFRESH_TTL))
+    db.session.add(
+        RefreshToken(id=refresh_id, family_id=device_id, user_id=user.id, issued_at=now, expires_at=now + REFRESH_TTL)
+    )
     db.session.commit()
-    return Session(user, issue_access_token(secret, user.id, device_id), issue_refresh_token(secret, user.id, jti))
+    return _pair(secret, user, device_id, refresh_id, now)
+
+
+def _pair(secret, user, device_id, refresh_id, now):
+    # The access token's id follows from the refresh token's: the pair can be issued again as it was.
+    access_id = uuid.uuid5(refresh_id, "access")
+    return Session(
+        user,
+        issue_access_token(secret, user.id, device_id, jti=access_id, now=now),
+        issue_refresh_token(secret, user.id, refresh_id, now=now),
+    )
 
 
 def forget_credentials(user):

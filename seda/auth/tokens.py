@@ -45,16 +45,17 @@ class Identity:
         return f"{self.issuer}:{self.subject}"
 
 
-def issue_access_token(secret, user_id, device_id=None):
-    return _encode(secret, user_id, "access", ACCESS_TTL, uuid.uuid4(), device_id)
+def issue_access_token(secret, user_id, device_id=None, jti=None, now=None):
+    """`jti` and `now` given: the very token issued with them before (HS256 is deterministic)."""
+    return _encode(secret, user_id, "access", ACCESS_TTL, jti or uuid.uuid4(), device_id, now)
 
 
-def issue_refresh_token(secret, user_id, jti):
-    return _encode(secret, user_id, "refresh", REFRESH_TTL, jti)
+def issue_refresh_token(secret, user_id, jti, now=None):
+    return _encode(secret, user_id, "refresh", REFRESH_TTL, jti, now=now)
 
 
-def _encode(secret, user_id, token_type, ttl, jti, device_id=None):
-    now = utcnow()
+def _encode(secret, user_id, token_type, ttl, jti, device_id=None, now=None):
+    now = (now or utcnow()).replace(microsecond=0)  # the claims hold whole seconds
     claims = {
         "iss": SEDA_ISSUER,
         "aud": SEDA_AUDIENCE,

@@ -170,6 +170,7 @@ def test_banned_accounts_cannot_log_in(client, users):
 
 
 def test_refresh_rotates_and_a_reused_token_revokes_the_family(client, app):
+    app.config["REFRESH_REUSE_GRACE_SECONDS"] = 0  # the grace: tests/auth/test_refresh_grace.py
     first = signup(client).get_json()
     second = client.post("/api/v1/auth/refresh", json={"refreshToken": first["refreshToken"]})
     assert second.status_code == 200
@@ -177,6 +178,7 @@ def test_refresh_rotates_and_a_reused_token_revokes_the_family(client, app):
     assert second["refreshToken"] != first["refreshToken"]
     assert client.get("/api/v1/users/me", headers=bearer(second["accessToken"])).status_code == 200
 
+    time.sleep(0.01)
     replay = client.post("/api/v1/auth/refresh", json={"refreshToken": first["refreshToken"]})
     assert replay.status_code == 401
     # the thief's replay also kills the legitimate holder's newer token
