@@ -4,6 +4,10 @@ import importlib.util
 import os
 from pathlib import Path
 
+from config import load_env_file
+
+load_env_file()  # before BIND, PORT and the rest are read
+
 # Loopback unless told otherwise (BIND, or HOST): a newcomer's first run is not on the network.
 # The image and the compose file set HOST=0.0.0.0 themselves.
 bind = os.environ.get("BIND") or f"{os.environ.get('HOST', '127.0.0.1')}:{os.environ.get('PORT', '3001')}"
@@ -20,6 +24,13 @@ graceful_timeout = int(os.environ.get("GRACEFUL_TIMEOUT", "10"))
 keepalive = 5
 accesslog = None  # seda writes its own JSON access line per request
 control_socket_disable = True
+
+
+def when_ready(server):
+    """One line that says where everything is, once the server listens."""
+    host, port = server.address[0][:2] if isinstance(server.address[0], tuple) else ("127.0.0.1", 3001)
+    base = f"http://{'localhost' if host in ('127.0.0.1', '0.0.0.0', '::') else host}:{port}"
+    server.log.info("ready: API at %s/api/v1, docs at %s/api/docs, console at %s/console", base, base, base)
 
 
 def post_worker_init(worker):
