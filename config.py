@@ -9,7 +9,10 @@ import json
 import os
 from pathlib import Path
 
+import dotenv
+
 BASE_DIR = Path(__file__).resolve().parent
+ENV_FILE = ".env"  # read from the working directory unless SEDA_ENV_FILE names another (empty: none)
 
 
 class ConfigError(RuntimeError):
@@ -78,6 +81,9 @@ class Config:
         # Keeps parallel runs (tests, staging next to prod) apart in one Redis: pub/sub ignores
         # the DB number, so the Socket.IO channel and every key prefix carry this namespace.
         self.REDIS_NAMESPACE = env.get("REDIS_NAMESPACE", "seda")
+        # Celery beat's schedule file (the one beat process of a deployment writes it).
+        default_schedule = str(BASE_DIR / "instance" / "celerybeat-schedule")
+        self.CELERY_BEAT_SCHEDULE = env.get("CELERY_BEAT_SCHEDULE") or default_schedule
         # A process that stops beating (killed) has its sockets cleared from presence this soon.
         self.PRESENCE_TTL_SECONDS = _int(env, "PRESENCE_TTL_SECONDS", 30)
         # A socket whose outgoing queue grows past this (it stopped reading) is disconnected.
@@ -95,6 +101,9 @@ class Config:
         self.JWT_SECRET = env.get("JWT_SECRET") or None
         self.SUPABASE_URL = (env.get("SUPABASE_URL") or "").rstrip("/") or None
         self.SUPABASE_JWT_SECRET = env.get("SUPABASE_JWT_SECRET") or None
+        # A spent refresh token presented again this soon answers with the pair it produced
+        # (tabs refreshing at once); later, it revokes its whole family.
+        self.REFRESH_REUSE_GRACE_SECONDS = _int(env, "REFRESH_REUSE_GRACE_SECONDS", 10)
         self.SUPABASE_JWKS_URL = env.get("SUPABASE_JWKS_URL") or None
 
         self.TRUSTED_PROXY_COUNT = _int(env, "TRUSTED_PROXY_COUNT", 0)
@@ -213,6 +222,10 @@ class Config:
             },
             "broker_pool_limit": 10,
             "timezone": "UTC",
+            # beat's schedule file; its folder is made when missing (`beat -s` still overrides it).
+            "beat_schedule_filename": self.CELERY_BEAT_SCHEDULE,
+            # What a library prints to stderr stays one record, not one JSON log line per line of it.
+            "worker_redirect_stdouts": False,
         }
         # Embedded mode has no beat process: periodic jobs run on an in-process timer instead.
         self.EMBEDDED_SCHEDULER = not self.REDIS_URL
@@ -294,8 +307,19 @@ CONFIGS = {
 }
 
 
+def load_env_file():
+    """Read the env file (SEDA_ENV_FILE, else .env) into the environment, if there is one;
+    variables already set win. gunicorn, Celery and the `flask` commands all start here."""
+    path = os.environ.get("SEDA_ENV_FILE", ENV_FILE)
+    if path and Path(path).is_file():
+        dotenv.load_dotenv(path, override=False)
+
+
 def config_from_env(environ=None):
-    """Build the config object for APP_ENV and validate it."""
+    """Build the config object for APP_ENV (the process's environment, with its env file, by
+    default) and validate it."""
+    if environ is None:
+        load_env_file()
     env = os.environ if environ is None else environ
     name = env.get("APP_ENV", "development")
     if name not in CONFIGS:

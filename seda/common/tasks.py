@@ -7,10 +7,12 @@ runs the task in a background greenlet (a thread outside gevent) so the request 
 it answers at once, as it would with a worker.
 """
 
+import contextlib
 import logging
 import threading
 import time
 from datetime import UTC, datetime
+from pathlib import Path
 
 from celery import Celery, Task
 from flask import current_app
@@ -39,6 +41,8 @@ def celery_init_app(app, beat_schedule):
 
     celery = Celery(app.import_name, task_cls=FlaskTask)
     celery.config_from_object(app.config["CELERY"])
+    with contextlib.suppress(OSError):  # beat says so itself when it cannot write there
+        Path(celery.conf.beat_schedule_filename).parent.mkdir(parents=True, exist_ok=True)
     celery.conf.beat_schedule = beat_schedule
     celery.set_default()
     app.extensions["celery"] = celery

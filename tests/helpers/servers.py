@@ -15,6 +15,10 @@ import requests
 ROOT = Path(__file__).resolve().parents[2]
 
 
+# A developer's .env must not reach the servers a test starts (its env says what they run on).
+NO_ENV_FILE = {"SEDA_ENV_FILE": ""}
+
+
 def free_port():
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -50,7 +54,7 @@ class ServerURL(str):
 def gunicorn_server(env, startup_timeout=30.0):
     """Start `gunicorn -c gunicorn.conf.py wsgi:app` with `env`; yield its base URL."""
     port = free_port()
-    full_env = {**os.environ, **env, "HOST": "127.0.0.1", "PORT": str(port)}
+    full_env = {**os.environ, **NO_ENV_FILE, **env, "HOST": "127.0.0.1", "PORT": str(port)}
     gunicorn = Path(sys.executable).with_name("gunicorn")
     # SEDA_TEST_SERVER_LOG=<file> keeps the servers' log lines for debugging a failing test.
     log_path = os.environ.get("SEDA_TEST_SERVER_LOG")
@@ -84,7 +88,7 @@ def gunicorn_server(env, startup_timeout=30.0):
 @contextmanager
 def celery_worker(env, name="worker"):
     """Start `celery -A celery_worker worker -P gevent` with `env` until the block ends."""
-    full_env = {**os.environ, **env}
+    full_env = {**os.environ, **NO_ENV_FILE, **env}
     celery = Path(sys.executable).with_name("celery")
     proc = subprocess.Popen(
         [
@@ -121,7 +125,7 @@ def celery_beat(env, schedule_dir):
     proc = subprocess.Popen(
         [str(celery), "-A", "celery_worker", "beat", "-s", str(Path(schedule_dir) / "beat-schedule"), "-l", "WARNING"],
         cwd=ROOT,
-        env={**os.environ, **env},
+        env={**os.environ, **NO_ENV_FILE, **env},
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
