@@ -12,7 +12,7 @@ from seda.mail.services import send_now
 from seda.mail.transports import MailFailure
 from seda.notifications import digests
 from seda.push import sending as push
-from seda.users.services import create_or_promote_admin
+from seda.users.services import create_or_promote_admin, find_by_email
 from seda.verification import checks
 
 seda_cli = AppGroup("seda", help="seda operator commands.")
@@ -20,18 +20,29 @@ seda_cli = AppGroup("seda", help="seda operator commands.")
 
 @seda_cli.command("create-admin")
 @click.option("--email", required=True, help="The admin's email; an existing account is promoted.")
-@click.option("--password", required=True, help="The admin's password (8-128 characters).")
+@click.option(
+    "--password",
+    help="The password (8-128 characters). Asked for, unechoed, when a new account is made without it;"
+    " an existing account keeps its own unless this is given.",
+)
 @click.option("--super", "super_admin", is_flag=True, help="Make a SUPER_ADMIN instead of an ADMIN.")
 def create_admin(email, password, super_admin):
-    """Create an admin account, or promote and reset the account with that email."""
+    """Create an admin account, or promote the account with that email (its password stays
+    unless --password is given). Says which it did."""
     try:
         email = Email().deserialize(email)
     except Exception as exc:
         raise click.BadParameter(f"not a valid email address: {email}") from exc
-    if not 8 <= len(password) <= 128:
+    if password is None and find_by_email(email) is None:
+        password = click.prompt("Password for the new admin", hide_input=True, confirmation_prompt=True)
+    if password is not None and not 8 <= len(password) <= 128:
         raise click.BadParameter("the password must be 8 to 128 characters long")
-    user = create_or_promote_admin(email, hash_password(password), super_admin)
-    click.echo(f"{user.role.value} {user.email} ({user.id})")
+    user, created = create_or_promote_admin(email, hash_password(password) if password else None, super_admin)
+    if created:
+        click.echo(f"created {user.role.value} {user.email} ({user.id})")
+    else:
+        kept = "password reset" if password else "password unchanged"
+        click.echo(f"promoted {user.email} ({user.id}) to {user.role.value}; {kept}")
 
 
 @seda_cli.command("sweep")

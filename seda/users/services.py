@@ -145,18 +145,21 @@ def put_artist_profile(user, fields):
 
 
 def create_or_promote_admin(email, password_hash, super_admin):
-    """Create an admin account, or promote the account that has this email."""
+    """Create an admin account, or promote the account that has this email; (user, created).
+    An existing account keeps its password unless `password_hash` is given."""
     role = Role.SUPER_ADMIN if super_admin else Role.ADMIN
     user = find_by_email(email)
-    if user is None:
+    created = user is None
+    if created:
         display_name = default_display_name(email)
         user = User(email=email.strip().lower(), display_name=display_name, username=usernames.derive(display_name))
         db.session.add(user)
-    user.password_hash = password_hash
+    if password_hash is not None:
+        user.password_hash = password_hash
     user.role = role
     user.email_verified = True
     db.session.commit()
-    return user
+    return user, created
 
 
 def search_users(q, limit, cursor=None):

@@ -5,6 +5,7 @@ import sqlalchemy as sa
 
 from seda.extensions import db
 from seda.users.models import User
+from tests.helpers.fixtures import PASSWORD
 from tests.helpers.queries import record_redis_commands
 from tests.helpers.tiers import services_only
 
@@ -127,13 +128,36 @@ def test_unknown_users_are_404(client, users, user_id):
 def test_create_admin_command_creates_then_promotes(app, users):
     runner = app.test_cli_runner()
     result = runner.invoke(args=["seda", "create-admin", "--email", "Boss@Example.com", "--password", "long enough"])
-    assert result.exit_code == 0 and result.output.startswith("ADMIN boss@example.com")
+    assert result.exit_code == 0 and result.output.startswith("created ADMIN boss@example.com")
     existing = users.make()
     result = runner.invoke(
         args=["seda", "create-admin", "--email", existing.email, "--password", "new password", "--super"]
     )
-    assert result.exit_code == 0 and result.output.startswith(f"SUPER_ADMIN {existing.email} ({existing.id})")
+    assert result.exit_code == 0
+    assert result.output.strip() == f"promoted {existing.email} ({existing.id}) to SUPER_ADMIN; password reset"
     login = app.test_client().post("/api/v1/auth/login", json={"email": "boss@example.com", "password": "long enough"})
+    assert login.status_code == 200 and login.get_json()["user"]["role"] == "ADMIN"
+    login = app.test_client().post("/api/v1/auth/login", json={"email": existing.email, "password": "new password"})
+    assert login.status_code == 200 and login.get_json()["user"]["role"] == "SUPER_ADMIN"
+
+
+def test_create_admin_asks_for_a_new_accounts_password_without_echoing_it(app):
+    runner = app.test_cli_runner()
+    typed = "typed secret\ntyped secret\n"
+    result = runner.invoke(args=["seda", "create-admin", "--email", "new@example.com"], input=typed)
+    assert result.exit_code == 0, result.output
+    assert "typed secret" not in result.output
+    assert result.output.splitlines()[-1].startswith("created ADMIN new@example.com")
+    login = app.test_client().post("/api/v1/auth/login", json={"email": "new@example.com", "password": "typed secret"})
+    assert login.status_code == 200
+
+
+def test_create_admin_promotes_an_existing_account_and_keeps_its_password(app, users):
+    existing = users.make()
+    result = app.test_cli_runner().invoke(args=["seda", "create-admin", "--email", existing.email])
+    assert result.exit_code == 0
+    assert result.output.strip() == f"promoted {existing.email} ({existing.id}) to ADMIN; password unchanged"
+    login = app.test_client().post("/api/v1/auth/login", json={"email": existing.email, "password": PASSWORD})
     assert login.status_code == 200 and login.get_json()["user"]["role"] == "ADMIN"
 
 
@@ -141,6 +165,7 @@ def test_create_admin_refuses_bad_input(app):
     runner = app.test_cli_runner()
     assert runner.invoke(args=["seda", "create-admin", "--email", "nope", "--password", "long enough"]).exit_code != 0
     assert runner.invoke(args=["seda", "create-admin", "--email", "a@b.co", "--password", "short"]).exit_code != 0
+    assert runner.invoke(args=["seda", "create-admin", "--email", "a@b.co"], input="short\nshort\n").exit_code != 0
 
 
 def test_a_callers_user_is_kept_between_requests_until_it_changes(app, client, users):
