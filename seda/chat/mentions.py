@@ -5,6 +5,7 @@ import re
 import sqlalchemy as sa
 
 from seda.chat.models import RoomMembership
+from seda.common.db import autocommit_connection
 from seda.common.kept import VersionedCache, kept_in_app, track
 from seda.common.text import LATIN, look_alikes
 from seda.common.user_versions import bump_counters, counters
@@ -27,7 +28,8 @@ ALL_MEMBERS = "members:*"  # moves on a bulk change of memberships
 
 def mentioned_members(room, text, author_id):
     """Ids (strings) of the members of `room` (its id and member_count) that `text` mentions, in
-    order of first appearance, never the author. Nothing is read for a text without `@`. Names
+    order of first appearance, never the author. Nothing is read for a text without `@`, and
+    what is read goes through a connection of its own (no transaction of the caller's). Names
     are read as a reader sees them: `@аda` with a Cyrillic `а`, or with a zero-width space
     inside, is `@ada`."""
     if "@" not in text:
@@ -74,12 +76,13 @@ def _members_of(room_id):
 
 
 def _all_member_ids_by_name(room_id):
-    rows = db.session.execute(
-        sa.select(User.username, User.id)
-        .join(RoomMembership, RoomMembership.user_id == User.id)
-        .where(RoomMembership.room_id == room_id, User.username.is_not(None))
-    )
-    return {name: str(user_id) for name, user_id in rows}
+    with autocommit_connection(db.engine) as connection:
+        rows = connection.execute(
+            sa.select(User.username, User.id)
+            .join(RoomMembership, RoomMembership.user_id == User.id)
+            .where(RoomMembership.room_id == room_id, User.username.is_not(None))
+        )
+        return {name: str(user_id) for name, user_id in rows}
 
 
 def _member_ids_by_name(room_id, names):
@@ -95,18 +98,19 @@ def _member_ids_by_name(room_id, names):
         " FROM users JOIN room_memberships ON room_memberships.user_id = users.id"
         " WHERE room_memberships.room_id = {room} AND users.username {names}"
     )
-    if db.session.get_bind().dialect.name == "postgresql":
-        listed = "'{" + ",".join(names) + "}'::text[]"
-        statement = "SELECT string_agg(users.username || ':' || users.id::text, ',')" + matching
-        statement = statement.format(room="%s", names=f"= ANY({listed})")
-        pairs = db.session.connection().exec_driver_sql(statement, (room_id,)).scalar()
-        return dict(pair.split(":") for pair in pairs.split(",")) if pairs else {}
-    users, memberships = User.__table__, RoomMembership.__table__
-    listed = ",".join(f"'{name}'" for name in names)
-    statement = sa.text("SELECT users.username, users.id" + matching.format(room=":room", names=f"IN ({listed})"))
-    room = sa.bindparam("room", type_=memberships.c.room_id.type)
-    rows = db.session.execute(statement.bindparams(room).columns(users.c.username, users.c.id), {"room": room_id})
-    return {name: str(user_id) for name, user_id in rows}
+    with autocommit_connection(db.engine) as connection:
+        if connection.dialect.name == "postgresql":
+            listed = "'{" + ",".join(names) + "}'::text[]"
+            statement = "SELECT string_agg(users.username || ':' || users.id::text, ',')" + matching
+            statement = statement.format(room="%s", names=f"= ANY({listed})")
+            pairs = connection.exec_driver_sql(statement, (room_id,)).scalar()
+            return dict(pair.split(":") for pair in pairs.split(",")) if pairs else {}
+        users, memberships = User.__table__, RoomMembership.__table__
+        listed = ",".join(f"'{name}'" for name in names)
+        statement = sa.text("SELECT users.username, users.id" + matching.format(room=":room", names=f"IN ({listed})"))
+        room = sa.bindparam("room", type_=memberships.c.room_id.type)
+        rows = connection.execute(statement.bindparams(room).columns(users.c.username, users.c.id), {"room": room_id})
+        return {name: str(user_id) for name, user_id in rows}
 
 
 def _joined_or_left(membership, _added):

@@ -59,10 +59,11 @@ def send_message(user, room_id, text, parent_id=None, track_ref=None, client_mes
     room, membership, muted_until = kept_senders().load(user, room_id)
     if membership is None:
         raise Forbidden("Join the room first")
-    # The checks below only read, and a plain text in a group room reads nothing more. When
-    # they do read, each statement on its own; the store then writes in its own transaction
-    # (chat/room_writes.py): two round trips fewer than a transaction around both.
-    reads = bool(client_message_id or parent_id or track_ref or "@" in text) or room.type == RoomType.DIRECT
+    # The checks below only read, and a text in a group room reads nothing more through the
+    # session (mentions read on a connection of their own). When they do read, each statement
+    # on its own; the store then writes in its own transaction (chat/room_writes.py): two round
+    # trips fewer than a transaction around both.
+    reads = bool(client_message_id or parent_id or track_ref) or room.type == RoomType.DIRECT
     if reads:
         statements_on_their_own(db.session)
     if client_message_id:
