@@ -31,6 +31,19 @@ def _list(value, default=()):
     return [item.strip() for item in value.split(",") if item.strip()]
 
 
+def _seconds_list(environ, name, default):
+    raw = environ.get(name)
+    if raw in (None, ""):
+        return list(default)
+    try:
+        seconds = [int(item) for item in _list(raw)]
+    except ValueError:
+        raise ConfigError(f"{name} must be comma-separated whole seconds, got {raw!r}") from None
+    if any(value < 0 for value in seconds):
+        raise ConfigError(f"{name} must not be negative, got {raw!r}")
+    return seconds
+
+
 def _int(environ, name, default):
     raw = environ.get(name)
     if raw in (None, ""):
@@ -119,6 +132,9 @@ class Config:
         self.CRAWLER_ALLOWED_PRIVATE_NETWORKS = _list(env.get("CRAWLER_ALLOWED_PRIVATE_NETWORKS"))
         self.CRAWLER_CA_BUNDLE = env.get("CRAWLER_CA_BUNDLE") or None
         self.TRACKS_OEMBED_ENDPOINTS = _json_object(env, "TRACKS_OEMBED_ENDPOINTS")
+        # A message's link whose provider could not be reached is unfurled again after each of
+        # these delays in turn; after the last, its unfurl is FAILED.
+        self.UNFURL_RETRY_SECONDS = _seconds_list(env, "UNFURL_RETRY_SECONDS", [30, 120, 600])
 
         # Mail (API.md §12): SMTP when SMTP_URL is set, else each mail into the outbox folder.
         self.SMTP_URL = env.get("SMTP_URL") or None
@@ -231,8 +247,9 @@ class Config:
         self.EMBEDDED_SCHEDULER = not self.REDIS_URL
 
         self.OPENAPI_VERSION = "3.0.3"
-        self.OPENAPI_URL_PREFIX = "/api/docs"
-        self.OPENAPI_JSON_PATH = "openapi.json"
+        # flask-smorest serves nothing itself: seda/docs serves the document, completed for code
+        # generators, and the Swagger UI (when API_DOCS_ENABLED).
+        self.OPENAPI_URL_PREFIX = None
         self.API_TITLE = "seda API"
         self.API_VERSION = "v1"
 

@@ -6,16 +6,26 @@ import logging
 from datetime import timedelta
 
 import sqlalchemy as sa
+from flask import current_app
 
 from seda.chat import history, hooks, notify
-from seda.chat.models import Message, MessageType, Room, RoomType, is_track_card
+from seda.chat.models import (
+    UNFURL_DONE,
+    UNFURL_FAILED,
+    UNFURL_PENDING,
+    Message,
+    MessageType,
+    Room,
+    RoomType,
+    is_track_card,
+)
 from seda.chat.payloads import serialize_message
 from seda.common.db import utcnow
 from seda.common.errors import Unprocessable
-from seda.common.tasks import enqueue
+from seda.common.tasks import enqueue, enqueue_at
 from seda.extensions import db
 from seda.tracks.providers import first_link, recognise
-from seda.tracks.services import bare_track, cached_track, unfurl
+from seda.tracks.services import ProviderUnreachable, bare_track, cached_track, unfurl
 
 log = logging.getLogger(__name__)
 UNFURL_TASK = "chat.unfurl_message"
@@ -35,25 +45,40 @@ def card_for(track_ref):
     return cached_track(link) or bare_track(link), link.url
 
 
-def queue_unfurl_if_needed(message):
-    """After a message is stored or edited: queue the unfurl when its card lacks seda's details
-    or its first music link changed."""
+def unfurl_due(message):
+    """Whether a background unfurl is due for the message as it stands now (stored or edited):
+    its card lacks seda's details, or its first music link is not the one its card shows."""
     if message.track_ref is not None and not message.track_ref_auto:
-        if message.track_ref.get("title") is None:
-            enqueue(UNFURL_TASK, str(message.id))
-        return  # otherwise the card the client chose stays, whatever the text says
+        return message.track_ref.get("title") is None  # otherwise the card the client chose stays
     link = first_link(message.text)
-    if (link and link.url != message.track_url) or (link is None and message.track_ref_auto):
+    return bool((link and link.url != message.track_url) or (link is None and message.track_ref_auto))
+
+
+def unfurl_state(message):
+    """Message.unfurl to store with the message as it stands now: PENDING when an unfurl is
+    due, None when it has no link and no card, else what it was."""
+    if unfurl_due(message):
+        return UNFURL_PENDING
+    if message.track_ref is None and first_link(message.text) is None:
+        return None
+    return message.unfurl
+
+
+def queue_unfurl_if_needed(message):
+    """After a message is stored or edited with `unfurl_state`: queue its pending unfurl."""
+    if message.unfurl == UNFURL_PENDING and unfurl_due(message):
         enqueue(UNFURL_TASK, str(message.id))
 
 
-def attach_card(message_id):
-    """Turn a message's first music link into its TrackRef (idempotent; a failure changes nothing)."""
+def attach_card(message_id, attempt=0):
+    """Turn a message's first music link into its TrackRef (idempotent). A provider that gave
+    nothing usable makes the unfurl FAILED; one that could not be reached is asked again later
+    (UNFURL_RETRY_SECONDS), then FAILED. Every end is announced with message_updated."""
     message = db.session.get(Message, message_id)
     if message is None or message.deleted_at is not None:
         return
     if message.track_ref is not None and not message.track_ref_auto:
-        _fill_chosen_card(message)
+        _fill_chosen_card(message, attempt)
         return
     text = message.text
     link = first_link(text)
@@ -67,29 +92,52 @@ def attach_card(message_id):
             "track_url": None,
             "track_ref_auto": False,
             "type": MessageType.REPLY if message.parent_id else MessageType.TEXT,
+            "unfurl": None,
         }
     else:
-        track = _unfurl_for(message, link.url)
-        if track is None:
+        track = _unfurl_for(message, link.url, attempt)
+        if track is _LATER:
             return
-        changes = {"track_ref": track, "track_url": link.url, "track_ref_auto": True, "type": MessageType.TRACK_CARD}
+        if track is None:
+            changes = {"unfurl": UNFURL_FAILED}
+        else:
+            changes = {
+                "track_ref": track,
+                "track_url": link.url,
+                "track_ref_auto": True,
+                "type": MessageType.TRACK_CARD,
+                "unfurl": UNFURL_DONE,
+            }
     # Only if the text is still the one we read: a concurrent edit wins and queues its own run.
     _update_card(message, Message.text == text, changes)
 
 
-def _fill_chosen_card(message):
+def _fill_chosen_card(message, attempt):
     """Give a card the client chose seda's details for its link (once; a failure keeps it bare)."""
     if message.track_ref.get("title") is not None:
         return
-    track = _unfurl_for(message, message.track_url)
-    if track is not None:
-        _update_card(message, Message.track_url == message.track_url, {"track_ref": track})
+    track = _unfurl_for(message, message.track_url, attempt)
+    if track is _LATER:
+        return
+    changes = {"unfurl": UNFURL_FAILED} if track is None else {"track_ref": track, "unfurl": UNFURL_DONE}
+    _update_card(message, Message.track_url == message.track_url, changes)
 
 
-def _unfurl_for(message, url):
-    """seda's TrackRef of `url`, or None (logged) when the provider gave nothing usable."""
+_LATER = object()  # the provider could not be reached: asked again later
+
+
+def _unfurl_for(message, url, attempt):
+    """seda's TrackRef of `url`; None (logged) when the provider gave nothing usable, or could
+    not be reached on the last try; _LATER when it will be asked again."""
     try:
         return unfurl(url)
+    except ProviderUnreachable:
+        delays = current_app.config["UNFURL_RETRY_SECONDS"]
+        if attempt < len(delays):
+            enqueue_at(UNFURL_TASK, utcnow() + timedelta(seconds=delays[attempt]), str(message.id), attempt + 1)
+            return _LATER
+        log.warning("unfurl of %s for message %s failed: provider unreachable", url, message.id)
+        return None
     except Unprocessable as exc:
         log.warning("unfurl of %s for message %s failed: %s", url, message.id, exc.messages[0])
         return None

@@ -10,7 +10,7 @@ from flask import current_app
 
 from seda.chat import automod, history, notify
 from seda.chat.access import find_message, is_moderator, readable_room, readable_states
-from seda.chat.cards import card_for, queue_unfurl_if_needed
+from seda.chat.cards import card_for, queue_unfurl_if_needed, unfurl_state
 from seda.chat.direct import refuse_if_blocked, restore_direct_members
 from seda.chat.members import active_mute
 from seda.chat.mentions import mentioned_members
@@ -174,6 +174,7 @@ def _store(user, room, membership, text, mentions, parent, card, client_message_
         updated_at=now,
         reactions=[],
     )
+    message.unfurl = unfurl_state(message)
     message.user = user
     write = Write(message, membership.id, remembered)
     try:
@@ -325,6 +326,7 @@ def edit_message(user, message_id, text):
     history.record_change(message.room_id)
     message.text = text
     message.mentions = mentions
+    message.unfurl = unfurl_state(message)
     message.edited_at = message.updated_at = utcnow()
     db.session.commit()
     payload = serialize_message(message)

@@ -121,6 +121,11 @@ class RoomMute(db.Model):
     __table_args__ = (sa.UniqueConstraint("room_id", "user_id"),)
 
 
+# Message.unfurl: where a music link's background unfurl stands (API.md §3).
+UNFURL_PENDING, UNFURL_DONE, UNFURL_FAILED = "PENDING", "DONE", "FAILED"
+UNFURL_STATES = (UNFURL_PENDING, UNFURL_DONE, UNFURL_FAILED)
+
+
 class Message(db.Model):
     __tablename__ = "messages"
 
@@ -141,6 +146,9 @@ class Message(db.Model):
     # Ids of the members the text mentions (section 8), kept with the row so that a history page
     # needs no extra statement; recomputed on edit.
     mentions: Mapped[list] = mapped_column(sa.JSON, default=list)
+    # The background unfurl of a music link (chat/cards.py): PENDING, DONE or FAILED; None when
+    # no unfurl was ever due (no link, or a card sent with its details).
+    unfurl: Mapped[str | None] = mapped_column(sa.String(8))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
     edited_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

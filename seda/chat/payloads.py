@@ -48,6 +48,7 @@ def message_payload(m, user_ref, reactions):
         "user": user_ref,
         "reactions": reactions,
         "mentions": m.mentions or [],
+        "unfurl": m.unfurl,
     }
 
 

@@ -41,6 +41,7 @@ INSERTED_COLUMNS = (
     "client_message_id",
     "reply_count",
     "mentions",
+    "unfurl",
     "created_at",
     "updated_at",
 )

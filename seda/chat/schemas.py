@@ -1,7 +1,7 @@
 import marshmallow as ma
 
-from seda.chat.models import MemberRole, MessageType, ReportStatus, RoomType
-from seda.common.schemas import HttpsUrl, JsonBoolean, JsonInteger, PageQuerySchema, Timestamp, Trimmed
+from seda.chat.models import UNFURL_STATES, MemberRole, MessageType, ReportStatus, RoomType
+from seda.common.schemas import OPTIONAL, HttpsUrl, JsonBoolean, JsonInteger, PageQuerySchema, Timestamp, Trimmed
 from seda.tracks.providers import NAMES as PROVIDERS
 from seda.tracks.schemas import TrackRefSchema
 from seda.users.schemas import UserRefSchema
@@ -32,7 +32,10 @@ class RoomSchema(ma.Schema):
     )
     canSend = ma.fields.Boolean(
         attribute="can_send",
-        metadata={"description": "DIRECT rooms only (absent on others): false while either person blocks the other"},
+        metadata={
+            "description": "DIRECT rooms only (absent on others): false while either person blocks the other",
+            OPTIONAL: True,
+        },
     )
 
     @ma.post_dump
@@ -200,6 +203,15 @@ class MessageSchema(ma.Schema):
     mentions = ma.fields.List(
         ma.fields.String(),
         metadata={"description": "Ids of the room members the text @mentions, in order, never the author"},
+    )
+    unfurl = ma.fields.String(
+        allow_none=True,
+        validate=ma.validate.OneOf(UNFURL_STATES),
+        metadata={
+            "description": "The background unfurl of a music link in the text: PENDING until it ends, then DONE"
+            " (the card is in trackRef) or FAILED, each announced by message_updated; null when none was due"
+            " (no music link, or a card sent with its details)."
+        },
     )
 
 

@@ -8,5 +8,5 @@ from seda.chat import cards
 
 
 @shared_task(name=cards.UNFURL_TASK)
-def unfurl_message(message_id):
-    cards.attach_card(uuid.UUID(message_id))
+def unfurl_message(message_id, attempt=0):
+    cards.attach_card(uuid.UUID(message_id), attempt)

@@ -18,6 +18,9 @@ bp = Blueprint("tracks", __name__, url_prefix="/tracks", description="Track card
 @bp.arguments(UnfurlSchema)
 @bp.response(200, TrackRefSchema)
 @bp.alt_response(422, description="Not a supported music link, or the provider gave no usable details")
+@bp.alt_response(
+    502, description="Could not reach <provider>, retry later: the provider or the network failed (with Retry-After)"
+)
 def unfurl(body):
     """The TrackRef of a Spotify, Apple Music, YouTube, SoundCloud, Bandcamp, Tidal or Deezer link."""
     return tracks.unfurl(body["url"])

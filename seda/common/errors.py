@@ -86,6 +86,17 @@ class RateLimited(DomainError):
         self.retry_after = retry_after
 
 
+class BadGateway(DomainError):
+    """An outside service seda needed failed or could not be reached: the request itself was
+    fine and may be tried again after `retry_after` seconds."""
+
+    status = 502
+    default_message = "Bad gateway"
+
+    def __init__(self, *messages, retry_after):
+        super().__init__(*messages, headers={"Retry-After": str(retry_after)})
+
+
 class ServiceUnavailable(DomainError):
     status = 503
     default_message = "Service unavailable"

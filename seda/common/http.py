@@ -23,7 +23,9 @@ def _start_request():
     g.request_id_token = bind_request_id(g.request_id)
 
 
-RETRY_LATER = {429, 503}  # the only answers that carry Retry-After (API.md §1)
+# The only answers that carry Retry-After: API.md §1 names 429 and 503, §3 a 502 of an
+# unreachable music provider.
+RETRY_LATER = {429, 502, 503}
 
 
 def _finish_response(response):

@@ -7,6 +7,10 @@ from email_validator import EmailNotValidError, validate_email
 
 from seda.common.db import iso_utc
 
+# A field's metadata key for a key an answer carries only sometimes (as API.md says of it): the
+# OpenAPI document then leaves it out of the answer's `required` (seda/docs/openapi.py).
+OPTIONAL = "x-seda-optional"
+
 
 class Timestamp(ma.fields.DateTime):
     """ISO 8601 UTC with milliseconds and Z, as API.md §1 asks."""

@@ -73,8 +73,9 @@ class FetchFailed(Exception):
 
     @property
     def transient(self):
-        """Whether trying again later might succeed (the network, not the address, failed)."""
-        return self.code in TRANSIENT_CODES
+        """Whether trying again later might succeed: the network failed, or the server answered
+        5xx through every retry (not the address, nor what the page said)."""
+        return self.code in TRANSIENT_CODES or self.code.startswith("http_5")
 
 
 TRANSIENT_CODES = {"timeout", "unreachable", "dns_failed"}

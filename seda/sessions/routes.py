@@ -64,6 +64,7 @@ def end(room_id):
 @bp.alt_response(404, description=NO_SESSION_DOC)
 @bp.alt_response(409, description="3 tracks of mine already waiting, or 100 in the queue")
 @bp.alt_response(422, description="Not a supported music link, or the provider gave no usable details")
+@bp.alt_response(502, description="A `url` whose provider could not be reached: retry later (with Retry-After)")
 def add_to_queue(body, room_id):
     """Queue a track (members only), by `trackRef` or by `url`. With nothing playing it starts at
     once (`now_playing`), else `queue_updated`."""

@@ -140,6 +140,16 @@ PROVIDERS = (
 )
 BY_NAME = {p.name: p for p in PROVIDERS}
 NAMES = [p.name for p in PROVIDERS]
+# As people write them, for messages about a provider.
+DISPLAY_NAMES = {
+    "spotify": "Spotify",
+    "apple_music": "Apple Music",
+    "youtube": "YouTube",
+    "soundcloud": "SoundCloud",
+    "bandcamp": "Bandcamp",
+    "tidal": "Tidal",
+    "deezer": "Deezer",
+}
 
 
 def _provider_for(host):

@@ -8,21 +8,34 @@ from bs4 import BeautifulSoup
 from flask import current_app
 
 from seda.common import metrics
-from seda.common.errors import Unprocessable
+from seda.common.errors import BadGateway, Unprocessable
 from seda.crawler.fetcher import FetchFailed, fetcher_for
 from seda.extensions import cache
-from seda.tracks.providers import BY_NAME, recognise
+from seda.tracks.providers import BY_NAME, DISPLAY_NAMES, recognise
 
 log = logging.getLogger(__name__)
 CACHE_SECONDS = 24 * 3600
 
 
+RETRY_AFTER_SECONDS = 30  # a provider or the network failed: when a client may try again
+
+
 class UnfurlFailed(Exception):
-    """The provider did not give usable metadata (timeout, junk, no title)."""
+    """The provider answered, but gave no usable metadata (junk, no title, too large, 4xx)."""
+
+
+class ProviderUnreachable(BadGateway):
+    """The provider or the network failed (timeout, no connection, 5xx, 429): the link itself
+    may be fine, and a later try may succeed."""
+
+    def __init__(self, provider):
+        name = DISPLAY_NAMES.get(provider, provider)
+        super().__init__(f"Could not reach {name}, retry later", retry_after=RETRY_AFTER_SECONDS)
 
 
 def unfurl(url):
-    """The TrackRef of a supported music link; Unprocessable for anything else."""
+    """The TrackRef of a supported music link; Unprocessable for anything else (422), and
+    ProviderUnreachable (502) when the provider could not be asked."""
     link = recognise(url)
     if link is None:
         raise Unprocessable("Not a supported music link")
@@ -31,6 +44,9 @@ def unfurl(url):
         return cached
     try:
         metadata = _metadata(link)
+    except _Unreachable:
+        metrics.UNFURLS.labels(link.provider, "unreachable").inc()
+        raise ProviderUnreachable(link.provider) from None
     except UnfurlFailed as exc:
         metrics.UNFURLS.labels(link.provider, "failed").inc()
         raise Unprocessable(f"Could not read this link's details ({exc})") from None
@@ -69,11 +85,19 @@ def _metadata(link):
     return _from_page(link.url)
 
 
+class _Unreachable(Exception):
+    pass
+
+
 def _fetch(url):
     try:
         page = fetcher_for(current_app).fetch(url)
     except FetchFailed as exc:
+        if exc.transient:
+            raise _Unreachable() from None
         raise UnfurlFailed(exc.code) from None
+    if page.status >= 500 or page.status == 429:
+        raise _Unreachable()
     if page.status != 200:
         raise UnfurlFailed(f"http_{page.status}")
     if page.truncated:

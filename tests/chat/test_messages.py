@@ -31,6 +31,7 @@ MESSAGE_KEYS = {
     "user",
     "reactions",
     "mentions",
+    "unfurl",
 }
 
 

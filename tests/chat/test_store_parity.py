@@ -19,7 +19,8 @@ AT = datetime(2026, 12, 7, 12, 0, tzinfo=UTC)
 
 
 def batch_for(room_id, parent_id, members):
-    """Four sends of one batch: a mention, a track card, a reply, a text AutoMod remembers."""
+    """Four sends of one batch: two mentions, a track card, a reply with its unfurl pending, a text
+    AutoMod remembers."""
     fan, dj = members
 
     def write(n, user_id, membership_id, remembered=None, **values):
@@ -36,6 +37,7 @@ def batch_for(room_id, parent_id, members):
             client_message_id=None,
             reply_count=0,
             mentions=[],
+            unfurl=None,
             created_at=AT + timedelta(seconds=n),
             updated_at=AT + timedelta(seconds=n),
         )
@@ -43,9 +45,9 @@ def batch_for(room_id, parent_id, members):
         return room_writes.Write(message, membership_id, remembered)
 
     return [
-        write(0, fan.user_id, fan.id, mentions=[str(dj.user_id)], client_message_id=f"c-{room_id}"),
+        write(0, fan.user_id, fan.id, mentions=[str(dj.user_id), str(fan.user_id)], client_message_id=f"c-{room_id}"),
         write(1, dj.user_id, dj.id, type=MessageType.TRACK_CARD, text="", track_ref=TRACK, track_url=TRACK["url"]),
-        write(2, fan.user_id, fan.id, type=MessageType.REPLY, parent_id=parent_id),
+        write(2, fan.user_id, fan.id, type=MessageType.REPLY, parent_id=parent_id, unfurl="PENDING"),
         write(3, fan.user_id, fan.id, Remembered({"texts": [[1.0, "earlier"]]}, {"texts": [[2.0, "text 3"]]})),
     ]
 

@@ -9,6 +9,7 @@ from seda.extensions import socketio
 from tests.helpers.chat import Chat
 from tests.helpers.fixtures import UserFactory
 from tests.helpers.providers import oembed, point_fetcher_at
+from tests.helpers.servers import wait_until
 
 SPOTIFY = "https://open.spotify.com/track/4cOdK2wGLETKBW3PvgPWqT?si=share"
 ARTWORK = "https://i.scdn.co/image/ab67616d0000b273"
@@ -163,7 +164,7 @@ def test_a_message_with_a_link_becomes_a_track_card(tracks_app, providers, liste
     sock.disconnect("/chat")
 
 
-def test_a_failing_provider_leaves_the_message_untouched(tracks_app, providers, listener, caplog):
+def test_a_failing_provider_leaves_the_text_and_marks_the_unfurl_failed(tracks_app, providers, listener, caplog):
     providers.expect_request("/oembed").respond_with_data("{broken", content_type="application/json")
     chat = Chat(tracks_app.test_client(), listener)
     room = chat.room()
@@ -171,20 +172,22 @@ def test_a_failing_provider_leaves_the_message_untouched(tracks_app, providers, 
         sent = chat.send(room["id"], SPOTIFY)
         wait_for_in_process_tasks()
     stored = chat.get(f"/messages/{sent['id']}")[1]
-    assert stored["type"] == "TEXT" and stored["trackRef"] is None and stored["updatedAt"] == sent["updatedAt"]
+    assert (stored["type"], stored["trackRef"], stored["text"], stored["unfurl"]) == ("TEXT", None, SPOTIFY, "FAILED")
     lines = [r for r in caplog.records if r.name == "seda.chat.cards"]
     assert len(lines) == 1 and "invalid_json" in lines[0].getMessage()
 
 
-def test_a_slow_provider_times_out_and_changes_nothing(app_factory, provider_server, ca_file, providers):
-    app = app_factory()
+def test_a_slow_provider_times_out_and_the_unfurl_fails_after_its_retries(
+    app_factory, provider_server, ca_file, providers
+):
+    app = app_factory(UNFURL_RETRY_SECONDS="0")
     point_fetcher_at(app, provider_server, ca_file, timeout_ms=500)
     providers.expect_request("/oembed").respond_with_handler(lambda r: (time.sleep(1.5), Response("{}"))[1])
     user = UserFactory(app).make()
     chat = Chat(app.test_client(), user)
     room = chat.room()
     sent = chat.send(room["id"], SPOTIFY)
-    wait_for_in_process_tasks()
+    assert wait_until(lambda: chat.get(f"/messages/{sent['id']}")[1]["unfurl"] == "FAILED", timeout=15)
     assert chat.get(f"/messages/{sent['id']}")[1]["type"] == "TEXT"
 
 
