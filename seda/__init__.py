@@ -134,8 +134,6 @@ def _init_extensions(app):
         always_send=False,  # no Origin, no CORS: nothing to answer to a request that is not cross-site
     )
     cache.init_app(app)
-    if not app.config["API_DOCS_ENABLED"]:
-        app.config["OPENAPI_URL_PREFIX"] = None
     api.init_app(app, spec_kwargs={"info": {"description": API_DESCRIPTION}})
     app.before_request(refuse_undeclared_input_on_public_routes)
     api.spec.components.security_scheme("bearerAuth", {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"})

@@ -3,7 +3,7 @@ from flask_limiter.util import get_remote_address
 
 from seda.accounts import deletion
 from seda.accounts.schemas import DeleteAccountSchema, DeletionSchema, RestoreAccountSchema
-from seda.auth.schemas import SessionSchema
+from seda.auth.schemas import AuthSessionSchema
 from seda.auth.web import client_of_request, configured, counts_as_login_attempt
 from seda.common import ratelimit
 from seda.common.api import Blueprint
@@ -29,7 +29,7 @@ def delete_me(body):
 @ratelimit.limit(configured("RATE_LIMIT_LOGIN_IP"), key_func=get_remote_address)
 @counts_as_login_attempt
 @bp.arguments(RestoreAccountSchema)
-@bp.response(200, SessionSchema)
+@bp.response(200, AuthSessionSchema)
 @bp.alt_response(401, description="Invalid email or password (unknown or purged), or Invalid two-factor code")
 @bp.alt_response(409, description="Account is not deleted")
 def restore_account(body):

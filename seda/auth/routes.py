@@ -6,6 +6,7 @@ from flask_limiter.util import get_remote_address
 from seda.auth import devices, email_addresses, recovery, services, two_factor
 from seda.auth.schemas import (
     AcceptedSchema,
+    AuthSessionSchema,
     ChangePasswordSchema,
     CodeSchema,
     DeviceSchema,
@@ -21,7 +22,6 @@ from seda.auth.schemas import (
     RecoveryCodesSchema,
     RefreshSchema,
     ResetPasswordSchema,
-    SessionSchema,
     SignupSchema,
     TokenSchema,
     TwoFactorSetupSchema,
@@ -42,7 +42,7 @@ def _secret():
 @bp.route("/signup", methods=["POST"])
 @ratelimit.limit(configured("RATE_LIMIT_SIGNUP"), key_func=get_remote_address)
 @bp.arguments(SignupSchema)
-@bp.response(201, SessionSchema)
+@bp.response(201, AuthSessionSchema)
 @bp.alt_response(409, description="Email already registered")
 def signup(body):
     """Create an account (with an unverified artist profile when `artistName` is given)."""
@@ -61,7 +61,7 @@ def signup(body):
 @ratelimit.limit(configured("RATE_LIMIT_LOGIN_IP"), key_func=get_remote_address)
 @counts_as_login_attempt
 @bp.arguments(LoginSchema)
-@bp.response(200, SessionSchema)
+@bp.response(200, AuthSessionSchema)
 @bp.alt_response(401, description="Invalid email or password")
 def login(body):
     """Exchange email and password for an access and a refresh token. A two-factor account gets
@@ -75,7 +75,7 @@ def login(body):
 
 @bp.route("/refresh", methods=["POST"])
 @bp.arguments(RefreshSchema)
-@bp.response(200, SessionSchema)
+@bp.response(200, AuthSessionSchema)
 @bp.alt_response(401, description="Invalid, expired or already spent refresh token")
 def refresh(body):
     """Spend a refresh token for a new pair. The same spent token again within
@@ -167,7 +167,7 @@ def reset_password(body):
 @bp.route("/password/change", methods=["POST"])
 @login_required
 @bp.arguments(ChangePasswordSchema)
-@bp.response(200, SessionSchema)
+@bp.response(200, AuthSessionSchema)
 @bp.alt_response(403, description="Incorrect password")
 @bp.alt_response(409, description="Set a password first (an account created from a Supabase token)")
 def change_password(body):
@@ -235,7 +235,7 @@ def two_factor_enable(body):
 @bp.route("/2fa/verify", methods=["POST"])
 @ratelimit.limit(configured("RATE_LIMIT_LOGIN_IP"), key_func=get_remote_address)
 @bp.arguments(MfaVerifySchema)
-@bp.response(200, SessionSchema)
+@bp.response(200, AuthSessionSchema)
 @bp.alt_response(401, description="Invalid two-factor code, or Invalid or expired token (the mfaToken)")
 def two_factor_verify(body):
     """Answer a login's mfaToken with a TOTP or recovery code: tokens for a new device."""

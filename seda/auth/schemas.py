@@ -115,7 +115,9 @@ class AcceptedSchema(ma.Schema):
     message = ma.fields.String()
 
 
-class SessionSchema(ma.Schema):
+class AuthSessionSchema(ma.Schema):
+    """A signed-in session's tokens (AuthSession: API.md's Session is the listening session)."""
+
     user = ma.fields.Nested(UserSchema)
     accessToken = ma.fields.String(attribute="access_token")
     refreshToken = ma.fields.String(attribute="refresh_token")

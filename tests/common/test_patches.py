@@ -83,8 +83,13 @@ def test_the_openapi_document_built_on_demand_documents_every_route(app_factory)
         documented = {
             (method.upper(), path) for path, ops in spec["paths"].items() for method in ops if method != "parameters"
         }
-        routes = {
-            (method, re.sub(r"<(?:\w+:)?(\w+)>", r"{\1}", rule.rule))
+        routes = {  # path parameters as the document names them: <room_id> is {roomId}
+            (
+                method,
+                re.sub(
+                    r"<(?:\w+:)?(\w+)>", lambda m: "{" + re.sub(r"_(\w)", lambda w: w[1].upper(), m[1]) + "}", rule.rule
+                ),
+            )
             for rule in each.url_map.iter_rules()
             if rule.rule.startswith("/api/v1/")
             for method in rule.methods - {"HEAD", "OPTIONS"}
