@@ -124,6 +124,25 @@ def _fill_chosen_card(message, attempt):
 
 
 _LATER = object()  # the provider could not be reached: asked again later
+STALE_UNFURL_MARGIN = timedelta(minutes=10)
+RESUMED_PER_SWEEP = 500
+
+
+def resume_stale_unfurls():
+    """Give each unfurl still PENDING well after its last retry was due one last try: a retry
+    waits in the broker with its ETA, and a worker that died lost it. How many were resumed."""
+    delays = current_app.config["UNFURL_RETRY_SECONDS"]
+    stale_before = utcnow() - timedelta(seconds=sum(delays)) - STALE_UNFURL_MARGIN
+    stale = db.session.scalars(
+        sa.select(Message.id)
+        .where(Message.unfurl == UNFURL_PENDING, Message.updated_at < stale_before)
+        .order_by(Message.updated_at)
+        .limit(RESUMED_PER_SWEEP)
+    ).all()
+    db.session.commit()
+    for message_id in stale:
+        enqueue(UNFURL_TASK, str(message_id), len(delays))
+    return len(stale)
 
 
 def _unfurl_for(message, url, attempt):

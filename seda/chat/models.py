@@ -167,6 +167,8 @@ class Message(db.Model):
         # the rows it is read for, so a plain text (most of chat) writes neither.
         partial_index("ix_messages_replies_parent_id_seq", "parent_id", "seq", where="parent_id IS NOT NULL"),
         partial_index("ix_messages_track_cards_created_at", "created_at", where=f"type = {_TRACK_CARD}"),
+        # The unfurls still pending, for the sweep that resumes those a lost retry left behind.
+        partial_index("ix_messages_unfurl_pending_updated_at", "updated_at", where=f"unfurl = '{UNFURL_PENDING}'"),
         # clientMessageId dedupe: one message per user and client id.
         sa.UniqueConstraint("user_id", "client_message_id"),
     )

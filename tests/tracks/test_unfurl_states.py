@@ -3,12 +3,16 @@ with the card or FAILED, each end announced by `message_updated`; a provider tha
 reached is asked again later, and `POST /tracks/unfurl` answers it 502 with Retry-After."""
 
 import time
+import uuid
+from datetime import timedelta
 
 import pytest
 from werkzeug import Response
 
+from seda.chat.models import Message
+from seda.common.db import utcnow
 from seda.common.tasks import wait_for_in_process_tasks
-from seda.extensions import socketio
+from seda.extensions import db, socketio
 from tests.helpers.chat import Chat
 from tests.helpers.fixtures import UserFactory
 from tests.helpers.providers import oembed, point_fetcher_at
@@ -138,3 +142,27 @@ def test_a_link_the_provider_does_not_know_stays_422(retrying_app, providers):
     assert response.status_code == 422
     assert response.get_json()["message"] == ["Could not read this link's details (http_404)"]
     assert "Retry-After" not in response.headers
+
+
+def test_an_unfurl_left_pending_by_a_lost_retry_gets_a_last_try_from_the_sweep(retrying_app, room_of, providers):
+    oembed(providers, "/oembed", title="Found At Last")
+    chat, room, _ = room_of
+    an_hour_ago = utcnow() - timedelta(hours=1)
+    with retrying_app.app_context():  # as a retry lost with its worker leaves it: PENDING, long ago
+        message = Message(
+            room_id=uuid.UUID(room["id"]),
+            user_id=uuid.UUID(str(chat.user.id)),
+            seq=99,
+            text=SPOTIFY,
+            unfurl="PENDING",
+            created_at=an_hour_ago,
+            updated_at=an_hour_ago,
+        )
+        db.session.add(message)
+        db.session.commit()
+        message_id = str(message.id)
+    result = retrying_app.test_cli_runner().invoke(args=["seda", "sweep"])
+    assert result.exit_code == 0 and "unfurls_resumed=1" in result.output, result.output
+    stored = settled(chat, message_id)
+    assert (stored["unfurl"], stored["trackRef"]["title"]) == ("DONE", "Found At Last")
+    assert "unfurls_resumed=0" in retrying_app.test_cli_runner().invoke(args=["seda", "sweep"]).output
