@@ -1,6 +1,7 @@
 """Starting seda as the README says: gunicorn says where everything is; `flask run`, which cannot
 serve Socket.IO, refuses loudly instead of polling forever."""
 
+import json
 import os
 import subprocess
 import sys
@@ -33,13 +34,20 @@ def test_other_flask_commands_still_load_the_app(tmp_path):
     assert result.returncode == 0, result.stderr[-2000:]
 
 
-def test_gunicorn_says_where_the_api_docs_and_console_are(server_env, tmp_path, monkeypatch):
+def test_gunicorn_says_where_things_are_in_json_lines_only(server_env, tmp_path, monkeypatch):
     log = tmp_path / "server.log"
     monkeypatch.setenv("SEDA_TEST_SERVER_LOG", str(log))
     with gunicorn_server({**server_env, "LOG_LEVEL": "INFO"}) as base:
         port = base.rsplit(":", 1)[1]
-    ready = [line for line in log.read_text().splitlines() if "ready: " in line]
+        account = {"email": "ready@example.com", "password": "long enough"}
+        assert requests.post(f"{base}/api/v1/auth/signup", json=account, timeout=10).status_code == 201
+        wrong = requests.post(f"{base}/api/v1/auth/login", json={**account, "password": "wrong one"}, timeout=10)
+        assert wrong.status_code == 401  # expected: logged without a traceback
+    lines = log.read_text().splitlines()
+    ready = [line for line in lines if "ready: " in line]
     assert len(ready) == 1
+    assert [line for line in lines if line.strip() and not _json_object(line)] == []  # one format
+    assert not [line for line in lines if "Traceback" in line or "VerifyMismatchError" in line]
     assert (
         f"ready: API at http://localhost:{port}/api/v1, docs at http://localhost:{port}/api/docs,"
         f" console at http://localhost:{port}/console"
@@ -107,3 +115,10 @@ def test_the_readmes_beat_command_runs_on_a_fresh_machine(server_env, tmp_path):
         stop_process(proc, 10)
     lines = proc.stdout.read().splitlines()
     assert len(lines) < 30, lines[:40]
+
+
+def _json_object(line):
+    try:
+        return isinstance(json.loads(line), dict)
+    except ValueError:
+        return False

@@ -29,8 +29,15 @@ def hash_password(password):
 
 def verify_password(password_hash, password):
     """True when `password` matches; a missing hash still costs one verification."""
+    return _off_hub(_matches, password_hash or _dummy(), password) and bool(password_hash)
+
+
+def _matches(password_hash, password):
+    # A mismatch is answered in the thread that found it: an exception raised in gevent's thread
+    # pool is printed to stderr as a traceback (a wrong password wrote one, outside the JSON log)
+    # before the caller sees it.
     try:
-        return _off_hub(HASHER.verify, password_hash or _dummy(), password) and bool(password_hash)
+        return HASHER.verify(password_hash, password)
     except (VerifyMismatchError, VerificationError, InvalidHashError):
         return False
 

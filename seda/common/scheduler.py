@@ -27,6 +27,10 @@ def register_periodic(task, every_seconds=None, every_seconds_from=None):
     return task
 
 
+def periodic_task_names():
+    return {job.task.name for job in _jobs}
+
+
 def jobs_for(config):
     """The registered jobs, each with its period read from `config` where a setting gives it."""
     return [PeriodicJob(job.task, config[job.every_seconds_from]) if job.every_seconds_from else job for job in _jobs]
