@@ -24,10 +24,12 @@ from contextvars import ContextVar
 
 from flask import current_app, g, request
 
+from seda.common import metrics
 from seda.common.errors import ServiceUnavailable
 
 BUSY = "Server busy, retry"
 EVENTS, REST, ARRIVALS = LANES = (0, 1, 1)  # the order in which waiting lanes are served
+LANE_NAMES = {EVENTS: "events", REST: "requests and arrivals"}  # in metrics
 # While REST waits, sockets' events take at most this many turns in a row before a request gets
 # one: events come first, but a flood of them never holds every request back.
 EVENTS_BEFORE_A_REQUEST = 2
@@ -103,8 +105,12 @@ class Admission:
             else:
                 turn = _Turn(self._clock())
                 self._waiting[lane].add(who, turn)
-        if not granted and not turn.event.wait(self._wait) and not self._give_up(lane, turn):
-            raise ServiceUnavailable(BUSY, headers={"Retry-After": "1"})
+        if not granted:
+            admitted = turn.event.wait(self._wait) or self._give_up(lane, turn)
+            metrics.ADMISSION_WAIT.labels(LANE_NAMES[lane]).observe(self._clock() - turn.since)
+            if not admitted:
+                metrics.ADMISSION_REFUSED.labels(LANE_NAMES[lane]).inc()
+                raise ServiceUnavailable(BUSY, headers={"Retry-After": "1"})
         _holding.set((self, lane, who))
         return True
 

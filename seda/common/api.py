@@ -10,6 +10,7 @@ from sqlalchemy.exc import TimeoutError as PoolTimeout
 from webargs.flaskparser import abort
 from werkzeug.exceptions import HTTPException, InternalServerError
 
+from seda.common import metrics
 from seda.common.bodies import TOO_LARGE
 from seda.common.errors import (
     DomainError,
@@ -130,6 +131,8 @@ class EnvelopeApi(DocsOnDemand):
 
 
 def error_response(status, messages, headers=None):
+    if status == 503:
+        metrics.count_unavailable(messages[0])
     body = envelope(status, messages, request.path, request.method)
     return body, status, headers or {}
 

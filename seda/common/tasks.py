@@ -15,9 +15,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from celery import Celery, Task
+from celery.signals import task_postrun
 from flask import current_app
 from kombu.exceptions import OperationalError as BrokerUnavailable
 
+from seda.common import metrics
 from seda.common.after_ack import after_ack
 
 log = logging.getLogger(__name__)
@@ -47,6 +49,12 @@ def celery_init_app(app, beat_schedule):
     celery.set_default()
     app.extensions["celery"] = celery
     return celery
+
+
+@task_postrun.connect
+def _count_task(task=None, state=None, **_kwargs):
+    """Every task's outcome, in the worker (and in process in the embedded default)."""
+    metrics.CELERY_TASKS.labels(getattr(task, "name", "?"), (state or "UNKNOWN").lower()).inc()
 
 
 def enqueue(task_name, *args):

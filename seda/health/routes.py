@@ -8,6 +8,7 @@ from seda.common.admission import admission
 from seda.common.api import Blueprint
 from seda.common.errors import Unauthorized, iso_now
 from seda.common.metrics import render_metrics
+from seda.extensions import db
 from seda.health.schemas import HealthSchema, LivenessSchema
 from seda.health.services import health_report
 
@@ -45,5 +46,5 @@ def prometheus_metrics():
     token = current_app.config["METRICS_TOKEN"]
     if token and not hmac.compare_digest(request.headers.get("Authorization", ""), f"Bearer {token}"):
         raise Unauthorized("Missing authentication token")
-    body, content_type = render_metrics()
+    body, content_type = render_metrics(db.engine.pool)
     return Response(body, content_type=content_type)

@@ -79,12 +79,16 @@ _connections_lock = threading.Lock()
 def register_connection(sid, user_id, device=None):
     with _connections_lock:
         _connections[sid] = Connection(user_id, device)
+    metrics.SOCKETS_CONNECTED.inc()
 
 
 def unregister_connection(sid):
     """Forget the socket; returns its Connection, or None when it was not registered."""
     with _connections_lock:
-        return _connections.pop(sid, None)
+        connection = _connections.pop(sid, None)
+    if connection is not None:
+        metrics.SOCKETS_CONNECTED.dec()
+    return connection
 
 
 def install_event_guards(server):
@@ -141,6 +145,8 @@ def _refuse_event(server, sid, eio_sid, data, namespace, ack_id):
 
 def _failure(event, status, messages_):
     metrics.SOCKET_EVENTS.labels(event, str(status)).inc()
+    if status == 503:
+        metrics.count_unavailable(messages_[0])
     error = envelope(status, messages_, path=event, method="SOCKET")
     if _ack_requested.get():
         return {"ok": False, "error": error}

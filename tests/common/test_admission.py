@@ -51,6 +51,10 @@ def test_a_request_that_waits_too_long_for_its_turn_gets_503_and_health_still_an
         assert response.headers["Retry-After"] == "1" and 0.9 <= waited < 3
         assert client.get("/api/v1/health/live").status_code == 200
     assert client.get("/api/v1/users/me", headers=user.headers).status_code == 200
+    text = client.get("/metrics").get_data(as_text=True)
+    assert 'seda_admission_refused_total{lane="requests and arrivals"}' in text
+    assert 'seda_admission_wait_seconds_count{lane="requests and arrivals"}' in text
+    assert 'seda_unavailable_total{cause="server_busy"}' in text
 
 
 def test_a_request_waits_for_a_slot_that_frees_in_time(busy_app, users):

@@ -81,6 +81,37 @@ def test_feature_counters_are_exposed(client, users):
         assert f"# TYPE {name} counter" in text
 
 
+def metric(text, series):
+    """The value of one series in the exposition `text` (None when absent)."""
+    for line in text.splitlines():
+        if line.startswith(series + " "):
+            return float(line.rsplit(" ", 1)[1])
+    return None
+
+
+def test_load_series_are_exposed_sockets_pool_and_tasks(app, client, users):
+    from seda.common.tasks import wait_for_in_process_tasks
+    from seda.extensions import socketio
+    from tests.helpers.chat import Chat
+
+    before = metric(client.get("/metrics").get_data(as_text=True), "seda_sockets_connected") or 0
+    user = users.make()
+    sock = socketio.test_client(app, namespace="/chat", auth={"token": user.token})
+    text = client.get("/metrics").get_data(as_text=True)
+    assert metric(text, "seda_sockets_connected") == before + 1
+    assert metric(text, 'seda_database_pool_connections{state="checked_out"}') is not None
+    sock.disconnect("/chat")
+    assert metric(client.get("/metrics").get_data(as_text=True), "seda_sockets_connected") == before
+
+    chat, other = Chat(client, user), users.make()
+    room = chat.room()
+    Chat(client, other).post(f"/rooms/{room['id']}/join")
+    chat.send(room["id"], f"@{other.username} a task")  # the mention's notifications: a task
+    wait_for_in_process_tasks()
+    text = client.get("/metrics").get_data(as_text=True)
+    assert metric(text, 'seda_celery_tasks_total{outcome="success",task="notifications.for_message"}') >= 1
+
+
 def test_metrics_require_the_token_when_one_is_set(app_factory):
     client = app_factory(METRICS_TOKEN="scrape-me").test_client()
     assert client.get("/metrics").status_code == 401
