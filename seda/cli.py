@@ -1,11 +1,15 @@
 """`flask --app wsgi seda …`: operator commands."""
 
+from pathlib import Path
+
 import click
 from flask.cli import AppGroup
 
 from seda.accounts import deletion
 from seda.auth.passwords import hash_password
+from seda.chat import cards
 from seda.common.schemas import Email
+from seda.docs.markdown import api_markdown
 from seda.exports import services as exports
 from seda.mail import compose
 from seda.mail.services import send_now
@@ -16,6 +20,7 @@ from seda.users.services import create_or_promote_admin, find_by_email
 from seda.verification import checks
 
 seda_cli = AppGroup("seda", help="seda operator commands.")
+DOCS_FILE = Path(__file__).resolve().parents[1] / "docs" / "API.md"
 
 
 @seda_cli.command("create-admin")
@@ -48,14 +53,24 @@ def create_admin(email, password, super_admin):
 @seda_cli.command("sweep")
 def sweep():
     """Run the periodic jobs once, now: verification (expiry, stuck checks, re-checks), expired
-    exports, the purge of deleted accounts past their purgeAt, and expired push subscriptions."""
+    exports, the purge of deleted accounts past their purgeAt, expired push subscriptions, and
+    unfurls left pending by a lost retry."""
     counts = {
         **checks.sweep(),
         "exports_expired": exports.expire(),
         "accounts_purged": deletion.purge_due(),
         **push.sweep(),
+        "unfurls_resumed": cards.resume_stale_unfurls(),
     }
     click.echo(" ".join(f"{name}={count}" for name, count in counts.items()))
+
+
+@seda_cli.command("docs")
+@click.option("--out", default=str(DOCS_FILE), show_default=True, help="Where to write the Markdown.")
+def write_docs(out):
+    """Write docs/API.md again: every REST route and Socket.IO event, from the code's documents."""
+    Path(out).write_text(api_markdown(), encoding="utf-8")
+    click.echo(f"wrote {out}")
 
 
 @seda_cli.command("digest")
