@@ -47,7 +47,7 @@ UNKNOWN_NAMESPACE = "Unknown namespace"
 
 
 def _count_send_ahead(user_id, data, event_budget):
-    messages.count_send_ahead(user_id, data["roomId"], event_budget)
+    messages.count_send_ahead(user_id, data["roomId"], event_budget, text=data["text"])
 
 
 class ChatNamespace(Namespace):

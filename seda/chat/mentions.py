@@ -60,7 +60,7 @@ class _Directories:
         )
 
     def names_of(self, room_id):
-        version = counters((USERNAMES, ALL_MEMBERS, _members_of(room_id)))
+        version = counters(directory_counter_names(room_id))
         directory = self._kept.get(room_id, version)
         if directory is None:
             directory = self._kept.put(room_id, version, _all_member_ids_by_name(room_id))
@@ -73,6 +73,11 @@ def _directories():
 
 def _members_of(room_id):
     return f"members:{room_id}"
+
+
+def directory_counter_names(room_id):
+    """The counters a room's kept names are good for (a send reads them with its own, ahead)."""
+    return (USERNAMES, ALL_MEMBERS, _members_of(room_id))
 
 
 def _all_member_ids_by_name(room_id):

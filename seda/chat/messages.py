@@ -13,7 +13,7 @@ from seda.chat.access import find_message, is_moderator, readable_room, readable
 from seda.chat.cards import card_for, queue_unfurl_if_needed, unfurl_state
 from seda.chat.direct import refuse_if_blocked, restore_direct_members
 from seda.chat.members import active_mute
-from seda.chat.mentions import mentioned_members
+from seda.chat.mentions import directory_counter_names, mentioned_members
 from seda.chat.models import (
     Message,
     MessageReport,
@@ -97,14 +97,18 @@ def send_message(user, room_id, text, parent_id=None, track_ref=None, client_mes
     return Stored(message, payload, created=True)
 
 
-def count_send_ahead(user_id, room_id, *also):
+def count_send_ahead(user_id, room_id, *also, text=""):
     """Before send_message: a send's Redis round trips in one, its message limit (and the limits
     `also` names, a socket's event budget) counted now with its sender's counters
-    (chat/senders.py) and, when not loaded yet, its user's version read along. send_message
-    checks the limit where it stood, on this count: every send asked for counts, refused ones
-    too (the same on REST and sockets)."""
+    (chat/senders.py), the room's names' counters for a text that may mention (chat/mentions.py)
+    and, when not loaded yet, its user's version read along. send_message checks the limit where
+    it stood, on this count: every send asked for counts, refused ones too (the same on REST and
+    sockets)."""
     uuid = parse_uuid(room_id)
-    expect_user(user_id, counter_names(uuid, user_id) if uuid is not None else ())
+    names = (
+        () if uuid is None else counter_names(uuid, user_id) + (directory_counter_names(uuid) if "@" in text else ())
+    )
+    expect_user(user_id, names)
     count_ahead((current_app.config["RATE_LIMIT_MESSAGES"], "messages", str(user_id)), *also)
 
 

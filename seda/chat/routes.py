@@ -258,7 +258,7 @@ def unban(room_id, user_id):
 def send_message(body, room_id):
     """Send a message (members only)."""
     user = current_user()
-    messages.count_send_ahead(user.id, room_id)
+    messages.count_send_ahead(user.id, room_id, text=body["text"])
     stored = messages.send_message(
         user, room_id, body["text"], body.get("parentId"), body.get("trackRef"), body.get("clientMessageId")
     )

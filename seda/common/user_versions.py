@@ -206,18 +206,29 @@ def users_changed(user_ids):
 
 def counters(names):
     """The named counters' values (None when they cannot be read): those read with this
-    request's user version or by its limit hit (expect_user), once, else read now."""
+    request's user version or by its limit hit (expect_user), each once, else read now. A
+    request may ask for several sets (a send: its sender's, then its room's names)."""
     this = this_request()
     if this is not None:
-        read, this.counters_read = this.counters_read, None
+        _take_along(this)
+        read = this.counters_read
         if read is not None and all(name in read for name in names):
-            return tuple(read[name] for name in names)
-        along, this.counters_along = this.counters_along, None
-        if along is not None and along[0] == tuple(names):  # the request had its user already
-            values = values_read_with_hit(along[1])
-            if values is not None:
-                return tuple(int(value or 0) for value in values[-len(names) :])
+            return tuple(read.pop(name) for name in names)
     return _store().counters(names)
+
+
+def _take_along(this):
+    """The counters the limit hit read for a request that had its user already: kept to be
+    taken by name."""
+    along, this.counters_along = this.counters_along, None
+    if along is None:
+        return
+    values = values_read_with_hit(along[1])
+    if values is not None:
+        names = along[0]
+        read = this.counters_read if this.counters_read is not None else {}
+        read.update(zip(names, (int(value or 0) for value in values[-len(names) :]), strict=True))
+        this.counters_read = read
 
 
 def _counters_along(user_keys):

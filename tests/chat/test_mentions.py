@@ -2,6 +2,9 @@
 
 import pytest
 
+from tests.helpers.queries import record_redis_commands
+from tests.helpers.tiers import services_only
+
 
 @pytest.fixture
 def band(chat):
@@ -111,3 +114,16 @@ def test_a_room_too_large_to_keep_its_names_asks_the_database(band, monkeypatch)
     owner, room, members, outsider = band
     sent = owner.send(room["id"], "@bo_bass @ada @cy_out @owner_1")
     assert sent["mentions"] == [members["bo_bass"].user.id, members["ada"].user.id]
+
+
+@services_only
+def test_a_mention_reads_the_rooms_names_counters_in_the_sends_own_redis_round_trip(band, monkeypatch):
+    owner, room, members, _ = band
+    owner.send(room["id"], "warm @ada")  # the room's names are kept now, the sender loaded
+    owner.send(room["id"], "warm")
+    commands = record_redis_commands(monkeypatch)
+    owner.send(room["id"], "plain")
+    plain = list(commands)
+    commands.clear()
+    assert owner.send(room["id"], "hi @ada")["mentions"] == [members["ada"].user.id]
+    assert commands == plain, (commands, plain)
