@@ -153,6 +153,7 @@ def test_resolve_a_report_by_deleting_the_message(stack, console):
     )
     screenshot(console, "reports")
     card.find_element(By.CSS_SELECTOR, "button.delete-message").click()
+    console.driver.switch_to.alert.accept()  # deleting asks first
     console.wait_for("#reports-empty")
     assert author.call("GET", f"/chat/messages/{message['id']}").status_code == 404
 
@@ -171,11 +172,36 @@ def test_ban_a_user_and_their_socket_is_dropped(stack, console):
         screenshot(console, "users")
         detail.find_element(By.CSS_SELECTOR, "input[name=reason]").send_keys("Spam account")
         detail.find_element(By.CSS_SELECTOR, "button.ban").click()
+        alert = console.driver.switch_to.alert
+        assert "Ban" in alert.text
+        alert.dismiss()  # thought better of it: nothing happens
+        assert target.call("GET", "/users/me").status_code == 200 and console.text("#user-detail .banned") == "no"
+        detail.find_element(By.CSS_SELECTOR, "button.ban").click()
+        console.driver.switch_to.alert.accept()
         console.wait_until(lambda: console.text("#user-detail .banned") == "yes")
         assert wait_until(lambda: not listener.client.connected, timeout=10)
         assert target.call("GET", "/users/me").status_code == 403
     finally:
         listener.close()
+
+
+def test_a_role_grant_asks_first_and_a_no_changes_nothing(stack, console):
+    target = person(stack)
+    console.go("users")
+    console.find("#user-query").send_keys(target.user["email"])
+    console.find("#user-search button").click()
+    console.wait_until(lambda: len(console.all("#user-results tbody tr")) == 1)
+    console.find(f'#user-results tr[data-id="{target.user["id"]}"] button.open').click()
+    console.wait_for("#user-detail section")
+    console.find('#user-detail button.set-role[data-role="ARTIST"]').click()
+    alert = console.driver.switch_to.alert
+    assert alert.text.startswith("Make ") and alert.text.endswith(" ARTIST?")
+    alert.dismiss()
+    assert target.call("GET", "/users/me").json()["role"] == "USER"
+    console.find('#user-detail button.set-role[data-role="ARTIST"]').click()
+    console.driver.switch_to.alert.accept()
+    console.wait_until(lambda: console.text("#user-detail .role") == "ARTIST")
+    assert target.call("GET", "/users/me").json()["role"] == "ARTIST"
 
 
 def test_turn_off_the_two_factor_of_a_user_who_lost_it(stack, console):
@@ -191,6 +217,7 @@ def test_turn_off_the_two_factor_of_a_user_who_lost_it(stack, console):
     detail = console.wait_for("#user-detail section")
     assert console.text("#user-detail .two-factor") == "on"
     detail.find_element(By.CSS_SELECTOR, "button.reset-2fa").click()
+    console.driver.switch_to.alert.accept()  # asks first
     console.wait_until(lambda: console.text("#user-detail .two-factor") == "off")
     assert target.call("GET", "/auth/2fa").json()["enabled"] is False
 
@@ -230,6 +257,7 @@ def test_watch_a_room_live_with_its_session_and_text_stays_text(stack, console):
     assert console.all("#live-messages img") == [] and console.driver.title == "seda console"
     screenshot(console, "live-room")
     line.find_element(By.CSS_SELECTOR, "button.delete").click()
+    console.driver.switch_to.alert.accept()  # deleting asks first
     console.wait_until(lambda: not console.all(f'#live-messages li[data-id="{sent["id"]}"]'))
     assert owner.call("GET", f"/chat/messages/{sent['id']}").status_code == 404
 

@@ -30,6 +30,14 @@ export function show(view, ...children) {
   view.replaceChildren(...children.flat().filter(Boolean));
 }
 
+// A click handler that asks `question` first and does `action` only when the admin agrees:
+// bans, deletions and role grants are not one slip of the mouse away.
+export function askedFirst(question, action) {
+  return () => {
+    if (window.confirm(typeof question === "function" ? question() : question)) action();
+  };
+}
+
 export function when(iso) {
   return iso ? new Date(iso).toLocaleString() : "—";
 }

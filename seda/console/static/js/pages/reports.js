@@ -1,6 +1,6 @@
 // Open reports, each with the reported message among its neighbours.
 
-import { h, person, show, when } from "../dom.js";
+import { askedFirst, h, person, show, when } from "../dom.js";
 
 export async function render({ api, view, attempt }) {
   async function load() {
@@ -34,8 +34,8 @@ export async function render({ api, view, attempt }) {
         h("div", { class: "text" }, m.text)))),
       h("div", { class: "row" },
         h("button", { class: "dismiss", onclick: () => resolve("DISMISS", "Report dismissed.") }, "Dismiss"),
-        h("button", { class: "danger delete-message", onclick: () => resolve("DELETE_MESSAGE", "Message deleted.") },
-          "Delete message")));
+        h("button", { class: "danger delete-message", onclick: askedFirst("Delete the reported message for everyone?",
+          () => resolve("DELETE_MESSAGE", "Message deleted.")) }, "Delete message")));
   }
 
   await load();

@@ -1,7 +1,7 @@
 // A room live: its messages as they arrive (the official socket.io client), what its listening
 // session plays, the moderation of a message or its author, and its invite links to revoke.
 
-import { h, person, show, when } from "../dom.js";
+import { askedFirst, h, person, show, when } from "../dom.js";
 
 const MUTE_SECONDS = 3600;
 
@@ -25,12 +25,13 @@ export async function render({ api, view, attempt }) {
       h("strong", {}, person(message.user)), " ", h("span", { class: "muted" }, when(message.createdAt)),
       h("div", { class: "text" }, message.text),
       h("div", { class: "row" },
-        h("button", { class: "danger delete", onclick: () => moderate(
-          () => api.delete(`/admin/messages/${message.id}`), "Message deleted.") }, "Delete"),
+        h("button", { class: "danger delete", onclick: askedFirst("Delete this message for everyone?", () => moderate(
+          () => api.delete(`/admin/messages/${message.id}`), "Message deleted.")) }, "Delete"),
         h("button", { class: "mute", onclick: () => moderate(() => api.post(`/chat/rooms/${message.roomId}/mutes`,
           { userId: message.userId, durationSeconds: MUTE_SECONDS }), "Author muted for an hour.") }, "Mute author"),
-        h("button", { class: "danger ban-author", onclick: () => moderate(() => api.post(
-          `/chat/rooms/${message.roomId}/bans`, { userId: message.userId }), "Author banned from the room.") },
+        h("button", { class: "danger ban-author", onclick: askedFirst(`Ban ${person(message.user)} from this room?`,
+          () => moderate(() => api.post(`/chat/rooms/${message.roomId}/bans`, { userId: message.userId }),
+            "Author banned from the room.")) },
         "Ban author")));
   }
 

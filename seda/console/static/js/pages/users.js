@@ -1,7 +1,7 @@
 // Find people, ban or unban them, change their role, turn off a lost two-factor, purge a deleted
 // account now: only the buttons the caller's role allows.
 
-import { h, person, show, when } from "../dom.js";
+import { askedFirst, h, person, show, when } from "../dom.js";
 
 const STAFF = ["ADMIN", "SUPER_ADMIN"];
 
@@ -45,17 +45,19 @@ export async function render({ api, view, attempt }) {
     const ban = user.banned
       ? h("button", { class: "unban", onclick: () => act(() => api.post(`/admin/users/${user.id}/unban`), "Unbanned.") },
         "Unban")
-      : [reason, h("button", { class: "danger ban", onclick: () => act(
-        () => api.post(`/admin/users/${user.id}/ban`, { reason: reason.value.trim() }), "Banned.") }, "Ban")];
+      : [reason, h("button", { class: "danger ban", onclick: askedFirst(`Ban ${person(user)} from all of seda?`, () => act(
+        () => api.post(`/admin/users/${user.id}/ban`, { reason: reason.value.trim() }), "Banned.")) }, "Ban")];
     const twoFactor = user.twoFactorEnabled
-      ? h("button", { class: "danger reset-2fa", onclick: () => act(async () => {
-        await api.delete(`/admin/users/${user.id}/2fa`);
-        return { ...user, twoFactorEnabled: false };
-      }, "Two-factor turned off; the user was mailed.") }, "Turn off two-factor")
+      ? h("button", { class: "danger reset-2fa", onclick: askedFirst(
+        `Turn off two-factor for ${person(user)}? Only their password will protect the account.`, () => act(async () => {
+          await api.delete(`/admin/users/${user.id}/2fa`);
+          return { ...user, twoFactorEnabled: false };
+        }, "Two-factor turned off; the user was mailed.")) }, "Turn off two-factor")
       : null;
     const roles = rolesFor(api.user, user).map((role) => h("button", {
       class: "set-role", "data-role": role,
-      onclick: () => act(() => api.patch(`/admin/users/${user.id}`, { role }), `Role set to ${role}.`),
+      onclick: askedFirst(`Make ${person(user)} ${role}?`,
+        () => act(() => api.patch(`/admin/users/${user.id}`, { role }), `Role set to ${role}.`)),
     }, `Make ${role}`));
     show(detail, h("section", { class: "card", "data-id": user.id },
       h("h2", {}, person(user)),
