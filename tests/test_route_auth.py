@@ -21,6 +21,8 @@ PUBLIC = {
     ("GET", "/api/docs"),
     ("GET", "/api/docs/"),
     ("GET", "/api/docs/openapi.json"),
+    ("GET", "/api/docs/asyncapi.json"),
+    ("GET", "/api/docs/events"),
     ("GET", "/api/docs/assets/<path:filename>"),
     ("GET", "/metrics"),  # guarded by METRICS_TOKEN when set (tests/common/test_http.py)
     ("GET", "/static/<path:filename>"),

@@ -289,7 +289,7 @@ def test_the_sweep_command_runs_once(vapp):
     result = vapp.test_cli_runner().invoke(args=["seda", "sweep"])
     assert result.exit_code == 0 and result.output.strip() == (
         "expired=0 requeued=0 rechecked=0 exports_expired=0 accounts_purged=0"
-        " push_subscriptions_expired=0 push_claims_forgotten=0"
+        " push_subscriptions_expired=0 push_claims_forgotten=0 unfurls_resumed=0"
     )
 
 
