@@ -265,32 +265,25 @@ def asyncapi_document():
 def _built():
     converter = APISpec("seda events", "v1", "3.0.3", plugins=[MarshmallowPlugin()])
     channel_messages, operations, messages = {}, {}, {}
-    for name, event in CLIENT_EVENTS.items():
-        messages[name] = _client_message(converter, name, event)
+
+    def add(name, message):
+        messages[name] = message
         channel_messages[name] = {"$ref": f"#/components/messages/{name}"}
-        operation = {
+        return {"channel": {"$ref": "#/channels/chat"}, "messages": [{"$ref": f"#/channels/chat/messages/{name}"}]}
+
+    for name, event in CLIENT_EVENTS.items():
+        operations[name] = {
             "action": "receive",
-            "channel": {"$ref": "#/channels/chat"},
             "summary": event.summary,
-            "messages": [{"$ref": f"#/channels/chat/messages/{name}"}],
+            **add(name, _client_message(converter, name, event)),
         }
         if event.ack is not None:
-            ack = f"{name}_ack"
-            messages[ack] = _ack_message(converter, name, event.ack)
-            channel_messages[ack] = {"$ref": f"#/components/messages/{ack}"}
-            operation["reply"] = {
-                "channel": {"$ref": "#/channels/chat"},
-                "messages": [{"$ref": f"#/channels/chat/messages/{ack}"}],
-            }
-        operations[name] = operation
+            operations[name]["reply"] = add(f"{name}_ack", _ack_message(converter, name, event.ack))
     for name, event in SERVER_EVENTS.items():
-        messages[name] = _server_message(converter, name, event)
-        channel_messages[name] = {"$ref": f"#/components/messages/{name}"}
         operations[name] = {
             "action": "send",
-            "channel": {"$ref": "#/channels/chat"},
             "summary": event.summary,
-            "messages": [{"$ref": f"#/channels/chat/messages/{name}"}],
+            **add(name, _server_message(converter, name, event)),
         }
     schemas = {name: _json_schema(schema) for name, schema in converter.to_dict()["components"]["schemas"].items()}
     return {
